@@ -1,0 +1,1 @@
+"""SQLAlchemy tables, the unit of work and the queries the services share."""

@@ -1,0 +1,226 @@
+"""The data model. Worklists and reports read these indexed tables, never workflow JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: use UTC-aware values")
+        from datetime import UTC
+
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(5), default="fi")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    roles: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", back_populates="user"
+    )
+
+    @property
+    def role_codes(self) -> list[str]:
+        return sorted(r.role for r in self.roles)
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ProcessModel(Base):
+    __tablename__ = "process_model"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class ProcessModelVersion(Base):
+    __tablename__ = "process_model_version"
+    __table_args__ = (UniqueConstraint("model_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("process_model.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    process_id: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    files: Mapped[dict[str, str]] = mapped_column(JSON)
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(80))
+    validation: Mapped[list[str]] = mapped_column(JSON, default=list)
+    model: Mapped[ProcessModel] = relationship(lazy="joined")
+
+
+class Client(Base):
+    __tablename__ = "client"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(40), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    identity_code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(80))
+
+
+class Consent(Base):
+    __tablename__ = "consent"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(500))
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("process_model_version.id"))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # running | completed
+    case_manager_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(60))
+    end_event: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    client: Mapped[Client] = relationship(lazy="joined")
+    model_version: Mapped[ProcessModelVersion] = relationship(lazy="joined")
+    case_manager: Mapped[User | None] = relationship(lazy="joined")
+
+
+class HumanTask(Base):
+    """The worklist: one row per user task that is or was ready."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_state_role", "state", "role"),
+        Index("ix_human_task_state_assignee", "state", "assignee_id"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's id
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    phase: Mapped[str | None] = mapped_column(String(30))
+    role: Mapped[str | None] = mapped_column(String(60))  # who may do it now
+    lane_role: Mapped[str | None] = mapped_column(String(60))  # the role of its lane
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    state: Mapped[str] = mapped_column(String(20))  # open | completed | cancelled
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    instance: Mapped[ProcessInstance] = relationship(lazy="joined")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id], lazy="joined")
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id], lazy="joined")
+
+
+class WaitingEvent(Base):
+    """A timer or message an instance waits for. The timer worker reads this table."""
+
+    __tablename__ = "waiting_event"
+    __table_args__ = (Index("ix_waiting_event_due", "kind", "settled_at", "due_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(10))  # timer | message
+    message_name: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Event(Base):
+    """Append-only history of every instance: who did what, when, in which role."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_instance_time", "instance_id", "occurred_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    bpmn_id: Mapped[str | None] = mapped_column(String(200))
+    element_name: Mapped[str | None] = mapped_column(String(300))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    actor: Mapped[str | None] = mapped_column(String(80))  # username, or "system"
+    role: Mapped[str | None] = mapped_column(String(60))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AccessLog(Base):
+    """Append-only: who read or changed which client's data, when, on what basis."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # read | create | update
+    resource: Mapped[str] = mapped_column(String(100))
+    client_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    instance_id: Mapped[int | None] = mapped_column(Integer)
+    basis: Mapped[str] = mapped_column(String(200))
+    success: Mapped[bool] = mapped_column(Boolean)

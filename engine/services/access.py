@@ -1,0 +1,108 @@
+"""Who may do what, and the access log every read and write of client data goes to.
+
+Access to a client follows a task-based right (asiakastietolaki 703/2023): the client's case
+manager, people holding a role the client's path has put to work, and the intake and team
+coordination roles. Every decision — granted or refused — is logged with its basis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from engine.errors import Forbidden
+from engine.persistence.tables import AccessLog, HumanTask, ProcessInstance, User
+from engine.persistence.unit_of_work import UnitOfWork
+
+# Roles that receive clients and coordinate the team: they may register clients, start paths
+# and see every client of the service.
+COORDINATION_ROLES = frozenset({"work_ability_coordinator", "case_coordinator", "service_counsellor"})
+# Roles that may record an external decision (e.g. Kela's) arriving for a client.
+MESSAGE_ROLES = COORDINATION_ROLES | {"kela_advisor"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    username: str
+    display_name: str
+    roles: frozenset[str]
+    is_admin: bool = False
+
+    @classmethod
+    def from_user(cls, user: User) -> Actor:
+        return cls(user.id, user.username, user.display_name, frozenset(user.role_codes),
+                   user.is_admin)
+
+    @property
+    def coordinates(self) -> bool:
+        return self.is_admin or bool(self.roles & COORDINATION_ROLES)
+
+
+def instance_basis(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> str | None:
+    """The basis on which the actor may see this instance's client, or None."""
+    if instance.case_manager_id == actor.user_id:
+        return "case manager"
+    if actor.is_admin:
+        return "administrator"
+    held = actor.roles & COORDINATION_ROLES
+    if held:
+        return f"coordination role {sorted(held)[0]}"
+    roles = set(
+        uow.session.scalars(
+            select(HumanTask.role).where(HumanTask.instance_id == instance.id).distinct()
+        )
+    )
+    common = actor.roles & roles
+    if common:
+        return f"task role {sorted(common)[0]}"
+    worked = uow.session.scalar(
+        select(HumanTask.id).where(
+            HumanTask.instance_id == instance.id,
+            (HumanTask.assignee_id == actor.user_id) | (HumanTask.completed_by_id == actor.user_id),
+        ).limit(1)
+    )
+    return "assigned task" if worked else None
+
+
+def task_basis(actor: Actor, task: HumanTask) -> str | None:
+    """The basis on which the actor may work on this task, or None."""
+    if task.assignee_id is not None:
+        return "assignee" if task.assignee_id == actor.user_id else None
+    if task.role in actor.roles:
+        return f"task role {task.role}"
+    return None
+
+
+def log(
+    uow: UnitOfWork,
+    now: datetime,
+    actor: Actor,
+    action: str,
+    resource: str,
+    *,
+    client_id: int | None,
+    instance_id: int | None = None,
+    basis: str,
+    success: bool = True,
+) -> None:
+    uow.session.add(
+        AccessLog(
+            occurred_at=now, username=actor.username, action=action, resource=resource,
+            client_id=client_id, instance_id=instance_id, basis=basis, success=success,
+        )
+    )
+
+
+def refuse(
+    uow: UnitOfWork, now: datetime, actor: Actor, action: str, resource: str,
+    client_id: int | None, instance_id: int | None, reason: str,
+) -> Forbidden:
+    """Record a refused access in its own transaction and return the error to raise."""
+    uow.session.rollback()
+    log(uow, now, actor, action, resource, client_id=client_id, instance_id=instance_id,
+        basis=reason, success=False)
+    uow.commit()
+    return Forbidden(reason)

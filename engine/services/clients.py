@@ -1,0 +1,65 @@
+"""Registering clients and their consent to multi-organisation handling."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from sqlalchemy import select
+
+from engine.clock import Clock
+from engine.errors import InvalidInput
+from engine.persistence.tables import Client, Consent
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import access
+
+_HETU = re.compile(r"^(\d{2})(\d{2})(\d{2})([-+ABCDEFYXWVU])(\d{3})([0-9A-Y])$")
+_HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def valid_identity_code(code: str) -> bool:
+    """A Finnish personal identity code (henkilötunnus) with a correct check character."""
+    match = _HETU.match(code.upper())
+    if not match:
+        return False
+    day, month, year, _sep, serial, check = match.groups()
+    if not (1 <= int(day) <= 31 and 1 <= int(month) <= 12):
+        return False
+    return _HETU_CHECK[int(day + month + year + serial) % 31] == check
+
+
+def create_client(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, *, full_name: str,
+    identity_code: str | None = None, municipality: str | None = None,
+    consent_scope: str | None = None,
+) -> int:
+    now = clock()
+    errors: dict[str, list[str]] = {}
+    if not full_name or not full_name.strip():
+        errors["full_name"] = ["This field is required."]
+    if identity_code and not valid_identity_code(identity_code):
+        errors["identity_code"] = ["Not a valid Finnish personal identity code."]
+    if errors:
+        raise InvalidInput("the client's details have errors", errors)
+    with uow:
+        if not actor.coordinates:
+            raise access.refuse(uow, now, actor, "create", "client", None, None,
+                                "only coordination roles may register clients")
+        code = identity_code.upper() if identity_code else None
+        if code and uow.session.scalar(select(Client.id).where(Client.identity_code == code)):
+            raise InvalidInput("the client exists",
+                               {"identity_code": ["A client with this code is registered."]})
+        client = Client(
+            pseudonym="A-" + secrets.token_hex(5), full_name=full_name.strip(),
+            identity_code=code, municipality=(municipality or "").strip() or None,
+            created_at=now, created_by=actor.username,
+        )
+        uow.session.add(client)
+        uow.session.flush()
+        if consent_scope:
+            uow.session.add(Consent(client_id=client.id, scope=consent_scope, given_at=now,
+                                    recorded_by=actor.username))
+        access.log(uow, now, actor, "create", "client", client_id=client.id,
+                   basis="coordination role")
+        uow.commit()
+        return client.id

@@ -1,0 +1,145 @@
+"""After a workflow moved: bring the worklist rows, waiting events, history and status in line.
+
+Called inside the command's unit of work, so the serialized state, the worklist, the waiting
+timers/messages and the events commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from sqlalchemy import select
+
+from engine.persistence.tables import Event, HumanTask, ProcessInstance, WaitingEvent
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.workflow import runtime
+from engine.workflow.engine import WorkflowEngine
+from engine.workflow.model import ParsedModel, UserTaskInfo
+from engine.workflow.roles import CASE_MANAGER
+
+# When a case-manager task is ready before anyone is named, the team coordinator holds it.
+CASE_MANAGER_FALLBACK_ROLE = "case_coordinator"
+USER_TASK_KINDS = {"UserTask"}
+
+
+def record(
+    uow: UnitOfWork, instance: ProcessInstance, now: datetime, kind: str, *,
+    actor: str | None, role: str | None = None, bpmn_id: str | None = None,
+    element_name: str | None = None, task_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    uow.session.add(
+        Event(
+            instance_id=instance.id, occurred_at=now, kind=kind, bpmn_id=bpmn_id,
+            element_name=element_name, task_id=task_id, actor=actor, role=role, data=data or {},
+        )
+    )
+
+
+def assignment(info: UserTaskInfo, instance: ProcessInstance) -> tuple[str | None, int | None]:
+    """(role, assignee id) for a ready user task of this instance."""
+    if info.role == CASE_MANAGER:
+        if instance.case_manager_id is not None:
+            return CASE_MANAGER, instance.case_manager_id
+        return CASE_MANAGER_FALLBACK_ROLE, None
+    return info.role, None
+
+
+def synchronise(
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    model: ParsedModel,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    before: dict[str, runtime.ElementState],
+    now: datetime,
+    actor: str,
+) -> None:
+    session = uow.session
+    after = runtime.snapshot(workflow)
+
+    # History of what the engine did on its own: gateways passed, events caught, ends reached.
+    for task_id, element in after.items():
+        previous = before.get(task_id)
+        if element.kind in USER_TASK_KINDS or element.state != "COMPLETED":
+            continue
+        if previous is not None and previous.state == "COMPLETED":
+            continue
+        record(uow, instance, now, "element_completed", actor="system",
+               bpmn_id=element.bpmn_id, element_name=element.name, task_id=task_id,
+               data={"type": element.kind})
+
+    # The worklist.
+    ready = {str(t.id): t for t in runtime.ready_user_tasks(workflow)}
+    open_rows = {
+        row.id: row
+        for row in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+        )
+    }
+    for task_id, task in ready.items():
+        if task_id in open_rows:
+            continue
+        info = model.user_tasks[task.task_spec.bpmn_id]
+        role, assignee = assignment(info, instance)
+        session.add(
+            HumanTask(
+                id=task_id, instance_id=instance.id, bpmn_id=info.bpmn_id, name=info.name,
+                phase=info.phase, role=role, lane_role=info.role, assignee_id=assignee, state="open", created_at=now,
+            )
+        )
+        record(uow, instance, now, "task_ready", actor="system", role=role, bpmn_id=info.bpmn_id,
+               element_name=info.name, task_id=task_id)
+    for task_id, row in open_rows.items():
+        if task_id not in ready:
+            row.state = "cancelled"
+            record(uow, instance, now, "task_cancelled", actor=actor, role=row.role,
+                   bpmn_id=row.bpmn_id, element_name=row.name, task_id=task_id)
+
+    # Timers and messages the instance waits for.
+    waiting: dict[str, WaitingEvent] = {
+        w.task_id: w
+        for w in session.scalars(
+            select(WaitingEvent).where(
+                WaitingEvent.instance_id == instance.id, WaitingEvent.settled_at.is_(None)
+            )
+        )
+    }
+    current: dict[str, WaitingEvent] = {}
+    for timer in runtime.waiting_timers(workflow):
+        current[timer.task_id] = WaitingEvent(
+            instance_id=instance.id, task_id=timer.task_id, bpmn_id=timer.bpmn_id,
+            name=timer.name, kind="timer", due_at=timer.due_at, created_at=now,
+        )
+    for message in runtime.waiting_messages(workflow):
+        current[message.task_id] = WaitingEvent(
+            instance_id=instance.id, task_id=message.task_id, bpmn_id=message.bpmn_id,
+            name=message.name, kind="message", message_name=message.message_name,
+            created_at=now,
+        )
+    for task_id, row in waiting.items():
+        fresh = current.pop(task_id, None)
+        if fresh is None:
+            row.settled_at = now
+        elif fresh.due_at != row.due_at:  # a cycle timer moved on to its next due time
+            row.due_at = fresh.due_at
+    for row in current.values():
+        session.add(row)
+
+    # Status and outcome.
+    if workflow.is_completed() and instance.status != "completed":
+        end = runtime.end_event_reached(workflow)
+        instance.status = "completed"
+        instance.completed_at = now
+        if end is not None:
+            end_id, data = end
+            instance.end_event = end_id
+            instance.outcome = data.get("outcome") or model.end_outcomes.get(end_id)
+        record(uow, instance, now, "instance_completed", actor="system",
+               bpmn_id=instance.end_event, data={"outcome": instance.outcome})
+
+    instance.state = engine.serializer.dumps(workflow)
+    instance.serializer_version = engine.serializer.version
+    instance.updated_at = now

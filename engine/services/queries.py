@@ -1,0 +1,278 @@
+"""Read side: worklists and client pages from indexed tables, each read of client data logged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from engine.clock import Clock
+from engine.errors import NotFound
+from engine.persistence.tables import (
+    Client,
+    Consent,
+    Event,
+    HumanTask,
+    ProcessInstance,
+    ProcessModel,
+    ProcessModelVersion,
+    WaitingEvent,
+)
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import access
+from engine.services.instances import model_of
+from engine.workflow.engine import WorkflowEngine
+
+
+@dataclass
+class ProcessView:
+    key: str
+    name: str
+    version: int
+    process_id: str
+    deployed_at: datetime
+
+
+@dataclass
+class TaskView:
+    id: str
+    instance_id: int
+    client_id: int
+    client_pseudonym: str
+    client_name: str
+    bpmn_id: str
+    name: str
+    phase: str | None
+    role: str | None
+    assignee: str | None
+    claimed_by: str | None
+    state: str
+    created_at: datetime
+    due_at: datetime | None
+    completed_by: str | None = None
+    completed_at: datetime | None = None
+    form: dict[str, Any] | None = None
+
+
+@dataclass
+class InstanceView:
+    id: int
+    client_id: int
+    client_pseudonym: str
+    client_name: str
+    model_key: str
+    model_name: str
+    model_version: int
+    status: str
+    outcome: str | None
+    case_manager: str | None
+    case_manager_name: str | None
+    created_at: datetime
+    completed_at: datetime | None
+    open_tasks: list[TaskView] = field(default_factory=list)
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    consents: list[dict[str, Any]] = field(default_factory=list)
+
+
+def list_processes(uow: UnitOfWork) -> list[ProcessView]:
+    with uow:
+        rows = uow.session.execute(
+            select(ProcessModel, ProcessModelVersion)
+            .join(ProcessModelVersion, ProcessModelVersion.model_id == ProcessModel.id)
+            .order_by(ProcessModel.key, ProcessModelVersion.number.desc())
+        ).all()
+    seen: dict[str, ProcessView] = {}
+    for model, version in rows:
+        seen.setdefault(model.key, ProcessView(model.key, model.name, version.number,
+                                               version.process_id, version.deployed_at))
+    return list(seen.values())
+
+
+def _task_view(row: HumanTask) -> TaskView:
+    client = row.instance.client
+    return TaskView(
+        id=row.id, instance_id=row.instance_id, client_id=client.id,
+        client_pseudonym=client.pseudonym, client_name=client.full_name, bpmn_id=row.bpmn_id,
+        name=row.name, phase=row.phase, role=row.role,
+        assignee=row.assignee.username if row.assignee else None,
+        claimed_by=row.claimed_by.username if row.claimed_by else None, state=row.state,
+        created_at=row.created_at, due_at=row.due_at,
+        completed_by=row.completed_by.username if row.completed_by else None,
+        completed_at=row.completed_at,
+    )
+
+
+def list_tasks(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, *, role: str | None = None,
+    assignee: str | None = None, instance_id: int | None = None, state: str = "open",
+    limit: int = 200,
+) -> list[TaskView]:
+    """Tasks the actor may work on (an administrator sees all), narrowed by the filters."""
+    now = clock()
+    with uow:
+        query = select(HumanTask).where(HumanTask.state == state)
+        if not actor.is_admin:
+            query = query.where(
+                or_(
+                    HumanTask.assignee_id == actor.user_id,
+                    HumanTask.assignee_id.is_(None) & HumanTask.role.in_(sorted(actor.roles)),
+                )
+            )
+        if role:
+            query = query.where(HumanTask.role == role)
+        if assignee:
+            from engine.persistence.tables import User
+
+            query = query.join(User, User.id == HumanTask.assignee_id).where(
+                User.username == assignee
+            )
+        if instance_id is not None:
+            query = query.where(HumanTask.instance_id == instance_id)
+        rows = list(uow.session.scalars(query.order_by(HumanTask.created_at).limit(limit)))
+        views = [_task_view(r) for r in rows]
+        for client_id, inst in {(v.client_id, v.instance_id) for v in views}:
+            access.log(uow, now, actor, "read", "worklist", client_id=client_id,
+                       instance_id=inst, basis="worklist of own roles")
+        uow.commit()
+        return views
+
+
+def get_task(
+    uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: access.Actor, task_id: str
+) -> TaskView:
+    now = clock()
+    with uow:
+        row = uow.session.get(HumanTask, task_id)
+        if row is None:
+            raise NotFound(f"task {task_id} does not exist")
+        basis = access.task_basis(actor, row) or access.instance_basis(uow, actor, row.instance)
+        if basis is None:
+            raise access.refuse(uow, now, actor, "read", "task", row.instance.client_id,
+                                row.instance_id, "no client relationship or task role")
+        view = _task_view(row)
+        view.form = model_of(engine, row.instance).user_tasks[row.bpmn_id].form
+        access.log(uow, now, actor, "read", "task", client_id=view.client_id,
+                   instance_id=row.instance_id, basis=basis)
+        uow.commit()
+        return view
+
+
+def get_instance(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, instance_id: int
+) -> InstanceView:
+    now = clock()
+    with uow:
+        instance = uow.session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise NotFound(f"instance {instance_id} does not exist")
+        basis = access.instance_basis(uow, actor, instance)
+        if basis is None:
+            raise access.refuse(uow, now, actor, "read", "process_instance", instance.client_id,
+                                instance.id, "no client relationship or task role")
+        view = _instance_view(uow, instance)
+        access.log(uow, now, actor, "read", "process_instance", client_id=instance.client_id,
+                   instance_id=instance.id, basis=basis)
+        uow.commit()
+        return view
+
+
+def instances_of_client(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, client_id: int
+) -> tuple[Client, list[InstanceView]]:
+    now = clock()
+    with uow:
+        client = uow.session.get(Client, client_id)
+        if client is None:
+            raise NotFound(f"client {client_id} does not exist")
+        instances = list(uow.session.scalars(
+            select(ProcessInstance).where(ProcessInstance.client_id == client_id)
+            .order_by(ProcessInstance.created_at.desc())
+        ))
+        bases = [access.instance_basis(uow, actor, i) for i in instances]
+        if not (actor.coordinates or any(bases)):
+            raise access.refuse(uow, now, actor, "read", "client", client_id, None,
+                                "no client relationship or task role")
+        views = [_instance_view(uow, i) for i, b in zip(instances, bases, strict=True)
+                 if b or actor.coordinates]
+        access.log(uow, now, actor, "read", "client", client_id=client_id,
+                   basis=next((b for b in bases if b), "coordination role"))
+        uow.commit()
+        uow_client = Client(id=client.id, pseudonym=client.pseudonym, full_name=client.full_name,
+                            identity_code=client.identity_code, municipality=client.municipality,
+                            created_at=client.created_at, created_by=client.created_by)
+        return uow_client, views
+
+
+def list_clients(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[dict[str, Any]]:
+    """Clients the actor has a basis for: all of them for coordination roles, otherwise those
+    whose path has put one of the actor's roles to work or names them case manager."""
+    now = clock()
+    with uow:
+        query = select(Client).order_by(Client.created_at.desc())
+        if not actor.coordinates:
+            related = select(ProcessInstance.client_id).join(
+                HumanTask, HumanTask.instance_id == ProcessInstance.id, isouter=True
+            ).where(or_(ProcessInstance.case_manager_id == actor.user_id,
+                        HumanTask.role.in_(sorted(actor.roles)),
+                        HumanTask.completed_by_id == actor.user_id))
+            query = query.where(Client.id.in_(related))
+        clients = list(uow.session.scalars(query.limit(500)))
+        result = []
+        for c in clients:
+            latest = uow.session.scalar(
+                select(ProcessInstance).where(ProcessInstance.client_id == c.id)
+                .order_by(ProcessInstance.created_at.desc()).limit(1)
+            )
+            result.append({"id": c.id, "pseudonym": c.pseudonym, "full_name": c.full_name,
+                           "municipality": c.municipality, "created_at": c.created_at,
+                           "instance_id": latest.id if latest else None,
+                           "status": latest.status if latest else None})
+            access.log(uow, now, actor, "read", "client_list", client_id=c.id,
+                       basis="coordination role" if actor.coordinates else "client relationship")
+        uow.commit()
+        return result
+
+
+def _instance_view(uow: UnitOfWork, instance: ProcessInstance) -> InstanceView:
+    session = uow.session
+    version = instance.model_version
+    view = InstanceView(
+        id=instance.id, client_id=instance.client_id, client_pseudonym=instance.client.pseudonym,
+        client_name=instance.client.full_name, model_key=version.model.key,
+        model_name=version.model.name, model_version=version.number, status=instance.status,
+        outcome=instance.outcome,
+        case_manager=instance.case_manager.username if instance.case_manager else None,
+        case_manager_name=instance.case_manager.display_name if instance.case_manager else None,
+        created_at=instance.created_at, completed_at=instance.completed_at,
+    )
+    view.open_tasks = [
+        _task_view(r) for r in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                    HumanTask.state == "open").order_by(HumanTask.created_at)
+        )
+    ]
+    view.waiting = [
+        {"kind": w.kind, "name": w.name, "bpmn_id": w.bpmn_id, "message_name": w.message_name,
+         "due_at": w.due_at}
+        for w in session.scalars(
+            select(WaitingEvent).where(WaitingEvent.instance_id == instance.id,
+                                       WaitingEvent.settled_at.is_(None))
+        )
+    ]
+    view.history = [
+        {"id": e.id, "occurred_at": e.occurred_at, "kind": e.kind, "bpmn_id": e.bpmn_id,
+         "element_name": e.element_name, "task_id": e.task_id, "actor": e.actor, "role": e.role,
+         "data": e.data}
+        for e in session.scalars(
+            select(Event).where(Event.instance_id == instance.id).order_by(Event.id)
+        )
+    ]
+    view.consents = [
+        {"scope": c.scope, "given_at": c.given_at, "withdrawn_at": c.withdrawn_at,
+         "recorded_by": c.recorded_by}
+        for c in session.scalars(select(Consent).where(Consent.client_id == instance.client_id))
+    ]
+    return view

@@ -1,0 +1,126 @@
+"""People, passwords (argon2id) and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+
+from engine.clock import Clock
+from engine.errors import InvalidInput, Unauthenticated
+from engine.persistence.tables import ApiToken, User, UserRole
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.workflow.roles import RoleCatalog
+
+_hasher = PasswordHasher()
+TOKEN_LIFETIME = timedelta(hours=8)
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(
+    uow: UnitOfWork,
+    roles_catalog: RoleCatalog,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: list[str],
+    is_admin: bool = False,
+    language: str = "fi",
+) -> int:
+    errors: dict[str, list[str]] = {}
+    if not username or len(username) > 80 or not username.replace("_", "").replace(".", "").isalnum():
+        errors["username"] = ["Use 1-80 letters, digits, dots or underscores."]
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"At least {MIN_PASSWORD_LENGTH} characters."]
+    unknown = [r for r in roles if r not in roles_catalog.codes]
+    if unknown:
+        errors["roles"] = [f"Unknown role: {', '.join(unknown)}"]
+    if errors:
+        raise InvalidInput("the user is not valid", errors)
+    with uow:
+        if uow.session.scalar(select(User).where(User.username == username)):
+            raise InvalidInput("the user exists", {"username": ["This username is taken."]})
+        user = User(
+            username=username,
+            display_name=display_name,
+            password_hash=hash_password(password),
+            is_admin=is_admin,
+            language=language,
+            roles=[UserRole(role=r) for r in sorted(set(roles))],
+        )
+        uow.session.add(user)
+        uow.commit()
+        return user.id
+
+
+def authenticate(uow: UnitOfWork, username: str, password: str) -> User:
+    """Return the user for valid credentials; the same error for any wrong part."""
+    with uow:
+        user = uow.session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            _hasher.hash(password)  # spend the same time as for a real user
+            raise Unauthenticated("wrong username or password")
+        try:
+            _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            raise Unauthenticated("wrong username or password") from None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+            uow.commit()
+        uow.session.expunge(user)
+        return user
+
+
+def issue_token(uow: UnitOfWork, clock: Clock, user_id: int) -> tuple[str, ApiToken]:
+    token = secrets.token_urlsafe(32)
+    now = clock()
+    with uow:
+        uow.session.execute(delete(ApiToken).where(ApiToken.expires_at < now))
+        row = ApiToken(
+            token_hash=_digest(token), user_id=user_id, created_at=now,
+            expires_at=now + TOKEN_LIFETIME,
+        )
+        uow.session.add(row)
+        uow.commit()
+        return token, row
+
+
+def user_for_token(uow: UnitOfWork, clock: Clock, token: str) -> User:
+    with uow:
+        row = uow.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+        if row is None or row.expires_at <= clock():
+            raise Unauthenticated("the token is unknown or has expired")
+        user = uow.session.get(User, row.user_id)
+        if user is None or not user.active:
+            raise Unauthenticated("the token's user is no longer active")
+        uow.session.expunge(user)
+        return user
+
+
+def get_user(uow: UnitOfWork, user_id: int) -> User | None:
+    with uow:
+        user = uow.session.get(User, user_id)
+        if user is not None:
+            uow.session.expunge(user)
+        return user
+
+
+def list_users(uow: UnitOfWork) -> list[User]:
+    with uow:
+        users = list(uow.session.scalars(select(User).where(User.active).order_by(User.display_name)))
+        for u in users:
+            uow.session.expunge(u)
+        return users
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""The SpiffWorkflow wrapper: parsing, validation, safe expressions, forms, serialization."""

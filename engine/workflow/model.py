@@ -1,0 +1,86 @@
+"""A process model: its files, and the parsed, validated, executable form of one version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MODEL_FILE = "model.json"
+BPMN_SUFFIX = ".bpmn"
+FORM_SUFFIX = ".json"
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """The files of one process model (a folder under `processes/`), as bytes by relative path."""
+
+    key: str
+    files: dict[str, bytes]
+
+    @classmethod
+    def from_directory(cls, directory: Path) -> ModelSource:
+        files = {
+            p.relative_to(directory).as_posix(): p.read_bytes()
+            for p in sorted(directory.rglob("*"))
+            if p.is_file() and p.suffix in (BPMN_SUFFIX, FORM_SUFFIX)
+        }
+        return cls(key=directory.name, files=files)
+
+    @property
+    def content_hash(self) -> str:
+        digest = hashlib.sha256()
+        for name in sorted(self.files):
+            digest.update(name.encode() + b"\0" + self.files[name] + b"\0")
+        return digest.hexdigest()
+
+    @property
+    def bpmn_files(self) -> list[str]:
+        return [n for n in sorted(self.files) if n.endswith(BPMN_SUFFIX)]
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        raw = self.files.get(MODEL_FILE)
+        return json.loads(raw) if raw else {}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding: where (file, element) and what."""
+
+    file: str
+    element: str | None
+    message: str
+    severity: str = "error"  # or "warning"
+
+    def __str__(self) -> str:
+        where = self.file + (f" [{self.element}]" if self.element else "")
+        return f"{self.severity}: {where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    bpmn_id: str
+    name: str
+    lane: str | None
+    role: str | None
+    phase: str | None
+    form_path: str | None
+    form: dict[str, Any] | None
+
+
+@dataclass
+class ParsedModel:
+    """What the engine needs to run instances of one model version. Cached per version."""
+
+    key: str
+    process_id: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    user_tasks: dict[str, UserTaskInfo] = field(default_factory=dict)
+    end_outcomes: dict[str, str] = field(default_factory=dict)
+    message_names: set[str] = field(default_factory=set)
+    warnings: list[Problem] = field(default_factory=list)

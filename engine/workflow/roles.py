@@ -1,0 +1,39 @@
+"""Team roles, read from `processes/roles.json`; lanes name them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+CASE_MANAGER = "case_manager"
+
+
+@dataclass(frozen=True)
+class RoleCatalog:
+    labels: dict[str, dict[str, str]]  # code -> {language: label}
+
+    @classmethod
+    def load(cls, path: Path) -> RoleCatalog:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(labels={code: dict(names) for code, names in data["roles"].items()})
+
+    def role_for_lane(self, lane_name: str | None) -> str | None:
+        """The role code a lane stands for: its name equals the code or one of its labels."""
+        if not lane_name:
+            return None
+        wanted = lane_name.strip().casefold()
+        for code, names in self.labels.items():
+            if wanted == code.casefold() or any(wanted == n.casefold() for n in names.values()):
+                return code
+        return None
+
+    def label(self, code: str | None, language: str = "fi") -> str:
+        if code is None:
+            return ""
+        names = self.labels.get(code, {})
+        return names.get(language) or names.get("en") or code
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self.labels)
