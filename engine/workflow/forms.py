@@ -27,21 +27,42 @@ def check_schema(schema: Any) -> None:
         raise SchemaError('a form\'s top-level "type" must be "object"')
 
 
+# Messages come from this fixed set so that the user interface can translate them.
+MESSAGES = {
+    "required": "This field is required.",
+    "enum": "Choose one of the allowed values.",
+    "type": "The value is of the wrong type.",
+    "minimum": "The value is too small.",
+    "exclusiveMinimum": "The value is too small.",
+    "maximum": "The value is too large.",
+    "exclusiveMaximum": "The value is too large.",
+    "minLength": "The text is too short.",
+    "maxLength": "The text is too long.",
+    "minItems": "Choose more items.",
+    "maxItems": "Choose fewer items.",
+    "format": "The value is not in the right format.",
+    "additionalProperties": "The form has a field it does not know.",
+    "pattern": "The value is not in the right format.",
+}
+OTHER = "The value is not valid."
+
+
 def validate(schema: dict[str, Any], data: Any) -> dict[str, list[str]]:
-    """Validate data; return field path -> messages (empty when valid)."""
+    """Validate data; return field path (dotted) -> messages (empty when valid)."""
     validator = Draft202012Validator(schema, format_checker=_format_checker)
     errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(data):
         path = [str(p) for p in error.absolute_path]
         if error.validator == "required":
-            missing = error.message.split("'")[1] if "'" in error.message else ""
-            path.append(missing)
-            message = "This field is required."
+            path.append(error.message.split("'")[1] if "'" in error.message else "")
         elif error.validator == "additionalProperties":
-            message = error.message
-        else:
-            message = error.message
-        errors.setdefault(".".join(path) or "_form", []).append(message)
+            extra = [str(k) for k in (error.instance or {}) if k not in error.schema.get(
+                "properties", {})]
+            path.append(extra[0] if extra else "")
+        message = MESSAGES.get(str(error.validator), OTHER)
+        key = ".".join(p for p in path if p) or "_form"
+        if message not in errors.get(key, []):
+            errors.setdefault(key, []).append(message)
     return errors
 
 

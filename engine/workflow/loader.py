@@ -25,7 +25,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.workflow import expressions, forms, timers
 from engine.workflow.model import ModelSource, ParsedModel, Problem, UserTaskInfo
-from engine.workflow.roles import CASE_MANAGER, RoleCatalog
+from engine.workflow.roles import RoleCatalog
 from engine.workflow.xml import UnsafeXmlError, parse_bpmn_bytes
 
 PHASES = ("encounter", "referral", "assessment", "services", "follow_up")
@@ -155,9 +155,10 @@ def _check_task_spec(
         )
 
     if isinstance(task_spec, ExclusiveGateway):
-        for condition, _target in task_spec.cond_task_specs:
-            if condition is None:
+        for operator, _target in task_spec.cond_task_specs:
+            if operator is None:
                 continue
+            condition = operator.args[0] if getattr(operator, "args", None) else str(operator)
             try:
                 expressions.parse_condition(condition)
             except expressions.ExpressionError as exc:
@@ -198,10 +199,3 @@ def _load_form(
         return path, None
     return path, form
 
-
-def role_of(info: UserTaskInfo) -> str | None:
-    return info.role
-
-
-def is_case_manager_task(info: UserTaskInfo) -> bool:
-    return info.role == CASE_MANAGER

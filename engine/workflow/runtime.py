@@ -51,7 +51,8 @@ class WaitingTimer:
 class WaitingMessage:
     task_id: str
     bpmn_id: str
-    name: str  # the message name a sender must use
+    name: str
+    message_name: str  # the name a sender must use
 
 
 def snapshot(workflow: BpmnWorkflow) -> dict[str, ElementState]:

@@ -1,0 +1,7 @@
+"""The JSON API under /api/v1."""
+
+from flask import Blueprint
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from web.api import errors, views  # noqa: E402,F401  (registers handlers and routes)

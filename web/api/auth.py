@@ -1,0 +1,35 @@
+"""Bearer-token authentication for the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, request
+
+from engine.errors import Unauthenticated
+from engine.services import users
+from engine.services.access import Actor
+from web.context import polku
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def token_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/tokens)")
+        ctx = polku()
+        user = users.user_for_token(ctx.uow(), ctx.clock, token.strip())
+        g.actor = Actor.from_user(user)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def actor() -> Actor:
+    return cast(Actor, g.actor)

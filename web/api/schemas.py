@@ -1,0 +1,123 @@
+"""marshmallow schemas: what the API accepts and what it answers."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=500),
+                             load_only=True)
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True)
+    token_type = fields.String(dump_default="Bearer")
+    expires_at = fields.DateTime()
+
+
+class ProcessSchema(Schema):
+    key = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    process_id = fields.String()
+    deployed_at = fields.DateTime()
+
+
+class ClientCreateSchema(Schema):
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    identity_code = fields.String(load_default=None, validate=validate.Length(max=20))
+    municipality = fields.String(load_default=None, validate=validate.Length(max=100))
+    consent_scope = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class CreatedSchema(Schema):
+    id = fields.Integer()
+
+
+class InstanceCreateSchema(Schema):
+    client = fields.Integer(required=True, strict=True)
+    process = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class TaskSchema(Schema):
+    id = fields.String()
+    instance_id = fields.Integer()
+    client_id = fields.Integer()
+    client_pseudonym = fields.String()
+    bpmn_id = fields.String()
+    name = fields.String()
+    phase = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    claimed_by = fields.String(allow_none=True)
+    state = fields.String()
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    client_name = fields.String()
+    form = fields.Dict(allow_none=True, metadata={"description": "the task's JSON Schema form"})
+
+
+class TaskQuerySchema(Schema):
+    role = fields.String(load_default=None)
+    assignee = fields.String(load_default=None)
+    instance = fields.Integer(load_default=None)
+    state = fields.String(load_default="open",
+                          validate=validate.OneOf(["open", "completed", "cancelled"]))
+
+
+class TaskCompleteSchema(Schema):
+    data = fields.Dict(keys=fields.String(), required=True)
+
+
+class MessageSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class CaseManagerSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    occurred_at = fields.DateTime()
+    kind = fields.String()
+    bpmn_id = fields.String(allow_none=True)
+    element_name = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    data = fields.Dict()
+
+
+class WaitingSchema(Schema):
+    kind = fields.String()
+    name = fields.String()
+    bpmn_id = fields.String()
+    message_name = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+
+
+class InstanceSchema(Schema):
+    id = fields.Integer()
+    client_id = fields.Integer()
+    client_pseudonym = fields.String()
+    model_key = fields.String()
+    model_name = fields.String()
+    model_version = fields.Integer()
+    status = fields.String()
+    outcome = fields.String(allow_none=True)
+    case_manager = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    open_tasks = fields.List(fields.Nested(TaskSchema))
+    waiting = fields.List(fields.Nested(WaitingSchema))
+    history = fields.List(fields.Nested(EventSchema))

@@ -1,0 +1,160 @@
+"""Thin views: parse with a schema, call one service, dump with a schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request, url_for
+
+from engine.errors import InvalidInput
+from engine.services import clients, instances, queries, users
+from engine.services.access import Actor
+from web.api import blueprint
+from web.api import schemas as s
+from web.api.auth import actor, token_required
+from web.context import polku
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object (Content-Type: application/json)")
+    return body
+
+
+def _created(schema_id: int, location: str) -> Response:
+    response = jsonify(s.CreatedSchema().dump({"id": schema_id}))
+    response.status_code = 201
+    response.headers["Location"] = location
+    return response
+
+
+@blueprint.post("/tokens")
+def create_token() -> Response:
+    body = s.TokenRequestSchema().load(_body())
+    ctx = polku()
+    user = users.authenticate(ctx.uow(), body["username"], body["password"])
+    token, row = users.issue_token(ctx.uow(), ctx.clock, user.id)
+    response = jsonify(s.TokenSchema().dump({"token": token, "expires_at": row.expires_at}))
+    response.status_code = 201
+    return response
+
+
+@blueprint.get("/processes")
+@token_required
+def list_processes() -> Response:
+    return jsonify(s.ProcessSchema(many=True).dump(queries.list_processes(polku().uow())))
+
+
+@blueprint.post("/clients")
+@token_required
+def create_client() -> Response:
+    body = s.ClientCreateSchema().load(_body())
+    ctx = polku()
+    client_id = clients.create_client(ctx.uow(), ctx.clock, actor(), **body)
+    return _created(client_id, url_for("ui.client_page", client_id=client_id))
+
+
+@blueprint.post("/instances")
+@token_required
+def start_instance() -> Response:
+    body = s.InstanceCreateSchema().load(_body())
+    ctx = polku()
+    instance_id = instances.start_instance(
+        ctx.uow(), ctx.engine, ctx.clock, actor(), body["client"], body["process"]
+    )
+    return _created(instance_id, url_for("api.get_instance", instance_id=instance_id))
+
+
+@blueprint.get("/instances/<int:instance_id>")
+@token_required
+def get_instance(instance_id: int) -> Response:
+    ctx = polku()
+    view = queries.get_instance(ctx.uow(), ctx.clock, actor(), instance_id)
+    return jsonify(s.InstanceSchema().dump(view))
+
+
+@blueprint.get("/tasks")
+@token_required
+def list_tasks() -> Response:
+    args = s.TaskQuerySchema().load(request.args.to_dict())
+    ctx = polku()
+    views = queries.list_tasks(
+        ctx.uow(), ctx.clock, actor(), role=args["role"], assignee=args["assignee"],
+        instance_id=args["instance"], state=args["state"],
+    )
+    return jsonify(s.TaskSchema(many=True).dump(views))
+
+
+@blueprint.get("/tasks/<task_id>")
+@token_required
+def get_task(task_id: str) -> Response:
+    ctx = polku()
+    return jsonify(s.TaskDetailSchema().dump(
+        queries.get_task(ctx.uow(), ctx.engine, ctx.clock, actor(), task_id)
+    ))
+
+
+@blueprint.post("/tasks/<task_id>/claim")
+@token_required
+def claim_task(task_id: str) -> Response:
+    ctx = polku()
+    instances.claim_task(ctx.uow(), ctx.clock, actor(), task_id)
+    return _task_response(ctx, actor(), task_id)
+
+
+@blueprint.post("/tasks/<task_id>/release")
+@token_required
+def release_task(task_id: str) -> Response:
+    ctx = polku()
+    instances.claim_task(ctx.uow(), ctx.clock, actor(), task_id, release=True)
+    return _task_response(ctx, actor(), task_id)
+
+
+@blueprint.post("/tasks/<task_id>/complete")
+@token_required
+def complete_task(task_id: str) -> Response:
+    body = s.TaskCompleteSchema().load(_body())
+    ctx = polku()
+    instance_id = instances.complete_task(
+        ctx.uow(), ctx.engine, ctx.clock, actor(), task_id, body["data"]
+    )
+    view = queries.get_instance(ctx.uow(), ctx.clock, actor(), instance_id)
+    return jsonify(s.InstanceSchema().dump(view))
+
+
+@blueprint.post("/instances/<int:instance_id>/messages")
+@token_required
+def deliver_message(instance_id: int) -> Response:
+    body = s.MessageSchema().load(_body())
+    ctx = polku()
+    instances.deliver_message(
+        ctx.uow(), ctx.engine, ctx.clock, actor(), instance_id, body["name"], body["data"]
+    )
+    view = queries.get_instance(ctx.uow(), ctx.clock, actor(), instance_id)
+    return jsonify(s.InstanceSchema().dump(view))
+
+
+@blueprint.post("/instances/<int:instance_id>/case-manager")
+@token_required
+def change_case_manager(instance_id: int) -> Response:
+    body = s.CaseManagerSchema().load(_body())
+    ctx = polku()
+    instances.change_case_manager(
+        ctx.uow(), ctx.clock, actor(), instance_id, body["username"], body["reason"]
+    )
+    view = queries.get_instance(ctx.uow(), ctx.clock, actor(), instance_id)
+    return jsonify(s.InstanceSchema().dump(view))
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Response:
+    from web.api.openapi import build_spec
+
+    return jsonify(build_spec())
+
+
+def _task_response(ctx: Any, who: Actor, task_id: str) -> Response:
+    return jsonify(s.TaskDetailSchema().dump(
+        queries.get_task(ctx.uow(), ctx.engine, ctx.clock, who, task_id)
+    ))

@@ -1,0 +1,46 @@
+"""Flask extensions: Babel (Finnish by default) and CSRF protection for the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+babel = Babel()
+csrf = CSRFProtect()
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang") or getattr(g, "user_language", None)
+    if chosen in languages:
+        return str(chosen)
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(languages) or "fi"
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def compile_catalogs() -> None:
+    """Compile each .po into its .mo when the .mo is missing or older (no build step needed)."""
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
+def init_app(app: Flask) -> None:
+    compile_catalogs()
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(TRANSLATIONS))
+    csrf.init_app(app)
