@@ -36,9 +36,9 @@ class UnitOfWork:
     ) -> None:
         assert self._session is not None
         try:
-            self._session.rollback()
-        finally:
+            # Closing rolls back whatever was not committed and detaches loaded rows intact.
             self._session.close()
+        finally:
             self._session = None
 
     def commit(self) -> None:

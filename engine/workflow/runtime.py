@@ -163,7 +163,7 @@ def fire_timer(workflow: BpmnWorkflow, task_id: str, now: datetime) -> None:
 
 
 def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
-    if not any(m.name == name for m in waiting_messages(workflow)):
+    if not any(m.message_name == name for m in waiting_messages(workflow)):
         raise WorkflowError(f"nothing in this instance waits for message '{name}'")
     workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
     workflow.do_engine_steps()

@@ -1,0 +1,172 @@
+"""Shared fixtures: databases (SQLite and a real PostgreSQL), the engine, users, a path driver."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from engine.clock import FrozenClock
+from engine.persistence.database import create_schema, make_engine, make_session_factory
+from engine.persistence.tables import HumanTask
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import clients, instances, users
+from engine.services.access import Actor
+from engine.services.demo import sample
+from engine.services.deployment import deploy_all
+from engine.workflow.engine import WorkflowEngine
+from tests.postgres import find_bindir, postgres_server
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = ROOT / "processes"
+PASSWORD = "correct horse battery"
+
+# username -> roles; one person per role the national path needs, plus two case managers.
+STAFF = {
+    "kaisa": ["work_ability_coordinator"],
+    "timo": ["case_coordinator"],
+    "lauri": ["physician"],
+    "fanni": ["physiotherapist"],
+    "sanna": ["social_worker"],
+    "aino": ["rehabilitation_counsellor"],
+    "ari": ["job_coach"],
+    "kerttu": ["kela_advisor"],
+}
+
+
+@pytest.fixture(scope="session")
+def workflow_engine() -> WorkflowEngine:
+    return WorkflowEngine(PROCESSES)
+
+
+@pytest.fixture(scope="session")
+def pg_base_url() -> Iterator[str]:
+    if find_bindir() is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'polku.db'}"
+        return
+    base = request.getfixturevalue("pg_base_url")
+    name = "polku_" + uuid.uuid4().hex[:12]
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@dataclass
+class Services:
+    """The engine's dependencies, wired as the web app wires them, without Flask."""
+
+    engine: WorkflowEngine
+    clock: FrozenClock
+    session_factory: Any
+    actors: dict[str, Actor]
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    def new_client(self, name: str = "Testi Asiakas") -> int:
+        return clients.create_client(self.uow(), self.clock, self.actors["kaisa"], full_name=name)
+
+    def start(self, model: str = "national") -> int:
+        client_id = self.new_client()
+        return instances.start_instance(
+            self.uow(), self.engine, self.clock, self.actors["kaisa"], client_id, model
+        )
+
+    def open_tasks(self, instance_id: int) -> list[HumanTask]:
+        with self.uow() as uow:
+            return list(uow.session.scalars(
+                select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                        HumanTask.state == "open").order_by(HumanTask.bpmn_id)
+            ))
+
+    def open_task(self, instance_id: int, bpmn_id: str) -> HumanTask:
+        found = [t for t in self.open_tasks(instance_id) if t.bpmn_id == bpmn_id]
+        assert found, f"{bpmn_id} is not open; open: {[t.bpmn_id for t in self.open_tasks(instance_id)]}"
+        return found[0]
+
+    def doer(self, task: HumanTask) -> Actor:
+        for actor in self.actors.values():
+            if task.assignee_id == actor.user_id or (
+                task.assignee_id is None and task.role in actor.roles
+            ):
+                return actor
+        raise AssertionError(f"nobody may do {task.bpmn_id} (role {task.role})")
+
+    def complete(self, instance_id: int, bpmn_id: str, **overrides: Any) -> None:
+        task = self.open_task(instance_id, bpmn_id)
+        if bpmn_id == "Task_support_plan":
+            overrides.setdefault("case_manager", "aino")
+        instances.complete_task(self.uow(), self.engine, self.clock, self.doer(task), task.id,
+                                sample(bpmn_id, **overrides))
+
+    def walk(self, instance_id: int, *steps: str | tuple[str, dict[str, Any]]) -> None:
+        for step in steps:
+            bpmn_id, overrides = (step, {}) if isinstance(step, str) else step
+            self.complete(instance_id, bpmn_id, **overrides)
+
+
+def make_staff(session_factory: Any, engine: WorkflowEngine) -> dict[str, Actor]:
+    actors = {}
+    for username, roles in STAFF.items():
+        user_id = users.create_user(UnitOfWork(session_factory), engine.roles, username=username,
+                                    display_name=username.title(), password=PASSWORD, roles=roles)
+        user = users.get_user(UnitOfWork(session_factory), user_id)
+        assert user is not None
+        actors[username] = Actor.from_user(user)
+    return actors
+
+
+@pytest.fixture(scope="session")
+def template_database(
+    tmp_path_factory: pytest.TempPathFactory, workflow_engine: WorkflowEngine
+) -> tuple[Path, dict[str, Actor]]:
+    """A SQLite file with the models deployed and the staff created (password hashing is
+    deliberately slow, so it is done once and the file copied for each test)."""
+    path = tmp_path_factory.mktemp("template") / "engine.db"
+    db = make_engine(f"sqlite:///{path}")
+    create_schema(db)
+    factory = make_session_factory(db)
+    deploy_all(UnitOfWork(factory), workflow_engine, FrozenClock(), actor="test")
+    actors = make_staff(factory, workflow_engine)
+    with db.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path, actors
+
+
+@pytest.fixture
+def services(
+    tmp_path: Path, workflow_engine: WorkflowEngine, clock: FrozenClock,
+    template_database: tuple[Path, dict[str, Actor]],
+) -> Services:
+    """Services on a fresh SQLite database with the real models deployed and staff created."""
+    template, actors = template_database
+    path = tmp_path / "engine.db"
+    shutil.copyfile(template, path)
+    db = make_engine(f"sqlite:///{path}")
+    return Services(workflow_engine, clock, make_session_factory(db), actors)

@@ -1,0 +1,70 @@
+"""The services' refusals as error pages in the reader's language."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, PolkuError, Unauthenticated
+from web.ui import blueprint, labels
+
+_PAGES = {
+    NotFound: (404, _l("Not found"),
+               _l("The page or the item you looked for does not exist.")),
+    Forbidden: (403, _l("Access denied"),
+                _l("Your roles do not give you access to this. The attempt has been logged.")),
+    Conflict: (409, _l("Conflict"),
+               _l("This could not be done in the current state of the client's path.")),
+    InvalidInput: (400, _l("Invalid input"), _l("The information given has errors.")),
+}
+
+_HTTP = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Access denied"), _l("Your roles do not give you access to this.")),
+    404: (_l("Not found"), _l("The page or the item you looked for does not exist.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too large"), _l("The data sent was too large.")),
+}
+
+
+def error_page(status: int, title: object, explanation: object, *, detail: str | None = None,
+               original: str | None = None, messages: list[str] | None = None
+               ) -> tuple[str, int]:
+    return render_template(
+        "error.html", status=status, title=title, explanation=explanation, detail=detail,
+        original=original, messages=messages or [],
+    ), status
+
+
+@blueprint.errorhandler(PolkuError)
+def domain_error(exc: PolkuError) -> Response | tuple[str, int]:
+    if isinstance(exc, Unauthenticated):
+        return redirect(url_for("ui.login"))
+    status, title, explanation = next(
+        (page for cls, page in _PAGES.items() if isinstance(exc, cls)),
+        (500, _l("Error"), _l("Something went wrong.")),
+    )
+    detail = labels.detail(exc.message)
+    messages = []
+    if isinstance(exc, InvalidInput):
+        messages = [m for msgs in labels.messages(exc.errors).values() for m in msgs]
+    return error_page(status, title, explanation, detail=detail,
+                      original=None if detail or messages else exc.message, messages=messages)
+
+
+@blueprint.errorhandler(CSRFError)
+def csrf_error(exc: CSRFError) -> tuple[str, int]:
+    return error_page(400, _l("The form has expired"),
+                      _l("Go back, reload the page and send the form again."))
+
+
+@blueprint.errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> HTTPException | tuple[str, int]:
+    code = exc.code or 500
+    if code < 400 or code not in _HTTP:
+        return exc
+    title, explanation = _HTTP[code]
+    return error_page(code, title, explanation)
