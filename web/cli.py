@@ -117,3 +117,5 @@ def serve(host: str, port: int, timer_interval: float) -> None:
     finally:
         stop.set()
         time.sleep(0)
+if __name__ == "__main__":
+    main()

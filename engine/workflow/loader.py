@@ -33,7 +33,16 @@ FORM_PROPERTY = "formJsonSchemaFilename"
 PHASE_PROPERTY = "phase"
 OUTCOME_PROPERTY = "outcome"
 
+# SpiffWorkflow names its own helper tasks "Start" and "End": a BPMN element with such an id
+# silently replaces them and the process runs nothing.
+RESERVED_IDS = ("Start", "End")
+RESERVED_MESSAGE = "the id is reserved by the engine: rename the element (e.g. StartEvent_1)"
+
 _validator: BpmnValidator | None = None
+
+
+def _reserved_ids(tree: Any) -> list[str]:
+    return [i for i in RESERVED_IDS if tree.xpath("//*[local-name()='process']//*[@id=$i]", i=i)]
 
 
 def _bpmn_validator() -> BpmnValidator:
@@ -53,6 +62,10 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
     for name in source.bpmn_files:
         try:
             tree = parse_bpmn_bytes(source.files[name], name)
+            reserved = _reserved_ids(tree)
+            if reserved:
+                problems.extend(Problem(name, i, RESERVED_MESSAGE) for i in reserved)
+                continue
             parser.add_bpmn_xml(tree, filename=name)
         except UnsafeXmlError as exc:
             problems.append(Problem(name, None, str(exc).removeprefix(f"{name}: ")))
