@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from engine.errors import Forbidden
-from engine.persistence.tables import AccessLog, HumanTask, ProcessInstance, User
+from engine.persistence.tables import AccessLog, Event, HumanTask, ProcessInstance, User
 from engine.persistence.unit_of_work import UnitOfWork
 
 # Roles that receive clients and coordinate the team: they may register clients, start paths
@@ -58,13 +58,17 @@ def instance_basis(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> 
     common = actor.roles & roles
     if common:
         return f"task role {sorted(common)[0]}"
-    worked = uow.session.scalar(
-        select(HumanTask.id).where(
-            HumanTask.instance_id == instance.id,
-            (HumanTask.assignee_id == actor.user_id) | (HumanTask.completed_by_id == actor.user_id),
-        ).limit(1)
+    assigned = uow.session.scalar(
+        select(HumanTask.id).where(HumanTask.instance_id == instance.id,
+                                   HumanTask.assignee_id == actor.user_id).limit(1)
     )
-    return "assigned task" if worked else None
+    if assigned:
+        return "assigned task"
+    acted = uow.session.scalar(
+        select(Event.id).where(Event.instance_id == instance.id,
+                               Event.actor == actor.username).limit(1)
+    )
+    return "took part in the path" if acted else None
 
 
 def task_basis(actor: Actor, task: HumanTask) -> str | None:

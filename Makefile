@@ -1,0 +1,46 @@
+# Polku: `make run` serves the app with demo data, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 5000
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test lint check worker browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $(STAMP)
+
+## Serve on http://127.0.0.1:$(PORT) with the timer worker; demo data on first run, kept after.
+run: $(STAMP)
+	$(BIN)/polku seed-demo
+	PORT=$(PORT) $(BIN)/polku serve --port $(PORT)
+
+## The whole suite: lint, engine, API (SQLite and PostgreSQL), browser.
+test: $(STAMP) browser
+	$(BIN)/ruff check engine web tests
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check engine web tests
+
+## Validate every BPMN model and form under processes/.
+check: $(STAMP)
+	$(BIN)/polku check
+
+## Run the timer worker on its own (make run already runs one inside the server).
+worker: $(STAMP)
+	$(BIN)/polku worker
+
+## Debian's Chromium for the browser tests (Playwright never downloads a browser here).
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache
