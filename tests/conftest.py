@@ -99,14 +99,19 @@ class Services:
 
     def open_tasks(self, instance_id: int) -> list[HumanTask]:
         with self.uow() as uow:
-            return list(uow.session.scalars(
-                select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                        HumanTask.state == "open").order_by(HumanTask.bpmn_id)
-            ))
+            return list(
+                uow.session.scalars(
+                    select(HumanTask)
+                    .where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+                    .order_by(HumanTask.bpmn_id)
+                )
+            )
 
     def open_task(self, instance_id: int, bpmn_id: str) -> HumanTask:
         found = [t for t in self.open_tasks(instance_id) if t.bpmn_id == bpmn_id]
-        assert found, f"{bpmn_id} is not open; open: {[t.bpmn_id for t in self.open_tasks(instance_id)]}"
+        assert found, (
+            f"{bpmn_id} is not open; open: {[t.bpmn_id for t in self.open_tasks(instance_id)]}"
+        )
         return found[0]
 
     def doer(self, task: HumanTask) -> Actor:
@@ -121,8 +126,14 @@ class Services:
         task = self.open_task(instance_id, bpmn_id)
         if bpmn_id == "Task_support_plan":
             overrides.setdefault("case_manager", "aino")
-        instances.complete_task(self.uow(), self.engine, self.clock, self.doer(task), task.id,
-                                sample(bpmn_id, **overrides))
+        instances.complete_task(
+            self.uow(),
+            self.engine,
+            self.clock,
+            self.doer(task),
+            task.id,
+            sample(bpmn_id, **overrides),
+        )
 
     def walk(self, instance_id: int, *steps: str | tuple[str, dict[str, Any]]) -> None:
         for step in steps:
@@ -133,8 +144,14 @@ class Services:
 def make_staff(session_factory: Any, engine: WorkflowEngine) -> dict[str, Actor]:
     actors = {}
     for username, roles in STAFF.items():
-        user_id = users.create_user(UnitOfWork(session_factory), engine.roles, username=username,
-                                    display_name=username.title(), password=PASSWORD, roles=roles)
+        user_id = users.create_user(
+            UnitOfWork(session_factory),
+            engine.roles,
+            username=username,
+            display_name=username.title(),
+            password=PASSWORD,
+            roles=roles,
+        )
         user = users.get_user(UnitOfWork(session_factory), user_id)
         assert user is not None
         actors[username] = Actor.from_user(user)
@@ -161,7 +178,9 @@ def template_database(
 
 @pytest.fixture
 def services(
-    tmp_path: Path, workflow_engine: WorkflowEngine, clock: FrozenClock,
+    tmp_path: Path,
+    workflow_engine: WorkflowEngine,
+    clock: FrozenClock,
     template_database: tuple[Path, dict[str, Actor]],
 ) -> Services:
     """Services on a fresh SQLite database with the real models deployed and staff created."""

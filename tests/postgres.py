@@ -23,7 +23,11 @@ def find_bindir() -> Path | None:
     if shutil.which("initdb"):
         candidates.append(str(Path(shutil.which("initdb") or "").resolve().parent))
     for candidate in candidates:
-        if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
+        if (
+            candidate
+            and (Path(candidate) / "initdb").exists()
+            and (Path(candidate) / "pg_ctl").exists()
+        ):
             return Path(candidate)
     return None
 
@@ -53,15 +57,48 @@ def postgres_server() -> Iterator[str]:
     data = directory / "data"
     run = {"cwd": directory, "check": True, "capture_output": True}
     try:
-        subprocess.run(_as_server_user([str(bindir / "initdb"), "-D", str(data), "-A", "trust",
-                                        "-U", "postgres", "--no-sync", "-E", "UTF8",
-                                        "--locale=C.UTF-8"]), **run)  # type: ignore[call-overload]
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            **run,
+        )  # type: ignore[call-overload]
         options = f"-h 127.0.0.1 -p {port} -k {directory} -F -c fsync=off -c synchronous_commit=off"
-        subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-l",
-                                        str(directory / "log"), "-w", "-o", options, "start"]),
-                       **run)  # type: ignore[call-overload]
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(directory / "log"),
+                    "-w",
+                    "-o",
+                    options,
+                    "start",
+                ]
+            ),
+            **run,
+        )  # type: ignore[call-overload]
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
     finally:
-        subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                        "-w", "stop"]), cwd=directory, capture_output=True)
+        subprocess.run(
+            _as_server_user(
+                [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+            ),
+            cwd=directory,
+            capture_output=True,
+        )
         shutil.rmtree(directory, ignore_errors=True)

@@ -22,8 +22,15 @@ API = "/api/v1"
 
 
 def make_app(database_url: str, clock: FrozenClock) -> Flask:
-    return create_app({"TESTING": True, "DATABASE_URL": database_url, "CLOCK": clock,
-                       "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "CLOCK": clock,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
 
 
 @pytest.fixture
@@ -31,8 +38,14 @@ def app(database_url: str, clock: FrozenClock) -> Iterator[Flask]:
     app = make_app(database_url, clock)
     ctx = app.extensions["polku"]
     for username, roles in STAFF.items():
-        users.create_user(ctx.uow(), ctx.engine.roles, username=username,
-                          display_name=username.title(), password=PASSWORD, roles=roles)
+        users.create_user(
+            ctx.uow(),
+            ctx.engine.roles,
+            username=username,
+            display_name=username.title(),
+            password=PASSWORD,
+            roles=roles,
+        )
     yield app
     ctx.db.dispose()
 
@@ -44,8 +57,9 @@ class Api:
 
     def token(self, username: str) -> str:
         if username not in self.tokens:
-            response = self.client.post(f"{API}/tokens",
-                                        json={"username": username, "password": PASSWORD})
+            response = self.client.post(
+                f"{API}/tokens", json={"username": username, "password": PASSWORD}
+            )
             assert response.status_code == 201, response.json
             self.tokens[username] = response.json["token"]
         return self.tokens[username]
@@ -61,11 +75,15 @@ class Api:
         return self.call("POST", path, user, **kwargs)
 
     def start_path(self) -> int:
-        client = self.post("/clients", "kaisa", json={"full_name": "Maija Mehiläinen",
-                                                      "identity_code": "131052-308T"})
+        client = self.post(
+            "/clients",
+            "kaisa",
+            json={"full_name": "Maija Mehiläinen", "identity_code": "131052-308T"},
+        )
         assert client.status_code == 201, client.json
-        started = self.post("/instances", "kaisa", json={"client": client.json["id"],
-                                                         "process": "national"})
+        started = self.post(
+            "/instances", "kaisa", json={"client": client.json["id"], "process": "national"}
+        )
         assert started.status_code == 201, started.json
         return int(started.json["id"])
 
@@ -80,8 +98,9 @@ class Api:
         if bpmn_id == "Task_support_plan":
             overrides.setdefault("case_manager", "aino")
         task_id = self.task_of(user, instance_id, bpmn_id)
-        response = self.post(f"/tasks/{task_id}/complete", user,
-                             json={"data": sample(bpmn_id, **overrides)})
+        response = self.post(
+            f"/tasks/{task_id}/complete", user, json={"data": sample(bpmn_id, **overrides)}
+        )
         assert response.status_code == 200, response.json
         return response.json
 
@@ -118,8 +137,11 @@ def test_the_whole_national_path_over_http(app: Flask, api: Api, clock: FrozenCl
     state = api.complete("aino", iid, "Task_arrange_services", awaits_external_decision=True)
     assert state["waiting"][0]["message_name"] == "kela_decision"
 
-    delivered = api.post(f"/instances/{iid}/messages", "kerttu",
-                         json={"name": "kela_decision", "data": {"decision": "approved"}})
+    delivered = api.post(
+        f"/instances/{iid}/messages",
+        "kerttu",
+        json={"name": "kela_decision", "data": {"decision": "approved"}},
+    )
     assert delivered.status_code == 200, delivered.json
     assert [w["kind"] for w in delivered.json["waiting"]] == ["timer"]
 
@@ -130,7 +152,11 @@ def test_the_whole_national_path_over_http(app: Flask, api: Api, clock: FrozenCl
     api.tokens.clear()
     api.complete("aino", iid, "Task_follow_up_review", close_path=True)
     final = api.complete("aino", iid, "Task_closing", outcome="work_trial")
-    assert (final["status"], final["outcome"], final["open_tasks"]) == ("completed", "work_trial", [])
+    assert (final["status"], final["outcome"], final["open_tasks"]) == (
+        "completed",
+        "work_trial",
+        [],
+    )
 
     view = api.get(f"/instances/{iid}", "aino").json
     kinds = [e["kind"] for e in view["history"]]
@@ -180,16 +206,25 @@ def test_error_cases_change_nothing(app: Flask, api: Api) -> None:
     _problem(api.post("/tasks/no-such-task/complete", "kaisa", json={"data": {}}), 404)
     _problem(api.post("/instances", "kaisa", json={"client": 9999, "process": "national"}), 404)
     _problem(api.post("/instances", "kaisa", json={"client": 1, "process": "nope"}), 404)
-    invalid = _problem(api.post(f"/tasks/{task_id}/complete", "kaisa",
-                                json={"data": {"urgent": "maybe", "shoe_size": 43}}), 400)
+    invalid = _problem(
+        api.post(
+            f"/tasks/{task_id}/complete",
+            "kaisa",
+            json={"data": {"urgent": "maybe", "shoe_size": 43}},
+        ),
+        400,
+    )
     assert {"urgent", "entry_channel", "shoe_size"} <= set(invalid["errors"])
     _problem(api.post(f"/tasks/{task_id}/complete", "kaisa", json={"wrong": 1}), 400)
-    _problem(api.post(f"/tasks/{task_id}/complete", "lauri",
-                      json={"data": sample("Task_encounter")}), 403)
+    _problem(
+        api.post(f"/tasks/{task_id}/complete", "lauri", json={"data": sample("Task_encounter")}),
+        403,
+    )
     _problem(api.post("/instances", "lauri", json={"client": 1, "process": "national"}), 403)
     _problem(api.post("/clients", "lauri", json={"full_name": "X"}), 403)
-    _problem(api.post("/clients", "kaisa", json={"full_name": "X", "identity_code": "131052-308A"}),
-             400)
+    _problem(
+        api.post("/clients", "kaisa", json={"full_name": "X", "identity_code": "131052-308A"}), 400
+    )
     _problem(api.post(f"/instances/{iid}/messages", "kerttu", json={"name": "kela_decision"}), 409)
     _problem(api.post(f"/instances/{iid}/messages", "kerttu", json={"name": "unknown"}), 400)
     _problem(api.post(f"/instances/{iid}/messages", "lauri", json={"name": "kela_decision"}), 403)
@@ -198,8 +233,9 @@ def test_error_cases_change_nothing(app: Flask, api: Api) -> None:
 
     assert database_fingerprint(app) == before
     with app.extensions["polku"].uow() as uow:  # refusals are audited, though
-        refused = uow.session.scalar(select(func.count(AccessLog.id)).where(
-            AccessLog.success.is_(False)))
+        refused = uow.session.scalar(
+            select(func.count(AccessLog.id)).where(AccessLog.success.is_(False))
+        )
         assert refused and refused >= 4
 
 
@@ -208,24 +244,38 @@ def test_completing_twice_is_a_conflict(app: Flask, api: Api) -> None:
     task_id = api.task_of("kaisa", iid, "Task_encounter")
     api.complete("kaisa", iid, "Task_encounter")
     before = database_fingerprint(app)
-    _problem(api.post(f"/tasks/{task_id}/complete", "kaisa",
-                      json={"data": sample("Task_encounter")}), 409)
+    _problem(
+        api.post(f"/tasks/{task_id}/complete", "kaisa", json={"data": sample("Task_encounter")}),
+        409,
+    )
     _problem(api.post(f"/tasks/{task_id}/claim", "kaisa"), 409)
     assert database_fingerprint(app) == before
 
 
 def test_a_task_claimed_by_someone_else_is_a_conflict(app: Flask, api: Api) -> None:
     ctx = app.extensions["polku"]
-    users.create_user(ctx.uow(), ctx.engine.roles, username="kalle", display_name="Kalle",
-                      password=PASSWORD, roles=["work_ability_coordinator"])
+    users.create_user(
+        ctx.uow(),
+        ctx.engine.roles,
+        username="kalle",
+        display_name="Kalle",
+        password=PASSWORD,
+        roles=["work_ability_coordinator"],
+    )
     iid = api.start_path()
     task_id = api.task_of("kaisa", iid, "Task_encounter")
     assert api.post(f"/tasks/{task_id}/claim", "kaisa").status_code == 200
-    _problem(api.post(f"/tasks/{task_id}/complete", "kalle",
-                      json={"data": sample("Task_encounter")}), 409)
+    _problem(
+        api.post(f"/tasks/{task_id}/complete", "kalle", json={"data": sample("Task_encounter")}),
+        409,
+    )
     assert api.post(f"/tasks/{task_id}/release", "kaisa").status_code == 200
-    assert api.post(f"/tasks/{task_id}/complete", "kalle",
-                    json={"data": sample("Task_encounter")}).status_code == 200
+    assert (
+        api.post(
+            f"/tasks/{task_id}/complete", "kalle", json={"data": sample("Task_encounter")}
+        ).status_code
+        == 200
+    )
 
 
 def test_state_survives_an_application_restart(
@@ -250,17 +300,24 @@ def test_reads_of_client_data_are_logged(app: Flask, api: Api) -> None:
     iid = api.start_path()
     api.get(f"/instances/{iid}", "kaisa")
     with app.extensions["polku"].db.connect() as conn:
-        rows = conn.execute(text(
-            "select username, action, resource, basis, success from access_log "
-            "where resource = 'process_instance' and action = 'read'")).all()
-    assert rows == [("kaisa", "read", "process_instance", "coordination role work_ability_coordinator",
-                     True)]
+        rows = conn.execute(
+            text(
+                "select username, action, resource, basis, success from access_log "
+                "where resource = 'process_instance' and action = 'read'"
+            )
+        ).all()
+    assert rows == [
+        ("kaisa", "read", "process_instance", "coordination role work_ability_coordinator", True)
+    ]
 
 
 def test_openapi_document(api: Api) -> None:
     spec = api.client.get(f"{API}/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/tokens", "/api/v1/tasks/{task_id}/complete",
-                 "/api/v1/instances/{instance_id}/messages"):
+    for path in (
+        "/api/v1/tokens",
+        "/api/v1/tasks/{task_id}/complete",
+        "/api/v1/instances/{instance_id}/messages",
+    ):
         assert path in spec["paths"]
     assert "TaskComplete" in spec["components"]["schemas"]

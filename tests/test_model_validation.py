@@ -35,9 +35,10 @@ def bpmn(body: str, lane: str = "L\u00e4\u00e4k\u00e4ri", extra_defs: str = "") 
 </bpmn:definitions>""".encode()
 
 
-def user_task(properties: str = '<spiffworkflow:property name="formJsonSchemaFilename" '
-              'value="forms/f.json" /><spiffworkflow:property name="phase" value="encounter" />'
-              ) -> str:
+def user_task(
+    properties: str = '<spiffworkflow:property name="formJsonSchemaFilename" '
+    'value="forms/f.json" /><spiffworkflow:property name="phase" value="encounter" />',
+) -> str:
     return f"""<bpmn:startEvent id="StartEvent"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:sequenceFlow id="F1" sourceRef="StartEvent" targetRef="Task" />
     <bpmn:userTask id="Task" name="Arvio"><bpmn:extensionElements><spiffworkflow:properties>
@@ -69,8 +70,9 @@ def problems_of(files: dict[str, bytes], roles_engine: WorkflowEngine) -> list[P
 def test_every_model_in_processes_loads_without_errors(
     directory: str, workflow_engine: WorkflowEngine
 ) -> None:
-    model, problems = load_model(ModelSource.from_directory(PROCESSES / directory),
-                                 workflow_engine.roles)
+    model, problems = load_model(
+        ModelSource.from_directory(PROCESSES / directory), workflow_engine.roles
+    )
     assert [p for p in problems if p.severity == "error"] == []
     assert model is not None and model.user_tasks
     for task in model.user_tasks.values():
@@ -78,66 +80,114 @@ def test_every_model_in_processes_loads_without_errors(
 
 
 def test_the_small_valid_model_loads(workflow_engine: WorkflowEngine) -> None:
-    model, problems = load_model(ModelSource("ok", {"m.bpmn": bpmn(VALID), "forms/f.json": FORM}),
-                                 workflow_engine.roles)
+    model, problems = load_model(
+        ModelSource("ok", {"m.bpmn": bpmn(VALID), "forms/f.json": FORM}), workflow_engine.roles
+    )
     assert problems == [] and model is not None
 
 
-@pytest.mark.parametrize(("files", "element", "problem"), [
-    ({"m.bpmn": bpmn(VALID, lane="Astronautti"), "forms/f.json": FORM}, "Task",
-     "lane 'Astronautti' does not name a known role"),
-    ({"m.bpmn": bpmn(user_task('<spiffworkflow:property name="phase" value="encounter" />')
-                     + gateway("ok"))}, "Task", "has no form"),
-    ({"m.bpmn": bpmn(VALID)}, "Task", "form 'forms/f.json' does not exist"),
-    ({"m.bpmn": bpmn(VALID), "forms/f.json": b'{"type": "object", "required": 5}'}, "Task",
-     "not a valid JSON Schema"),
-    ({"m.bpmn": bpmn(VALID), "forms/f.json": b"{not json"}, "Task", "not a valid JSON Schema"),
-    ({"m.bpmn": bpmn(user_task() + gateway("__import__('os').system('touch /tmp/x')")),
-      "forms/f.json": FORM}, "Gateway", "function calls are not allowed"),
-    ({"m.bpmn": bpmn(user_task() + gateway("ok ==")), "forms/f.json": FORM}, "Gateway",
-     "syntax error"),
-    ({"m.bpmn": bpmn(VALID.replace('value="encounter"', 'value="lunch"')),
-      "forms/f.json": FORM}, "Task", "phase 'lunch'"),
-])
+@pytest.mark.parametrize(
+    ("files", "element", "problem"),
+    [
+        (
+            {"m.bpmn": bpmn(VALID, lane="Astronautti"), "forms/f.json": FORM},
+            "Task",
+            "lane 'Astronautti' does not name a known role",
+        ),
+        (
+            {
+                "m.bpmn": bpmn(
+                    user_task('<spiffworkflow:property name="phase" value="encounter" />')
+                    + gateway("ok")
+                )
+            },
+            "Task",
+            "has no form",
+        ),
+        ({"m.bpmn": bpmn(VALID)}, "Task", "form 'forms/f.json' does not exist"),
+        (
+            {"m.bpmn": bpmn(VALID), "forms/f.json": b'{"type": "object", "required": 5}'},
+            "Task",
+            "not a valid JSON Schema",
+        ),
+        ({"m.bpmn": bpmn(VALID), "forms/f.json": b"{not json"}, "Task", "not a valid JSON Schema"),
+        (
+            {
+                "m.bpmn": bpmn(user_task() + gateway("__import__('os').system('touch /tmp/x')")),
+                "forms/f.json": FORM,
+            },
+            "Gateway",
+            "function calls are not allowed",
+        ),
+        (
+            {"m.bpmn": bpmn(user_task() + gateway("ok ==")), "forms/f.json": FORM},
+            "Gateway",
+            "syntax error",
+        ),
+        (
+            {
+                "m.bpmn": bpmn(VALID.replace('value="encounter"', 'value="lunch"')),
+                "forms/f.json": FORM,
+            },
+            "Task",
+            "phase 'lunch'",
+        ),
+    ],
+)
 def test_broken_models_name_file_element_and_problem(
     files: dict[str, bytes], element: str, problem: str, workflow_engine: WorkflowEngine
 ) -> None:
     found = problems_of(files, workflow_engine)
-    assert any(p.file == "m.bpmn" and p.element == element and problem in p.message
-               for p in found), found
+    assert any(
+        p.file == "m.bpmn" and p.element == element and problem in p.message for p in found
+    ), found
 
 
 def test_a_timer_that_does_not_parse_names_the_event(workflow_engine: WorkflowEngine) -> None:
-    body = VALID.replace('<bpmn:sequenceFlow id="F2" sourceRef="Task" targetRef="Gateway" />', """
+    body = VALID.replace(
+        '<bpmn:sequenceFlow id="F2" sourceRef="Task" targetRef="Gateway" />',
+        """
       <bpmn:sequenceFlow id="F2" sourceRef="Task" targetRef="Wait" />
       <bpmn:intermediateCatchEvent id="Wait"><bpmn:incoming>F2</bpmn:incoming>
         <bpmn:outgoing>F5</bpmn:outgoing><bpmn:timerEventDefinition>
         <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">in two weeks</bpmn:timeDuration>
         </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
-      <bpmn:sequenceFlow id="F5" sourceRef="Wait" targetRef="Gateway" />""").replace(
-        '<bpmn:incoming>F2</bpmn:incoming>\n      <bpmn:outgoing>F3', '<bpmn:incoming>F5</bpmn:incoming>\n      <bpmn:outgoing>F3')
+      <bpmn:sequenceFlow id="F5" sourceRef="Wait" targetRef="Gateway" />""",
+    ).replace(
+        "<bpmn:incoming>F2</bpmn:incoming>\n      <bpmn:outgoing>F3",
+        "<bpmn:incoming>F5</bpmn:incoming>\n      <bpmn:outgoing>F3",
+    )
     found = problems_of({"m.bpmn": bpmn(body), "forms/f.json": FORM}, workflow_engine)
     assert any(p.element == "Wait" and "not valid ISO 8601" in p.message for p in found), found
 
 
 def test_a_script_task_is_refused(workflow_engine: WorkflowEngine) -> None:
-    body = VALID.replace('<bpmn:userTask id="Task" name="Arvio">', '<bpmn:scriptTask id="Task">'
-                         ).replace("</bpmn:userTask>", "<bpmn:script>import os</bpmn:script>"
-                                   "</bpmn:scriptTask>")
+    body = VALID.replace(
+        '<bpmn:userTask id="Task" name="Arvio">', '<bpmn:scriptTask id="Task">'
+    ).replace("</bpmn:userTask>", "<bpmn:script>import os</bpmn:script></bpmn:scriptTask>")
     found = problems_of({"m.bpmn": bpmn(body), "forms/f.json": FORM}, workflow_engine)
-    assert any(p.element == "Task" and "script tasks are not allowed" in p.message
-               for p in found), found
+    assert any(
+        p.element == "Task" and "script tasks are not allowed" in p.message for p in found
+    ), found
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>',
-     "DOCTYPE and entity declarations are not allowed"),
-    (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><l>&b;</l>',
-     "DOCTYPE and entity declarations are not allowed"),
-    (b"this is not xml", "not well-formed XML"),
-    (b"<bpmn:definitions", "not well-formed XML"),
-    (b'<?xml version="1.0"?><notbpmn/>', "notbpmn"),
-])
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>',
+            "DOCTYPE and entity declarations are not allowed",
+        ),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa">'
+            b'<!ENTITY b "&a;&a;&a;">]><l>&b;</l>',
+            "DOCTYPE and entity declarations are not allowed",
+        ),
+        (b"this is not xml", "not well-formed XML"),
+        (b"<bpmn:definitions", "not well-formed XML"),
+        (b'<?xml version="1.0"?><notbpmn/>', "notbpmn"),
+    ],
+)
 def test_unsafe_or_non_bpmn_files_are_refused(
     content: bytes, problem: str, workflow_engine: WorkflowEngine
 ) -> None:
@@ -151,12 +201,17 @@ def test_check_command_reports_and_fails_on_a_broken_model(tmp_path: Path) -> No
     (broken / "forms").mkdir(parents=True)
     (broken / "m.bpmn").write_bytes(bpmn(VALID, lane="Astronautti"))
     (broken / "forms" / "f.json").write_bytes(FORM)
-    result = subprocess.run([sys.executable, "-m", "web.cli", "check", "--processes", str(tmp_path)],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "web.cli", "check", "--processes", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 1
     assert "broken/m.bpmn [Task]: lane 'Astronautti' does not name a known role" in result.stderr
-    ok = subprocess.run([sys.executable, "-m", "web.cli", "check"], capture_output=True, text=True,
-                        cwd=ROOT)
+    ok = subprocess.run(
+        [sys.executable, "-m", "web.cli", "check"], capture_output=True, text=True, cwd=ROOT
+    )
     assert ok.returncode == 0, ok.stderr
     assert "0 error(s)" in ok.stdout
 

@@ -28,21 +28,32 @@ def open_ids(services: Services, instance_id: int) -> set[str]:
 
 def waiting(services: Services, instance_id: int) -> list[WaitingEvent]:
     with services.uow() as uow:
-        return list(uow.session.scalars(select(WaitingEvent).where(
-            WaitingEvent.instance_id == instance_id, WaitingEvent.settled_at.is_(None))))
+        return list(
+            uow.session.scalars(
+                select(WaitingEvent).where(
+                    WaitingEvent.instance_id == instance_id, WaitingEvent.settled_at.is_(None)
+                )
+            )
+        )
 
 
 def test_a_new_path_waits_for_the_encounter_by_the_coordinator(services: Services) -> None:
     iid = services.start()
     [task] = services.open_tasks(iid)
-    assert (task.bpmn_id, task.role, task.phase) == ("Task_encounter", "work_ability_coordinator",
-                                                     "encounter")
+    assert (task.bpmn_id, task.role, task.phase) == (
+        "Task_encounter",
+        "work_ability_coordinator",
+        "encounter",
+    )
 
 
-@pytest.mark.parametrize(("answers", "outcome"), [
-    ({"urgent": True}, "urgent_care"),
-    ({"occupational_health_covered": True}, "occupational_health"),
-])
+@pytest.mark.parametrize(
+    ("answers", "outcome"),
+    [
+        ({"urgent": True}, "urgent_care"),
+        ({"occupational_health_covered": True}, "occupational_health"),
+    ],
+)
 def test_urgent_and_occupational_health_exits_end_the_path(
     services: Services, answers: dict[str, bool], outcome: str
 ) -> None:
@@ -66,8 +77,11 @@ def test_team_now_opens_three_parallel_assessments_then_the_plan(services: Servi
 
 def test_further_investigations_come_before_the_team(services: Services) -> None:
     iid = services.start()
-    services.walk(iid, "Task_encounter",
-                  ("Task_initial_interview", {"team_decision": "further_investigations"}))
+    services.walk(
+        iid,
+        "Task_encounter",
+        ("Task_initial_interview", {"team_decision": "further_investigations"}),
+    )
     task = services.open_task(iid, "Task_further_investigations")
     assert task.role == "physician"
     services.walk(iid, "Task_further_investigations")
@@ -92,20 +106,25 @@ def test_the_plan_names_the_case_manager_who_gets_the_next_tasks(services: Servi
     assert [t.bpmn_id for t in mine] == ["Task_arrange_services"]
     assert queries.list_tasks(services.uow(), services.clock, services.actors["ari"]) == []
     with pytest.raises(Forbidden):
-        instances.complete_task(services.uow(), services.engine, services.clock,
-                                services.actors["timo"], task.id, {})
+        instances.complete_task(
+            services.uow(), services.engine, services.clock, services.actors["timo"], task.id, {}
+        )
 
 
 def test_changing_the_case_manager_moves_open_tasks(services: Services) -> None:
     iid = services.start()
     services.walk(iid, *TO_PLAN, ("Task_support_plan", {"case_manager": "aino"}))
-    instances.change_case_manager(services.uow(), services.clock, services.actors["timo"], iid,
-                                  "ari", "Aino jää lomalle")
+    instances.change_case_manager(
+        services.uow(), services.clock, services.actors["timo"], iid, "ari", "Aino jää lomalle"
+    )
     task = services.open_task(iid, "Task_arrange_services")
     assert task.assignee_id == services.actors["ari"].user_id
     with services.uow() as uow:
-        named, changed = uow.session.scalars(select(Event).where(
-            Event.instance_id == iid, Event.kind == "case_manager_changed").order_by(Event.id))
+        named, changed = uow.session.scalars(
+            select(Event)
+            .where(Event.instance_id == iid, Event.kind == "case_manager_changed")
+            .order_by(Event.id)
+        )
         assert (named.data["from"], named.data["to"]) == (None, "aino")
         assert (changed.actor, changed.data["from"], changed.data["to"]) == ("timo", "aino", "ari")
         event = changed
@@ -116,32 +135,58 @@ def test_long_term_incapacity_needs_a_statement_and_waits_for_kela(services: Ser
     iid = services.start()
     services.walk(iid, *TO_PLAN, ("Task_support_plan", {"conclusion": "long_term_incapacity"}))
     assert open_ids(services, iid) == {"Task_incapacity_statement"}
-    services.walk(iid, "Task_incapacity_statement",
-                  ("Task_arrange_services", {"awaits_external_decision": True,
-                                             "decision_source": "kela"}))
+    services.walk(
+        iid,
+        "Task_incapacity_statement",
+        ("Task_arrange_services", {"awaits_external_decision": True, "decision_source": "kela"}),
+    )
     assert services.open_tasks(iid) == []
     [message] = waiting(services, iid)
     assert (message.kind, message.message_name) == ("message", "kela_decision")
 
-    instances.deliver_message(services.uow(), services.engine, services.clock,
-                              services.actors["kerttu"], iid, "kela_decision",
-                              {"decision": "approved"})
+    instances.deliver_message(
+        services.uow(),
+        services.engine,
+        services.clock,
+        services.actors["kerttu"],
+        iid,
+        "kela_decision",
+        {"decision": "approved"},
+    )
     [timer] = waiting(services, iid)
     assert timer.kind == "timer"
     with services.uow() as uow:
-        kinds = [e.kind for e in uow.session.scalars(
-            select(Event).where(Event.instance_id == iid).order_by(Event.id))]
+        kinds = [
+            e.kind
+            for e in uow.session.scalars(
+                select(Event).where(Event.instance_id == iid).order_by(Event.id)
+            )
+        ]
     assert "message_received" in kinds
 
 
 def test_a_message_nothing_waits_for_is_refused(services: Services) -> None:
     iid = services.start()
     with pytest.raises(Conflict):
-        instances.deliver_message(services.uow(), services.engine, services.clock,
-                                  services.actors["kerttu"], iid, "kela_decision", {})
+        instances.deliver_message(
+            services.uow(),
+            services.engine,
+            services.clock,
+            services.actors["kerttu"],
+            iid,
+            "kela_decision",
+            {},
+        )
     with pytest.raises(InvalidInput):
-        instances.deliver_message(services.uow(), services.engine, services.clock,
-                                  services.actors["kerttu"], iid, "no_such_message", {})
+        instances.deliver_message(
+            services.uow(),
+            services.engine,
+            services.clock,
+            services.actors["kerttu"],
+            iid,
+            "no_such_message",
+            {},
+        )
 
 
 def test_treatment_first_starts_treatment_before_arranging_services(services: Services) -> None:
@@ -179,18 +224,30 @@ def test_the_follow_up_timer_fires_only_when_due_and_loops(services: Services) -
     assert open_ids(services, iid) == {"Task_arrange_services"}
 
 
-@pytest.mark.parametrize("outcome", [
-    "employment_company", "employment_company_wage_subsidy", "employment_city",
-    "employment_city_wage_subsidy", "employment_third_sector",
-    "employment_third_sector_wage_subsidy", "apprenticeship", "work_trial", "study",
-    "pension_decision", "other_service", "no_onward_referral",
-])
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        "employment_company",
+        "employment_company_wage_subsidy",
+        "employment_city",
+        "employment_city_wage_subsidy",
+        "employment_third_sector",
+        "employment_third_sector_wage_subsidy",
+        "apprenticeship",
+        "work_trial",
+        "study",
+        "pension_decision",
+        "other_service",
+        "no_onward_referral",
+    ],
+)
 def test_closing_records_each_outcome_category(services: Services, outcome: str) -> None:
     iid = _to_follow_up(services)
     services.clock.advance(days=31)
     instances.fire_due_timers(services.uow, services.engine, services.clock)
-    services.walk(iid, ("Task_follow_up_review", {"close_path": True}),
-                  ("Task_closing", {"outcome": outcome}))
+    services.walk(
+        iid, ("Task_follow_up_review", {"close_path": True}), ("Task_closing", {"outcome": outcome})
+    )
     row = instance(services, iid)
     assert (row.status, row.outcome, row.end_event) == ("completed", outcome, "End_closed")
     assert waiting(services, iid) == []
@@ -201,9 +258,14 @@ def test_invalid_form_data_changes_nothing(services: Services) -> None:
     task = services.open_task(iid, "Task_encounter")
     before = instance(services, iid)
     with pytest.raises(InvalidInput) as info:
-        instances.complete_task(services.uow(), services.engine, services.clock,
-                                services.actors["kaisa"], task.id,
-                                {"urgent": "yes", "entry_channel": "carrier pigeon"})
+        instances.complete_task(
+            services.uow(),
+            services.engine,
+            services.clock,
+            services.actors["kaisa"],
+            task.id,
+            {"urgent": "yes", "entry_channel": "carrier pigeon"},
+        )
     assert {"urgent", "entry_channel", "kykyviisari_done"} <= set(info.value.errors)
     after = instance(services, iid)
     assert (after.lock_version, after.state) == (before.lock_version, before.state)
@@ -225,8 +287,9 @@ def test_a_completed_task_cannot_be_completed_again(services: Services) -> None:
     task = services.open_task(iid, "Task_encounter")
     services.walk(iid, "Task_encounter")
     with pytest.raises(Conflict):
-        instances.complete_task(services.uow(), services.engine, services.clock,
-                                services.actors["kaisa"], task.id, {})
+        instances.complete_task(
+            services.uow(), services.engine, services.clock, services.actors["kaisa"], task.id, {}
+        )
 
 
 def test_the_history_says_who_did_what_in_which_role(services: Services) -> None:
@@ -235,7 +298,8 @@ def test_the_history_says_who_did_what_in_which_role(services: Services) -> None
     view = queries.get_instance(services.uow(), services.clock, services.actors["kaisa"], iid)
     done = [e for e in view.history if e["kind"] == "task_completed"]
     assert [(e["bpmn_id"], e["actor"], e["role"]) for e in done] == [
-        ("Task_encounter", "kaisa", "work_ability_coordinator")]
+        ("Task_encounter", "kaisa", "work_ability_coordinator")
+    ]
     assert done[0]["data"]["choices"]["entry_channel"] == "municipal_employment"
     assert "notes" not in done[0]["data"]["choices"]  # free text stays out of the history
     passed = {e["bpmn_id"] for e in view.history if e["kind"] == "element_completed"}

@@ -27,22 +27,30 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--processes", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=None, help="Folder of process models (default: processes/).")
+@click.option(
+    "--processes",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of process models (default: processes/).",
+)
 def check(processes: Path | None) -> None:
     """Validate every BPMN model and form under processes/ without touching the database."""
     from engine.services.deployment import check_all
     from engine.workflow.engine import WorkflowEngine
     from web import ROOT
 
-    engine = WorkflowEngine(processes or Path(os.environ.get("POLKU_PROCESSES_DIR") or ROOT / "processes"))
+    engine = WorkflowEngine(
+        processes or Path(os.environ.get("POLKU_PROCESSES_DIR") or ROOT / "processes")
+    )
     sources = engine.sources()
     problems = check_all(engine)
     for problem in problems:
         click.echo(str(problem), err=problem.severity == "error")
     errors = [p for p in problems if p.severity == "error"]
-    click.echo(f"{len(sources)} model(s) checked: {len(errors)} error(s), "
-               f"{len(problems) - len(errors)} warning(s)")
+    click.echo(
+        f"{len(sources)} model(s) checked: {len(errors)} error(s), "
+        f"{len(problems) - len(errors)} warning(s)"
+    )
     if errors:
         sys.exit(1)
 
@@ -117,5 +125,7 @@ def serve(host: str, port: int, timer_interval: float) -> None:
     finally:
         stop.set()
         time.sleep(0)
+
+
 if __name__ == "__main__":
     main()

@@ -41,6 +41,7 @@ def compile_catalogs() -> None:
 
 def init_app(app: Flask) -> None:
     compile_catalogs()
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(TRANSLATIONS))
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS)
+    )
     csrf.init_app(app)

@@ -18,7 +18,9 @@ from engine.persistence.unit_of_work import UnitOfWork
 
 # Roles that receive clients and coordinate the team: they may register clients, start paths
 # and see every client of the service.
-COORDINATION_ROLES = frozenset({"work_ability_coordinator", "case_coordinator", "service_counsellor"})
+COORDINATION_ROLES = frozenset(
+    {"work_ability_coordinator", "case_coordinator", "service_counsellor"}
+)
 # Roles that may record an external decision (e.g. Kela's) arriving for a client.
 MESSAGE_ROLES = COORDINATION_ROLES | {"kela_advisor"}
 
@@ -33,8 +35,9 @@ class Actor:
 
     @classmethod
     def from_user(cls, user: User) -> Actor:
-        return cls(user.id, user.username, user.display_name, frozenset(user.role_codes),
-                   user.is_admin)
+        return cls(
+            user.id, user.username, user.display_name, frozenset(user.role_codes), user.is_admin
+        )
 
     @property
     def coordinates(self) -> bool:
@@ -59,14 +62,16 @@ def instance_basis(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> 
     if common:
         return f"task role {sorted(common)[0]}"
     assigned = uow.session.scalar(
-        select(HumanTask.id).where(HumanTask.instance_id == instance.id,
-                                   HumanTask.assignee_id == actor.user_id).limit(1)
+        select(HumanTask.id)
+        .where(HumanTask.instance_id == instance.id, HumanTask.assignee_id == actor.user_id)
+        .limit(1)
     )
     if assigned:
         return "assigned task"
     acted = uow.session.scalar(
-        select(Event.id).where(Event.instance_id == instance.id,
-                               Event.actor == actor.username).limit(1)
+        select(Event.id)
+        .where(Event.instance_id == instance.id, Event.actor == actor.username)
+        .limit(1)
     )
     return "took part in the path" if acted else None
 
@@ -94,19 +99,40 @@ def log(
 ) -> None:
     uow.session.add(
         AccessLog(
-            occurred_at=now, username=actor.username, action=action, resource=resource,
-            client_id=client_id, instance_id=instance_id, basis=basis, success=success,
+            occurred_at=now,
+            username=actor.username,
+            action=action,
+            resource=resource,
+            client_id=client_id,
+            instance_id=instance_id,
+            basis=basis,
+            success=success,
         )
     )
 
 
 def refuse(
-    uow: UnitOfWork, now: datetime, actor: Actor, action: str, resource: str,
-    client_id: int | None, instance_id: int | None, reason: str,
+    uow: UnitOfWork,
+    now: datetime,
+    actor: Actor,
+    action: str,
+    resource: str,
+    client_id: int | None,
+    instance_id: int | None,
+    reason: str,
 ) -> Forbidden:
     """Record a refused access in its own transaction and return the error to raise."""
     uow.session.rollback()
-    log(uow, now, actor, action, resource, client_id=client_id, instance_id=instance_id,
-        basis=reason, success=False)
+    log(
+        uow,
+        now,
+        actor,
+        action,
+        resource,
+        client_id=client_id,
+        instance_id=instance_id,
+        basis=reason,
+        success=False,
+    )
     uow.commit()
     return Forbidden(reason)

@@ -29,8 +29,13 @@ def valid_identity_code(code: str) -> bool:
 
 
 def create_client(
-    uow: UnitOfWork, clock: Clock, actor: access.Actor, *, full_name: str,
-    identity_code: str | None = None, municipality: str | None = None,
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: access.Actor,
+    *,
+    full_name: str,
+    identity_code: str | None = None,
+    municipality: str | None = None,
     consent_scope: str | None = None,
 ) -> int:
     now = clock()
@@ -43,23 +48,42 @@ def create_client(
         raise InvalidInput("the client's details have errors", errors)
     with uow:
         if not actor.coordinates:
-            raise access.refuse(uow, now, actor, "create", "client", None, None,
-                                "only coordination roles may register clients")
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "create",
+                "client",
+                None,
+                None,
+                "only coordination roles may register clients",
+            )
         code = identity_code.upper() if identity_code else None
         if code and uow.session.scalar(select(Client.id).where(Client.identity_code == code)):
-            raise InvalidInput("the client exists",
-                               {"identity_code": ["A client with this code is registered."]})
+            raise InvalidInput(
+                "the client exists", {"identity_code": ["A client with this code is registered."]}
+            )
         client = Client(
-            pseudonym="A-" + secrets.token_hex(5), full_name=full_name.strip(),
-            identity_code=code, municipality=(municipality or "").strip() or None,
-            created_at=now, created_by=actor.username,
+            pseudonym="A-" + secrets.token_hex(5),
+            full_name=full_name.strip(),
+            identity_code=code,
+            municipality=(municipality or "").strip() or None,
+            created_at=now,
+            created_by=actor.username,
         )
         uow.session.add(client)
         uow.session.flush()
         if consent_scope:
-            uow.session.add(Consent(client_id=client.id, scope=consent_scope, given_at=now,
-                                    recorded_by=actor.username))
-        access.log(uow, now, actor, "create", "client", client_id=client.id,
-                   basis="coordination role")
+            uow.session.add(
+                Consent(
+                    client_id=client.id,
+                    scope=consent_scope,
+                    given_at=now,
+                    recorded_by=actor.username,
+                )
+            )
+        access.log(
+            uow, now, actor, "create", "client", client_id=client.id, basis="coordination role"
+        )
         uow.commit()
         return client.id

@@ -39,14 +39,19 @@ DEMO_ADMIN = ("admin", "Ylläpitäjä", [])
 # Typical answers for each task of the national path, by BPMN id.
 SAMPLE_FORM_DATA: dict[str, dict[str, Any]] = {
     "Task_encounter": {
-        "entry_channel": "municipal_employment", "kykyviisari_done": True,
-        "kykyviisari_work_ability": 4, "health_check_offered": True, "urgent": False,
-        "occupational_health_covered": False, "consent_multi_org": True,
+        "entry_channel": "municipal_employment",
+        "kykyviisari_done": True,
+        "kykyviisari_work_ability": 4,
+        "health_check_offered": True,
+        "urgent": False,
+        "occupational_health_covered": False,
+        "consent_multi_org": True,
         "consent_scope": "Hyvinvointialue, kunnan työllisyyspalvelut ja Kela",
         "notes": "Asiakas toi puheeksi selkävaivat ja jaksamisen.",
     },
     "Task_initial_interview": {
-        "benefits_advice_given": True, "pair_consultation": False,
+        "benefits_advice_given": True,
+        "pair_consultation": False,
         "interview_summary": "Tilanne selvitetty; tarvitaan moniammatillinen arvio.",
         "team_decision": "team_now",
     },
@@ -55,43 +60,54 @@ SAMPLE_FORM_DATA: dict[str, dict[str, Any]] = {
         "investigation_findings": "Terveystarkastus tehty, ei kiireellisiä löydöksiä.",
     },
     "Task_physician_assessment": {
-        "physician_work_ability": 5, "diagnosis_summary": "Pitkäaikainen selkäkipu.",
+        "physician_work_ability": 5,
+        "diagnosis_summary": "Pitkäaikainen selkäkipu.",
         "statement_needed": False,
     },
     "Task_functional_assessment": {
         "assessment_methods": ["interview", "physical_tests"],
-        "physical_load_tolerance": "light", "functional_findings": "Kevyt työ onnistuu.",
+        "physical_load_tolerance": "light",
+        "functional_findings": "Kevyt työ onnistuu.",
     },
     "Task_social_assessment": {
-        "social_need_areas": ["income"], "special_support_need": False,
+        "social_need_areas": ["income"],
+        "special_support_need": False,
         "social_assessment_summary": "Toimeentulo tiukka, ei erityisen tuen tarvetta.",
     },
     "Task_support_plan": {
-        "partial_work_ability_types": ["physical"], "strengths": "Motivoitunut, hyvä asiakaspalvelija.",
-        "challenges": "Ei kestä raskasta fyysistä työtä.", "client_view": "Haluaa kevyeen työhön.",
+        "partial_work_ability_types": ["physical"],
+        "strengths": "Motivoitunut, hyvä asiakaspalvelija.",
+        "challenges": "Ei kestä raskasta fyysistä työtä.",
+        "client_view": "Haluaa kevyeen työhön.",
         "main_goal": "Työllistyminen kevyeen asiakaspalvelutyöhön",
         "sub_goals": [{"goal": "Työkokeilu kaupan kassalla", "measure": "3 kk jakso"}],
         "services": [{"service": "ips_supported_employment"}],
-        "next_review_date": "2027-01-15", "case_manager": "asiakasvastaava",
+        "next_review_date": "2027-01-15",
+        "case_manager": "asiakasvastaava",
         "conclusion": "employment_track",
     },
     "Task_incapacity_statement": {
-        "statement_recipient": "kela", "statement_date": "2026-12-01",
+        "statement_recipient": "kela",
+        "statement_date": "2026-12-01",
         "statement_summary": "B-lausunto SV7 Kelalle kuntoutustuesta.",
     },
     "Task_treatment_start": {
-        "treatment_services": ["medical_rehabilitation"], "treatment_start_date": "2026-12-07",
+        "treatment_services": ["medical_rehabilitation"],
+        "treatment_start_date": "2026-12-07",
     },
     "Task_arrange_services": {
         "services_arranged": [{"service": "ips_supported_employment", "status": "agreed"}],
         "awaits_external_decision": False,
     },
     "Task_follow_up_review": {
-        "kykyviisari_work_ability": 6, "goal_status": "progressing",
-        "plan_revision_needed": False, "close_path": False,
+        "kykyviisari_work_ability": 6,
+        "goal_status": "progressing",
+        "plan_revision_needed": False,
+        "close_path": False,
     },
     "Task_closing": {
-        "closing_reason": "goal_reached", "outcome": "employment_company_wage_subsidy",
+        "closing_reason": "goal_reached",
+        "outcome": "employment_company_wage_subsidy",
         "closing_summary": "Työsuhde yritykseen palkkatuella.",
     },
 }
@@ -111,65 +127,108 @@ def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: C
     ids: dict[str, int] = {}
     for username, name, roles in [*DEMO_USERS, DEMO_ADMIN]:
         ids[username] = users.create_user(
-            uow_factory(), engine.roles, username=username, display_name=name,
-            password=DEMO_PASSWORD, roles=roles, is_admin=username == "admin",
+            uow_factory(),
+            engine.roles,
+            username=username,
+            display_name=name,
+            password=DEMO_PASSWORD,
+            roles=roles,
+            is_admin=username == "admin",
         )
     actors = {u: _actor(uow_factory, ids[u]) for u in ids}
 
     def walk(instance_id: int, steps: list[tuple[str, dict[str, Any]]]) -> None:
         for bpmn_id, data in steps:
             with uow_factory() as uow:
-                row = uow.session.scalar(select(HumanTask).where(
-                    HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id,
-                    HumanTask.state == "open"))
+                row = uow.session.scalar(
+                    select(HumanTask).where(
+                        HumanTask.instance_id == instance_id,
+                        HumanTask.bpmn_id == bpmn_id,
+                        HumanTask.state == "open",
+                    )
+                )
                 assert row is not None, f"demo: {bpmn_id} is not open"
                 task_id, role, assignee = row.id, row.role, row.assignee_id
-            doer = next(a for a in actors.values()
-                        if (assignee and a.user_id == assignee) or (not assignee and role in a.roles))
+            doer = next(
+                a
+                for a in actors.values()
+                if (assignee and a.user_id == assignee) or (not assignee and role in a.roles)
+            )
             instances.complete_task(uow_factory(), engine, clock, doer, task_id, data)
 
     coordinator = actors["koordinaattori"]
     people = [
         ("Matti Meikäläinen", "Iisalmi", []),
-        ("Liisa Laine", "Kajaani", [("Task_encounter", sample("Task_encounter")),
-                                    ("Task_initial_interview", sample("Task_initial_interview"))]),
-        ("Jari Järvinen", "Rovaniemi", [
-            ("Task_encounter", sample("Task_encounter")),
-            ("Task_initial_interview", sample("Task_initial_interview")),
-            ("Task_physician_assessment", sample("Task_physician_assessment")),
-            ("Task_functional_assessment", sample("Task_functional_assessment")),
-            ("Task_social_assessment", sample("Task_social_assessment")),
-            ("Task_support_plan", sample("Task_support_plan")),
-        ]),
-        ("Anna Aaltonen", "Lappeenranta", [
-            ("Task_encounter", sample("Task_encounter")),
-            ("Task_initial_interview", sample("Task_initial_interview")),
-            ("Task_physician_assessment", sample("Task_physician_assessment")),
-            ("Task_functional_assessment", sample("Task_functional_assessment")),
-            ("Task_social_assessment", sample("Task_social_assessment")),
-            ("Task_support_plan", sample("Task_support_plan")),
-            ("Task_arrange_services", sample("Task_arrange_services")),
-        ]),
-        ("Pekka Peltonen", "Kajaani", [
-            ("Task_encounter", sample("Task_encounter")),
-            ("Task_initial_interview", sample("Task_initial_interview")),
-            ("Task_physician_assessment", sample("Task_physician_assessment")),
-            ("Task_functional_assessment", sample("Task_functional_assessment")),
-            ("Task_social_assessment", sample("Task_social_assessment")),
-            ("Task_support_plan", sample("Task_support_plan", conclusion="long_term_incapacity",
-                                         case_manager="asiakasvastaava2")),
-            ("Task_incapacity_statement", sample("Task_incapacity_statement")),
-            ("Task_arrange_services", sample("Task_arrange_services",
-                                             awaits_external_decision=True,
-                                             decision_source="kela")),
-        ]),
+        (
+            "Liisa Laine",
+            "Kajaani",
+            [
+                ("Task_encounter", sample("Task_encounter")),
+                ("Task_initial_interview", sample("Task_initial_interview")),
+            ],
+        ),
+        (
+            "Jari Järvinen",
+            "Rovaniemi",
+            [
+                ("Task_encounter", sample("Task_encounter")),
+                ("Task_initial_interview", sample("Task_initial_interview")),
+                ("Task_physician_assessment", sample("Task_physician_assessment")),
+                ("Task_functional_assessment", sample("Task_functional_assessment")),
+                ("Task_social_assessment", sample("Task_social_assessment")),
+                ("Task_support_plan", sample("Task_support_plan")),
+            ],
+        ),
+        (
+            "Anna Aaltonen",
+            "Lappeenranta",
+            [
+                ("Task_encounter", sample("Task_encounter")),
+                ("Task_initial_interview", sample("Task_initial_interview")),
+                ("Task_physician_assessment", sample("Task_physician_assessment")),
+                ("Task_functional_assessment", sample("Task_functional_assessment")),
+                ("Task_social_assessment", sample("Task_social_assessment")),
+                ("Task_support_plan", sample("Task_support_plan")),
+                ("Task_arrange_services", sample("Task_arrange_services")),
+            ],
+        ),
+        (
+            "Pekka Peltonen",
+            "Kajaani",
+            [
+                ("Task_encounter", sample("Task_encounter")),
+                ("Task_initial_interview", sample("Task_initial_interview")),
+                ("Task_physician_assessment", sample("Task_physician_assessment")),
+                ("Task_functional_assessment", sample("Task_functional_assessment")),
+                ("Task_social_assessment", sample("Task_social_assessment")),
+                (
+                    "Task_support_plan",
+                    sample(
+                        "Task_support_plan",
+                        conclusion="long_term_incapacity",
+                        case_manager="asiakasvastaava2",
+                    ),
+                ),
+                ("Task_incapacity_statement", sample("Task_incapacity_statement")),
+                (
+                    "Task_arrange_services",
+                    sample(
+                        "Task_arrange_services",
+                        awaits_external_decision=True,
+                        decision_source="kela",
+                    ),
+                ),
+            ],
+        ),
         ("Eeva Eskola", "Iisalmi", [("Task_encounter", sample("Task_encounter", urgent=True))]),
     ]
     for name, municipality, steps in people:
-        client_id = clients.create_client(uow_factory(), clock, coordinator, full_name=name,
-                                          municipality=municipality)
-        instance_id = instances.start_instance(uow_factory(), engine, clock, coordinator,
-                                               client_id, "national")
+        client_id = clients.create_client(
+            uow_factory(), clock, coordinator, full_name=name, municipality=municipality
+        )
+        instance_id = instances.start_instance(
+            uow_factory(), engine, clock, coordinator, client_id, "national"
+        )
         walk(instance_id, steps)
     return True
 

@@ -34,7 +34,9 @@ def check_all(engine: WorkflowEngine) -> list[Problem]:
     return problems
 
 
-def deploy_all(uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: str) -> list[DeployResult]:
+def deploy_all(
+    uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: str
+) -> list[DeployResult]:
     """Deploy every model whose files changed since its latest version. All or nothing."""
     results = []
     with uow:

@@ -53,7 +53,9 @@ def _command(uow: UnitOfWork) -> Iterator[None]:
     try:
         yield
     except StaleDataError:
-        raise Conflict("the client's path was changed by someone else meanwhile: try again") from None
+        raise Conflict(
+            "the client's path was changed by someone else meanwhile: try again"
+        ) from None
     except runtime.WorkflowError as exc:
         raise Conflict(str(exc)) from None
     except SpiffWorkflowException as exc:
@@ -61,8 +63,12 @@ def _command(uow: UnitOfWork) -> Iterator[None]:
 
 
 def start_instance(
-    uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: access.Actor,
-    client_id: int, model_key: str,
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    clock: Clock,
+    actor: access.Actor,
+    client_id: int,
+    model_key: str,
 ) -> int:
     now = clock()
     with uow, _command(uow):
@@ -70,25 +76,52 @@ def start_instance(
         if client is None:
             raise NotFound(f"client {client_id} does not exist")
         if not actor.coordinates:
-            raise access.refuse(uow, now, actor, "create", "process_instance", client_id, None,
-                                "only coordination roles may start a client's path")
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "create",
+                "process_instance",
+                client_id,
+                None,
+                "only coordination roles may start a client's path",
+            )
         version = latest_version(uow, model_key)
         if version is None:
             raise NotFound(f"process model '{model_key}' does not exist")
         model = engine.model_for_version(version.id, model_key, version.files)
         workflow = engine.serializer.new_workflow(model)
         instance = ProcessInstance(
-            client_id=client.id, model_version_id=version.id, status="running",
-            created_at=now, updated_at=now, state="", serializer_version="",
+            client_id=client.id,
+            model_version_id=version.id,
+            status="running",
+            created_at=now,
+            updated_at=now,
+            state="",
+            serializer_version="",
         )
         uow.session.add(instance)
         uow.session.flush()
-        record(uow, instance, now, "instance_started", actor=actor.username,
-               data={"model": model_key, "version": version.number})
+        record(
+            uow,
+            instance,
+            now,
+            "instance_started",
+            actor=actor.username,
+            data={"model": model_key, "version": version.number},
+        )
         runtime.start(workflow)
         synchronise(uow, engine, model, instance, workflow, {}, now, actor.username)
-        access.log(uow, now, actor, "create", "process_instance", client_id=client.id,
-                   instance_id=instance.id, basis="coordination role")
+        access.log(
+            uow,
+            now,
+            actor,
+            "create",
+            "process_instance",
+            client_id=client.id,
+            instance_id=instance.id,
+            basis="coordination role",
+        )
         uow.commit()
         return instance.id
 
@@ -101,8 +134,16 @@ def _task_for_work(
         raise NotFound(f"task {task_id} does not exist")
     basis = access.task_basis(actor, row)
     if basis is None:
-        raise access.refuse(uow, now, actor, action, "task", row.instance.client_id,
-                            row.instance_id, f"task '{row.name}' is not for your roles")
+        raise access.refuse(
+            uow,
+            now,
+            actor,
+            action,
+            "task",
+            row.instance.client_id,
+            row.instance_id,
+            f"task '{row.name}' is not for your roles",
+        )
     if row.state != "open":
         raise Conflict(f"task '{row.name}' is already {row.state}")
     if row.claimed_by_id is not None and row.claimed_by_id != actor.user_id:
@@ -112,8 +153,12 @@ def _task_for_work(
 
 
 def complete_task(
-    uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: access.Actor,
-    task_id: str, data: dict[str, Any],
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    clock: Clock,
+    actor: access.Actor,
+    task_id: str,
+    data: dict[str, Any],
 ) -> int:
     """Validate the form data, complete the task and run the path on. Returns the instance id."""
     now = clock()
@@ -133,16 +178,38 @@ def complete_task(
         row.state = "completed"
         row.completed_by_id = actor.user_id
         row.completed_at = now
-        record(uow, instance, now, "task_completed", actor=actor.username, role=row.role,
-               bpmn_id=row.bpmn_id, element_name=row.name, task_id=task_id,
-               data=_summary(schema, data))
-        named = data.get(CASE_MANAGER_FIELD) if CASE_MANAGER_FIELD in forms.user_fields(schema) else None
+        record(
+            uow,
+            instance,
+            now,
+            "task_completed",
+            actor=actor.username,
+            role=row.role,
+            bpmn_id=row.bpmn_id,
+            element_name=row.name,
+            task_id=task_id,
+            data=_summary(schema, data),
+        )
+        named = (
+            data.get(CASE_MANAGER_FIELD)
+            if CASE_MANAGER_FIELD in forms.user_fields(schema)
+            else None
+        )
         if named:
             _set_case_manager(uow, instance, _user(uow, named), now, actor, "named in " + row.name)
-        synchronise(uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now,
-                    actor.username)
-        access.log(uow, now, actor, "update", "task", client_id=instance.client_id,
-                   instance_id=instance.id, basis=basis)
+        synchronise(
+            uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now, actor.username
+        )
+        access.log(
+            uow,
+            now,
+            actor,
+            "update",
+            "task",
+            client_id=instance.client_id,
+            instance_id=instance.id,
+            basis=basis,
+        )
         uow.commit()
         return instance.id
 
@@ -161,55 +228,116 @@ def claim_task(
             if row.claimed_by_id == actor.user_id:
                 raise Conflict(f"you have already claimed task '{row.name}'")
             row.claimed_by_id, row.claimed_at = actor.user_id, now
-        record(uow, row.instance, now, "task_released" if release else "task_claimed",
-               actor=actor.username, role=row.role, bpmn_id=row.bpmn_id,
-               element_name=row.name, task_id=row.id)
-        access.log(uow, now, actor, "update", "task", client_id=row.instance.client_id,
-                   instance_id=row.instance_id, basis=basis)
+        record(
+            uow,
+            row.instance,
+            now,
+            "task_released" if release else "task_claimed",
+            actor=actor.username,
+            role=row.role,
+            bpmn_id=row.bpmn_id,
+            element_name=row.name,
+            task_id=row.id,
+        )
+        access.log(
+            uow,
+            now,
+            actor,
+            "update",
+            "task",
+            client_id=row.instance.client_id,
+            instance_id=row.instance_id,
+            basis=basis,
+        )
         uow.commit()
 
 
 def deliver_message(
-    uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: access.Actor,
-    instance_id: int, name: str, payload: dict[str, Any],
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    clock: Clock,
+    actor: access.Actor,
+    instance_id: int,
+    name: str,
+    payload: dict[str, Any],
 ) -> None:
     now = clock()
     with uow, _command(uow):
         instance = _instance(uow, instance_id)
-        may = actor.is_admin or actor.roles & access.MESSAGE_ROLES or (
-            instance.case_manager_id == actor.user_id
+        may = (
+            actor.is_admin
+            or actor.roles & access.MESSAGE_ROLES
+            or (instance.case_manager_id == actor.user_id)
         )
         if not may:
-            raise access.refuse(uow, now, actor, "update", "message", instance.client_id,
-                                instance.id, "your roles may not record external decisions")
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "update",
+                "message",
+                instance.client_id,
+                instance.id,
+                "your roles may not record external decisions",
+            )
         loaded = _load(uow, engine, instance)
         if name not in loaded.model.message_names:
-            raise InvalidInput(f"the process has no message '{name}'",
-                               {"name": [f"Unknown message '{name}'."]})
+            raise InvalidInput(
+                f"the process has no message '{name}'", {"name": [f"Unknown message '{name}'."]}
+            )
         if instance.status != "running":
             raise Conflict(f"the path is {instance.status}: it waits for no messages")
         runtime.deliver_message(loaded.workflow, name, payload)
-        record(uow, instance, now, "message_received", actor=actor.username,
-               data={"message": name, "fields": sorted(payload)})
-        synchronise(uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now,
-                    actor.username)
-        access.log(uow, now, actor, "update", "message", client_id=instance.client_id,
-                   instance_id=instance.id, basis="message role")
+        record(
+            uow,
+            instance,
+            now,
+            "message_received",
+            actor=actor.username,
+            data={"message": name, "fields": sorted(payload)},
+        )
+        synchronise(
+            uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now, actor.username
+        )
+        access.log(
+            uow,
+            now,
+            actor,
+            "update",
+            "message",
+            client_id=instance.client_id,
+            instance_id=instance.id,
+            basis="message role",
+        )
         uow.commit()
 
 
 def change_case_manager(
-    uow: UnitOfWork, clock: Clock, actor: access.Actor, instance_id: int, username: str,
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: access.Actor,
+    instance_id: int,
+    username: str,
     reason: str,
 ) -> None:
     now = clock()
     with uow:
         instance = _instance(uow, instance_id)
-        if not (actor.is_admin or "case_coordinator" in actor.roles
-                or instance.case_manager_id == actor.user_id):
-            raise access.refuse(uow, now, actor, "update", "case_manager", instance.client_id,
-                                instance.id, "only the team coordinator or the case manager may "
-                                "change the case manager")
+        if not (
+            actor.is_admin
+            or "case_coordinator" in actor.roles
+            or instance.case_manager_id == actor.user_id
+        ):
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "update",
+                "case_manager",
+                instance.client_id,
+                instance.id,
+                "only the team coordinator or the case manager may change the case manager",
+            )
         if not reason.strip():
             raise InvalidInput("a reason is required", {"reason": ["Give a reason."]})
         user = _user(uow, username)
@@ -218,8 +346,16 @@ def change_case_manager(
         if instance.status != "running":
             raise Conflict(f"the path is {instance.status}")
         _set_case_manager(uow, instance, user, now, actor, reason.strip())
-        access.log(uow, now, actor, "update", "case_manager", client_id=instance.client_id,
-                   instance_id=instance.id, basis="team coordination")
+        access.log(
+            uow,
+            now,
+            actor,
+            "update",
+            "case_manager",
+            client_id=instance.client_id,
+            instance_id=instance.id,
+            basis="team coordination",
+        )
         uow.commit()
 
 
@@ -230,12 +366,18 @@ def fire_due_timers(
     fired = 0
     now = clock()
     with uow_factory() as uow:
-        due = list(uow.session.execute(
-            select(WaitingEvent.id).where(
-                WaitingEvent.kind == "timer", WaitingEvent.settled_at.is_(None),
-                WaitingEvent.due_at <= now,
-            ).order_by(WaitingEvent.due_at).limit(limit)
-        ).scalars())
+        due = list(
+            uow.session.execute(
+                select(WaitingEvent.id)
+                .where(
+                    WaitingEvent.kind == "timer",
+                    WaitingEvent.settled_at.is_(None),
+                    WaitingEvent.due_at <= now,
+                )
+                .order_by(WaitingEvent.due_at)
+                .limit(limit)
+            ).scalars()
+        )
     for waiting_id in due:
         uow = uow_factory()
         with uow, _command(uow):
@@ -250,19 +392,32 @@ def fire_due_timers(
             instance = _instance(uow, waiting.instance_id)
             loaded = _load(uow, engine, instance)
             runtime.fire_timer(loaded.workflow, waiting.task_id, now)
-            record(uow, instance, now, "timer_fired", actor="system", bpmn_id=waiting.bpmn_id,
-                   element_name=waiting.name, task_id=waiting.task_id,
-                   data={"due": waiting.due_at.isoformat() if waiting.due_at else None})
-            synchronise(uow, engine, loaded.model, instance, loaded.workflow, loaded.before,
-                        now, "system")
+            record(
+                uow,
+                instance,
+                now,
+                "timer_fired",
+                actor="system",
+                bpmn_id=waiting.bpmn_id,
+                element_name=waiting.name,
+                task_id=waiting.task_id,
+                data={"due": waiting.due_at.isoformat() if waiting.due_at else None},
+            )
+            synchronise(
+                uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now, "system"
+            )
             uow.commit()
             fired += 1
     return fired
 
 
 def _set_case_manager(
-    uow: UnitOfWork, instance: ProcessInstance, user: User | None, now: Any,
-    actor: access.Actor, reason: str,
+    uow: UnitOfWork,
+    instance: ProcessInstance,
+    user: User | None,
+    now: Any,
+    actor: access.Actor,
+    reason: str,
 ) -> None:
     if user is None or instance.case_manager_id == user.id:
         return
@@ -271,15 +426,25 @@ def _set_case_manager(
     instance.case_manager = user
     for row in uow.session.scalars(
         select(HumanTask).where(
-            HumanTask.instance_id == instance.id, HumanTask.state == "open",
+            HumanTask.instance_id == instance.id,
+            HumanTask.state == "open",
             HumanTask.lane_role == CASE_MANAGER,
         )
     ):
         row.role, row.assignee_id, row.claimed_by_id, row.claimed_at = (
-            CASE_MANAGER, user.id, None, None
+            CASE_MANAGER,
+            user.id,
+            None,
+            None,
         )
-    record(uow, instance, now, "case_manager_changed", actor=actor.username,
-           data={"from": previous, "to": user.username, "reason": reason})
+    record(
+        uow,
+        instance,
+        now,
+        "case_manager_changed",
+        actor=actor.username,
+        data={"from": previous, "to": user.username, "reason": reason},
+    )
 
 
 def _instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:
@@ -300,7 +465,8 @@ def _summary(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     fields (they drive the path and the metrics). Free text stays in the workflow only."""
     props = schema.get("properties", {})
     choices = {
-        k: v for k, v in data.items()
+        k: v
+        for k, v in data.items()
         if "enum" in props.get(k, {}) or props.get(k, {}).get("type") in ("boolean", "integer")
     }
     return {"fields": sorted(data), "choices": choices}

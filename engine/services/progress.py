@@ -25,15 +25,29 @@ USER_TASK_KINDS = {"UserTask"}
 
 
 def record(
-    uow: UnitOfWork, instance: ProcessInstance, now: datetime, kind: str, *,
-    actor: str | None, role: str | None = None, bpmn_id: str | None = None,
-    element_name: str | None = None, task_id: str | None = None,
+    uow: UnitOfWork,
+    instance: ProcessInstance,
+    now: datetime,
+    kind: str,
+    *,
+    actor: str | None,
+    role: str | None = None,
+    bpmn_id: str | None = None,
+    element_name: str | None = None,
+    task_id: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
     uow.session.add(
         Event(
-            instance_id=instance.id, occurred_at=now, kind=kind, bpmn_id=bpmn_id,
-            element_name=element_name, task_id=task_id, actor=actor, role=role, data=data or {},
+            instance_id=instance.id,
+            occurred_at=now,
+            kind=kind,
+            bpmn_id=bpmn_id,
+            element_name=element_name,
+            task_id=task_id,
+            actor=actor,
+            role=role,
+            data=data or {},
         )
     )
 
@@ -67,9 +81,17 @@ def synchronise(
             continue
         if previous is not None and previous.state == "COMPLETED":
             continue
-        record(uow, instance, now, "element_completed", actor="system",
-               bpmn_id=element.bpmn_id, element_name=element.name, task_id=task_id,
-               data={"type": element.kind})
+        record(
+            uow,
+            instance,
+            now,
+            "element_completed",
+            actor="system",
+            bpmn_id=element.bpmn_id,
+            element_name=element.name,
+            task_id=task_id,
+            data={"type": element.kind},
+        )
 
     # The worklist.
     ready = {str(t.id): t for t in runtime.ready_user_tasks(workflow)}
@@ -86,17 +108,43 @@ def synchronise(
         role, assignee = assignment(info, instance)
         session.add(
             HumanTask(
-                id=task_id, instance_id=instance.id, bpmn_id=info.bpmn_id, name=info.name,
-                phase=info.phase, role=role, lane_role=info.role, assignee_id=assignee, state="open", created_at=now,
+                id=task_id,
+                instance_id=instance.id,
+                bpmn_id=info.bpmn_id,
+                name=info.name,
+                phase=info.phase,
+                role=role,
+                lane_role=info.role,
+                assignee_id=assignee,
+                state="open",
+                created_at=now,
             )
         )
-        record(uow, instance, now, "task_ready", actor="system", role=role, bpmn_id=info.bpmn_id,
-               element_name=info.name, task_id=task_id)
+        record(
+            uow,
+            instance,
+            now,
+            "task_ready",
+            actor="system",
+            role=role,
+            bpmn_id=info.bpmn_id,
+            element_name=info.name,
+            task_id=task_id,
+        )
     for task_id, row in open_rows.items():
         if task_id not in ready:
             row.state = "cancelled"
-            record(uow, instance, now, "task_cancelled", actor=actor, role=row.role,
-                   bpmn_id=row.bpmn_id, element_name=row.name, task_id=task_id)
+            record(
+                uow,
+                instance,
+                now,
+                "task_cancelled",
+                actor=actor,
+                role=row.role,
+                bpmn_id=row.bpmn_id,
+                element_name=row.name,
+                task_id=task_id,
+            )
 
     # Timers and messages the instance waits for.
     waiting: dict[str, WaitingEvent] = {
@@ -110,13 +158,22 @@ def synchronise(
     current: dict[str, WaitingEvent] = {}
     for timer in runtime.waiting_timers(workflow):
         current[timer.task_id] = WaitingEvent(
-            instance_id=instance.id, task_id=timer.task_id, bpmn_id=timer.bpmn_id,
-            name=timer.name, kind="timer", due_at=timer.due_at, created_at=now,
+            instance_id=instance.id,
+            task_id=timer.task_id,
+            bpmn_id=timer.bpmn_id,
+            name=timer.name,
+            kind="timer",
+            due_at=timer.due_at,
+            created_at=now,
         )
     for message in runtime.waiting_messages(workflow):
         current[message.task_id] = WaitingEvent(
-            instance_id=instance.id, task_id=message.task_id, bpmn_id=message.bpmn_id,
-            name=message.name, kind="message", message_name=message.message_name,
+            instance_id=instance.id,
+            task_id=message.task_id,
+            bpmn_id=message.bpmn_id,
+            name=message.name,
+            kind="message",
+            message_name=message.message_name,
             created_at=now,
         )
     for task_id, row in waiting.items():
@@ -137,8 +194,15 @@ def synchronise(
             end_id, data = end
             instance.end_event = end_id
             instance.outcome = data.get("outcome") or model.end_outcomes.get(end_id)
-        record(uow, instance, now, "instance_completed", actor="system",
-               bpmn_id=instance.end_event, data={"outcome": instance.outcome})
+        record(
+            uow,
+            instance,
+            now,
+            "instance_completed",
+            actor="system",
+            bpmn_id=instance.end_event,
+            data={"outcome": instance.outcome},
+        )
 
     instance.state = engine.serializer.dumps(workflow)
     instance.serializer_version = engine.serializer.version

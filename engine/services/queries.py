@@ -86,28 +86,46 @@ def list_processes(uow: UnitOfWork) -> list[ProcessView]:
         ).all()
     seen: dict[str, ProcessView] = {}
     for model, version in rows:
-        seen.setdefault(model.key, ProcessView(model.key, model.name, version.number,
-                                               version.process_id, version.deployed_at))
+        seen.setdefault(
+            model.key,
+            ProcessView(
+                model.key, model.name, version.number, version.process_id, version.deployed_at
+            ),
+        )
     return list(seen.values())
 
 
 def _task_view(row: HumanTask) -> TaskView:
     client = row.instance.client
     return TaskView(
-        id=row.id, instance_id=row.instance_id, client_id=client.id,
-        client_pseudonym=client.pseudonym, client_name=client.full_name, bpmn_id=row.bpmn_id,
-        name=row.name, phase=row.phase, role=row.role,
+        id=row.id,
+        instance_id=row.instance_id,
+        client_id=client.id,
+        client_pseudonym=client.pseudonym,
+        client_name=client.full_name,
+        bpmn_id=row.bpmn_id,
+        name=row.name,
+        phase=row.phase,
+        role=row.role,
         assignee=row.assignee.username if row.assignee else None,
-        claimed_by=row.claimed_by.username if row.claimed_by else None, state=row.state,
-        created_at=row.created_at, due_at=row.due_at,
+        claimed_by=row.claimed_by.username if row.claimed_by else None,
+        state=row.state,
+        created_at=row.created_at,
+        due_at=row.due_at,
         completed_by=row.completed_by.username if row.completed_by else None,
         completed_at=row.completed_at,
     )
 
 
 def list_tasks(
-    uow: UnitOfWork, clock: Clock, actor: access.Actor, *, role: str | None = None,
-    assignee: str | None = None, instance_id: int | None = None, state: str = "open",
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: access.Actor,
+    *,
+    role: str | None = None,
+    assignee: str | None = None,
+    instance_id: int | None = None,
+    state: str = "open",
     limit: int = 200,
 ) -> list[TaskView]:
     """Tasks the actor may work on (an administrator sees all), narrowed by the filters."""
@@ -134,8 +152,16 @@ def list_tasks(
         rows = list(uow.session.scalars(query.order_by(HumanTask.created_at).limit(limit)))
         views = [_task_view(r) for r in rows]
         for client_id, inst in {(v.client_id, v.instance_id) for v in views}:
-            access.log(uow, now, actor, "read", "worklist", client_id=client_id,
-                       instance_id=inst, basis="worklist of own roles")
+            access.log(
+                uow,
+                now,
+                actor,
+                "read",
+                "worklist",
+                client_id=client_id,
+                instance_id=inst,
+                basis="worklist of own roles",
+            )
         uow.commit()
         return views
 
@@ -150,12 +176,28 @@ def get_task(
             raise NotFound(f"task {task_id} does not exist")
         basis = access.task_basis(actor, row) or access.instance_basis(uow, actor, row.instance)
         if basis is None:
-            raise access.refuse(uow, now, actor, "read", "task", row.instance.client_id,
-                                row.instance_id, "no client relationship or task role")
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "read",
+                "task",
+                row.instance.client_id,
+                row.instance_id,
+                "no client relationship or task role",
+            )
         view = _task_view(row)
         view.form = model_of(engine, row.instance).user_tasks[row.bpmn_id].form
-        access.log(uow, now, actor, "read", "task", client_id=view.client_id,
-                   instance_id=row.instance_id, basis=basis)
+        access.log(
+            uow,
+            now,
+            actor,
+            "read",
+            "task",
+            client_id=view.client_id,
+            instance_id=row.instance_id,
+            basis=basis,
+        )
         uow.commit()
         return view
 
@@ -170,11 +212,27 @@ def get_instance(
             raise NotFound(f"instance {instance_id} does not exist")
         basis = access.instance_basis(uow, actor, instance)
         if basis is None:
-            raise access.refuse(uow, now, actor, "read", "process_instance", instance.client_id,
-                                instance.id, "no client relationship or task role")
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "read",
+                "process_instance",
+                instance.client_id,
+                instance.id,
+                "no client relationship or task role",
+            )
         view = _instance_view(uow, instance)
-        access.log(uow, now, actor, "read", "process_instance", client_id=instance.client_id,
-                   instance_id=instance.id, basis=basis)
+        access.log(
+            uow,
+            now,
+            actor,
+            "read",
+            "process_instance",
+            client_id=instance.client_id,
+            instance_id=instance.id,
+            basis=basis,
+        )
         uow.commit()
         return view
 
@@ -187,22 +245,49 @@ def instances_of_client(
         client = uow.session.get(Client, client_id)
         if client is None:
             raise NotFound(f"client {client_id} does not exist")
-        instances = list(uow.session.scalars(
-            select(ProcessInstance).where(ProcessInstance.client_id == client_id)
-            .order_by(ProcessInstance.created_at.desc())
-        ))
+        instances = list(
+            uow.session.scalars(
+                select(ProcessInstance)
+                .where(ProcessInstance.client_id == client_id)
+                .order_by(ProcessInstance.created_at.desc())
+            )
+        )
         bases = [access.instance_basis(uow, actor, i) for i in instances]
         if not (actor.coordinates or any(bases)):
-            raise access.refuse(uow, now, actor, "read", "client", client_id, None,
-                                "no client relationship or task role")
-        views = [_instance_view(uow, i) for i, b in zip(instances, bases, strict=True)
-                 if b or actor.coordinates]
-        access.log(uow, now, actor, "read", "client", client_id=client_id,
-                   basis=next((b for b in bases if b), "coordination role"))
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "read",
+                "client",
+                client_id,
+                None,
+                "no client relationship or task role",
+            )
+        views = [
+            _instance_view(uow, i)
+            for i, b in zip(instances, bases, strict=True)
+            if b or actor.coordinates
+        ]
+        access.log(
+            uow,
+            now,
+            actor,
+            "read",
+            "client",
+            client_id=client_id,
+            basis=next((b for b in bases if b), "coordination role"),
+        )
         uow.commit()
-        uow_client = Client(id=client.id, pseudonym=client.pseudonym, full_name=client.full_name,
-                            identity_code=client.identity_code, municipality=client.municipality,
-                            created_at=client.created_at, created_by=client.created_by)
+        uow_client = Client(
+            id=client.id,
+            pseudonym=client.pseudonym,
+            full_name=client.full_name,
+            identity_code=client.identity_code,
+            municipality=client.municipality,
+            created_at=client.created_at,
+            created_by=client.created_by,
+        )
         return uow_client, views
 
 
@@ -213,25 +298,47 @@ def list_clients(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[dic
     with uow:
         query = select(Client).order_by(Client.created_at.desc())
         if not actor.coordinates:
-            related = select(ProcessInstance.client_id).join(
-                HumanTask, HumanTask.instance_id == ProcessInstance.id, isouter=True
-            ).where(or_(ProcessInstance.case_manager_id == actor.user_id,
+            related = (
+                select(ProcessInstance.client_id)
+                .join(HumanTask, HumanTask.instance_id == ProcessInstance.id, isouter=True)
+                .where(
+                    or_(
+                        ProcessInstance.case_manager_id == actor.user_id,
                         HumanTask.role.in_(sorted(actor.roles)),
-                        HumanTask.completed_by_id == actor.user_id))
+                        HumanTask.completed_by_id == actor.user_id,
+                    )
+                )
+            )
             query = query.where(Client.id.in_(related))
         clients = list(uow.session.scalars(query.limit(500)))
         result = []
         for c in clients:
             latest = uow.session.scalar(
-                select(ProcessInstance).where(ProcessInstance.client_id == c.id)
-                .order_by(ProcessInstance.created_at.desc()).limit(1)
+                select(ProcessInstance)
+                .where(ProcessInstance.client_id == c.id)
+                .order_by(ProcessInstance.created_at.desc())
+                .limit(1)
             )
-            result.append({"id": c.id, "pseudonym": c.pseudonym, "full_name": c.full_name,
-                           "municipality": c.municipality, "created_at": c.created_at,
-                           "instance_id": latest.id if latest else None,
-                           "status": latest.status if latest else None})
-            access.log(uow, now, actor, "read", "client_list", client_id=c.id,
-                       basis="coordination role" if actor.coordinates else "client relationship")
+            result.append(
+                {
+                    "id": c.id,
+                    "pseudonym": c.pseudonym,
+                    "full_name": c.full_name,
+                    "municipality": c.municipality,
+                    "created_at": c.created_at,
+                    "instance_id": latest.id if latest else None,
+                    "status": latest.status if latest else None,
+                }
+            )
+            access.log(
+                uow,
+                now,
+                actor,
+                "read",
+                "client_list",
+                client_id=c.id,
+                basis="coordination role" if actor.coordinates else "client relationship",
+            )
         uow.commit()
         return result
 
@@ -240,39 +347,65 @@ def _instance_view(uow: UnitOfWork, instance: ProcessInstance) -> InstanceView:
     session = uow.session
     version = instance.model_version
     view = InstanceView(
-        id=instance.id, client_id=instance.client_id, client_pseudonym=instance.client.pseudonym,
-        client_name=instance.client.full_name, model_key=version.model.key,
-        model_name=version.model.name, model_version=version.number, status=instance.status,
+        id=instance.id,
+        client_id=instance.client_id,
+        client_pseudonym=instance.client.pseudonym,
+        client_name=instance.client.full_name,
+        model_key=version.model.key,
+        model_name=version.model.name,
+        model_version=version.number,
+        status=instance.status,
         outcome=instance.outcome,
         case_manager=instance.case_manager.username if instance.case_manager else None,
         case_manager_name=instance.case_manager.display_name if instance.case_manager else None,
-        created_at=instance.created_at, completed_at=instance.completed_at,
+        created_at=instance.created_at,
+        completed_at=instance.completed_at,
     )
     view.open_tasks = [
-        _task_view(r) for r in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                    HumanTask.state == "open").order_by(HumanTask.created_at)
+        _task_view(r)
+        for r in session.scalars(
+            select(HumanTask)
+            .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+            .order_by(HumanTask.created_at)
         )
     ]
     view.waiting = [
-        {"kind": w.kind, "name": w.name, "bpmn_id": w.bpmn_id, "message_name": w.message_name,
-         "due_at": w.due_at}
+        {
+            "kind": w.kind,
+            "name": w.name,
+            "bpmn_id": w.bpmn_id,
+            "message_name": w.message_name,
+            "due_at": w.due_at,
+        }
         for w in session.scalars(
-            select(WaitingEvent).where(WaitingEvent.instance_id == instance.id,
-                                       WaitingEvent.settled_at.is_(None))
+            select(WaitingEvent).where(
+                WaitingEvent.instance_id == instance.id, WaitingEvent.settled_at.is_(None)
+            )
         )
     ]
     view.history = [
-        {"id": e.id, "occurred_at": e.occurred_at, "kind": e.kind, "bpmn_id": e.bpmn_id,
-         "element_name": e.element_name, "task_id": e.task_id, "actor": e.actor, "role": e.role,
-         "data": e.data}
+        {
+            "id": e.id,
+            "occurred_at": e.occurred_at,
+            "kind": e.kind,
+            "bpmn_id": e.bpmn_id,
+            "element_name": e.element_name,
+            "task_id": e.task_id,
+            "actor": e.actor,
+            "role": e.role,
+            "data": e.data,
+        }
         for e in session.scalars(
             select(Event).where(Event.instance_id == instance.id).order_by(Event.id)
         )
     ]
     view.consents = [
-        {"scope": c.scope, "given_at": c.given_at, "withdrawn_at": c.withdrawn_at,
-         "recorded_by": c.recorded_by}
+        {
+            "scope": c.scope,
+            "given_at": c.given_at,
+            "withdrawn_at": c.withdrawn_at,
+            "recorded_by": c.recorded_by,
+        }
         for c in session.scalars(select(Consent).where(Consent.client_id == instance.client_id))
     ]
     return view

@@ -37,7 +37,11 @@ def create_user(
     language: str = "fi",
 ) -> int:
     errors: dict[str, list[str]] = {}
-    if not username or len(username) > 80 or not username.replace("_", "").replace(".", "").isalnum():
+    if (
+        not username
+        or len(username) > 80
+        or not username.replace("_", "").replace(".", "").isalnum()
+    ):
         errors["username"] = ["Use 1-80 letters, digits, dots or underscores."]
     if len(password) < MIN_PASSWORD_LENGTH:
         errors["password"] = [f"At least {MIN_PASSWORD_LENGTH} characters."]
@@ -86,7 +90,9 @@ def issue_token(uow: UnitOfWork, clock: Clock, user_id: int) -> tuple[str, ApiTo
     with uow:
         uow.session.execute(delete(ApiToken).where(ApiToken.expires_at < now))
         row = ApiToken(
-            token_hash=_digest(token), user_id=user_id, created_at=now,
+            token_hash=_digest(token),
+            user_id=user_id,
+            created_at=now,
             expires_at=now + TOKEN_LIFETIME,
         )
         uow.session.add(row)
@@ -116,7 +122,9 @@ def get_user(uow: UnitOfWork, user_id: int) -> User | None:
 
 def list_users(uow: UnitOfWork) -> list[User]:
     with uow:
-        users = list(uow.session.scalars(select(User).where(User.active).order_by(User.display_name)))
+        users = list(
+            uow.session.scalars(select(User).where(User.active).order_by(User.display_name))
+        )
         for u in users:
             uow.session.expunge(u)
         return users

@@ -65,9 +65,7 @@ def parse_condition(text: str) -> ast.Expression:
 def names_used(text: str) -> set[str]:
     """The data names an expression reads (its free variables)."""
     tree = parse_condition(text)
-    return {
-        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in _CONSTANT_NAMES
-    }
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in _CONSTANT_NAMES}
 
 
 def _check_node(node: ast.AST) -> None:

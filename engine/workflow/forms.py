@@ -56,8 +56,11 @@ def validate(schema: dict[str, Any], data: Any) -> dict[str, list[str]]:
         if error.validator == "required":
             path.append(error.message.split("'")[1] if "'" in error.message else "")
         elif error.validator == "additionalProperties":
-            extra = [str(k) for k in (error.instance or {}) if k not in error.schema.get(
-                "properties", {})]
+            extra = [
+                str(k)
+                for k in (error.instance or {})
+                if k not in error.schema.get("properties", {})
+            ]
             path.append(extra[0] if extra else "")
         message = MESSAGES.get(str(error.validator), OTHER)
         key = ".".join(p for p in path if p) or "_form"

@@ -211,4 +211,3 @@ def _load_form(
         error(f"form '{reference}' is not a valid JSON Schema: {message}")
         return path, None
     return path, form
-

@@ -130,8 +130,9 @@ def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
         definition = getattr(spec, "event_definition", None)
         if isinstance(spec, CatchingEvent) and isinstance(definition, MessageEventDefinition):
             result.append(
-                WaitingMessage(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id,
-                               definition.name)
+                WaitingMessage(
+                    str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, definition.name
+                )
             )
     return result
 

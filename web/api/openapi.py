@@ -10,25 +10,38 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from web.api import schemas as s
 
-_PROBLEM = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+_PROBLEM = {
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+}
 
 
-def _op(summary: str, ok: int, out: str | None = None, body: str | None = None,
-        errors: tuple[int, ...] = (401,), many: bool = False, params: list[dict[str, Any]] | None = None
-        ) -> dict[str, Any]:
+def _op(
+    summary: str,
+    ok: int,
+    out: str | None = None,
+    body: str | None = None,
+    errors: tuple[int, ...] = (401,),
+    many: bool = False,
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": {}}
     if out:
         schema: dict[str, Any] = {"$ref": f"#/components/schemas/{out}"}
         if many:
             schema = {"type": "array", "items": schema}
-        op["responses"][str(ok)] = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+        op["responses"][str(ok)] = {
+            "description": "OK",
+            "content": {"application/json": {"schema": schema}},
+        }
     else:
         op["responses"][str(ok)] = {"description": "OK"}
     for code in errors:
         op["responses"][str(code)] = {"description": "Problem", **_PROBLEM}
     if body:
-        op["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{body}"}}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+        }
     if params:
         op["parameters"] = params
     if "401" in [str(e) for e in errors]:
@@ -42,37 +55,175 @@ def _path_param(name: str, kind: str = "string") -> dict[str, Any]:
 
 @cache
 def build_spec() -> dict[str, Any]:
-    spec = APISpec(title="Polku API", version="1", openapi_version="3.1.0",
-                   plugins=[MarshmallowPlugin()],
-                   info={"description": "Work-ability service paths: clients, paths, tasks."})
+    spec = APISpec(
+        title="Polku API",
+        version="1",
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Work-ability service paths: clients, paths, tasks."},
+    )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    spec.components.schema("Problem", {"type": "object", "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}})
-    for name in ("TokenRequest", "Token", "Process", "ClientCreate", "Created", "InstanceCreate",
-                 "Task", "TaskDetail", "TaskComplete", "Message", "CaseManager", "Instance"):
+    spec.components.schema(
+        "Problem",
+        {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    )
+    for name in (
+        "TokenRequest",
+        "Token",
+        "Process",
+        "ClientCreate",
+        "Created",
+        "InstanceCreate",
+        "Task",
+        "TaskDetail",
+        "TaskComplete",
+        "Message",
+        "CaseManager",
+        "Instance",
+    ):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
     task_id = [_path_param("task_id")]
     inst_id = [_path_param("instance_id", "integer")]
-    spec.path("/api/v1/tokens", operations={"post": _op(
-        "Log in: username and password give a bearer token", 201, "Token", "TokenRequest",
-        errors=(400, 401))})
-    spec.path("/api/v1/processes", operations={"get": _op("Deployed process models", 200, "Process", many=True)})
-    spec.path("/api/v1/clients", operations={"post": _op("Register a client", 201, "Created", "ClientCreate", (400, 401, 403))})
-    spec.path("/api/v1/instances", operations={"post": _op("Start a client's path", 201, "Created", "InstanceCreate", (400, 401, 403, 404))})
-    spec.path("/api/v1/instances/{instance_id}", operations={"get": _op(
-        "A path: status, open tasks, history", 200, "Instance", errors=(401, 403, 404), params=inst_id)})
-    spec.path("/api/v1/instances/{instance_id}/messages", operations={"post": _op(
-        "Deliver an external message (e.g. Kela's decision)", 200, "Instance", "Message", (400, 401, 403, 404, 409), params=inst_id)})
-    spec.path("/api/v1/instances/{instance_id}/case-manager", operations={"post": _op(
-        "Change the client's case manager", 200, "Instance", "CaseManager", (400, 401, 403, 404, 409), params=inst_id)})
-    query = [{"name": n, "in": "query", "required": False, "schema": {"type": t}}
-             for n, t in (("role", "string"), ("assignee", "string"), ("instance", "integer"), ("state", "string"))]
-    spec.path("/api/v1/tasks", operations={"get": _op("Tasks I may work on", 200, "Task", many=True, errors=(400, 401), params=query)})
-    spec.path("/api/v1/tasks/{task_id}", operations={"get": _op("A task with its form's JSON Schema", 200, "TaskDetail", errors=(401, 403, 404), params=task_id)})
-    spec.path("/api/v1/tasks/{task_id}/claim", operations={"post": _op("Claim a task", 200, "TaskDetail", errors=(401, 403, 404, 409), params=task_id)})
-    spec.path("/api/v1/tasks/{task_id}/release", operations={"post": _op("Release a claimed task", 200, "TaskDetail", errors=(401, 403, 404, 409), params=task_id)})
-    spec.path("/api/v1/tasks/{task_id}/complete", operations={"post": _op(
-        "Complete a task with form data", 200, "Instance", "TaskComplete", (400, 401, 403, 404, 409), params=task_id)})
+    spec.path(
+        "/api/v1/tokens",
+        operations={
+            "post": _op(
+                "Log in: username and password give a bearer token",
+                201,
+                "Token",
+                "TokenRequest",
+                errors=(400, 401),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/processes",
+        operations={"get": _op("Deployed process models", 200, "Process", many=True)},
+    )
+    spec.path(
+        "/api/v1/clients",
+        operations={
+            "post": _op("Register a client", 201, "Created", "ClientCreate", (400, 401, 403))
+        },
+    )
+    spec.path(
+        "/api/v1/instances",
+        operations={
+            "post": _op(
+                "Start a client's path", 201, "Created", "InstanceCreate", (400, 401, 403, 404)
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/instances/{instance_id}",
+        operations={
+            "get": _op(
+                "A path: status, open tasks, history",
+                200,
+                "Instance",
+                errors=(401, 403, 404),
+                params=inst_id,
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/instances/{instance_id}/messages",
+        operations={
+            "post": _op(
+                "Deliver an external message (e.g. Kela's decision)",
+                200,
+                "Instance",
+                "Message",
+                (400, 401, 403, 404, 409),
+                params=inst_id,
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/instances/{instance_id}/case-manager",
+        operations={
+            "post": _op(
+                "Change the client's case manager",
+                200,
+                "Instance",
+                "CaseManager",
+                (400, 401, 403, 404, 409),
+                params=inst_id,
+            )
+        },
+    )
+    query = [
+        {"name": n, "in": "query", "required": False, "schema": {"type": t}}
+        for n, t in (
+            ("role", "string"),
+            ("assignee", "string"),
+            ("instance", "integer"),
+            ("state", "string"),
+        )
+    ]
+    spec.path(
+        "/api/v1/tasks",
+        operations={
+            "get": _op(
+                "Tasks I may work on", 200, "Task", many=True, errors=(400, 401), params=query
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/tasks/{task_id}",
+        operations={
+            "get": _op(
+                "A task with its form's JSON Schema",
+                200,
+                "TaskDetail",
+                errors=(401, 403, 404),
+                params=task_id,
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/tasks/{task_id}/claim",
+        operations={
+            "post": _op(
+                "Claim a task", 200, "TaskDetail", errors=(401, 403, 404, 409), params=task_id
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/tasks/{task_id}/release",
+        operations={
+            "post": _op(
+                "Release a claimed task",
+                200,
+                "TaskDetail",
+                errors=(401, 403, 404, 409),
+                params=task_id,
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/tasks/{task_id}/complete",
+        operations={
+            "post": _op(
+                "Complete a task with form data",
+                200,
+                "Instance",
+                "TaskComplete",
+                (400, 401, 403, 404, 409),
+                params=task_id,
+            )
+        },
+    )
     return spec.to_dict()

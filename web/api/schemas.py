@@ -7,8 +7,9 @@ from marshmallow import Schema, fields, validate
 
 class TokenRequestSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=500),
-                             load_only=True)
+    password = fields.String(
+        required=True, validate=validate.Length(min=1, max=500), load_only=True
+    )
 
 
 class TokenSchema(Schema):
@@ -68,8 +69,9 @@ class TaskQuerySchema(Schema):
     role = fields.String(load_default=None)
     assignee = fields.String(load_default=None)
     instance = fields.Integer(load_default=None)
-    state = fields.String(load_default="open",
-                          validate=validate.OneOf(["open", "completed", "cancelled"]))
+    state = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"])
+    )
 
 
 class TaskCompleteSchema(Schema):

@@ -18,7 +18,9 @@ from web.context import polku
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidInput("the request body must be a JSON object (Content-Type: application/json)")
+        raise InvalidInput(
+            "the request body must be a JSON object (Content-Type: application/json)"
+        )
     return body
 
 
@@ -80,8 +82,13 @@ def list_tasks() -> Response:
     args = s.TaskQuerySchema().load(request.args.to_dict())
     ctx = polku()
     views = queries.list_tasks(
-        ctx.uow(), ctx.clock, actor(), role=args["role"], assignee=args["assignee"],
-        instance_id=args["instance"], state=args["state"],
+        ctx.uow(),
+        ctx.clock,
+        actor(),
+        role=args["role"],
+        assignee=args["assignee"],
+        instance_id=args["instance"],
+        state=args["state"],
     )
     return jsonify(s.TaskSchema(many=True).dump(views))
 
@@ -90,9 +97,11 @@ def list_tasks() -> Response:
 @token_required
 def get_task(task_id: str) -> Response:
     ctx = polku()
-    return jsonify(s.TaskDetailSchema().dump(
-        queries.get_task(ctx.uow(), ctx.engine, ctx.clock, actor(), task_id)
-    ))
+    return jsonify(
+        s.TaskDetailSchema().dump(
+            queries.get_task(ctx.uow(), ctx.engine, ctx.clock, actor(), task_id)
+        )
+    )
 
 
 @blueprint.post("/tasks/<task_id>/claim")
@@ -155,6 +164,6 @@ def openapi() -> Response:
 
 
 def _task_response(ctx: Any, who: Actor, task_id: str) -> Response:
-    return jsonify(s.TaskDetailSchema().dump(
-        queries.get_task(ctx.uow(), ctx.engine, ctx.clock, who, task_id)
-    ))
+    return jsonify(
+        s.TaskDetailSchema().dump(queries.get_task(ctx.uow(), ctx.engine, ctx.clock, who, task_id))
+    )
