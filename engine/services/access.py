@@ -13,7 +13,14 @@ from datetime import datetime
 from sqlalchemy import select
 
 from engine.errors import Forbidden
-from engine.persistence.tables import AccessLog, Event, HumanTask, ProcessInstance, User
+from engine.persistence.tables import (
+    AccessLog,
+    Event,
+    HumanTask,
+    ProcessInstance,
+    User,
+    WaitingEvent,
+)
 from engine.persistence.unit_of_work import UnitOfWork
 
 # Roles that receive clients and coordinate the team: they may register clients, start paths
@@ -61,6 +68,16 @@ def instance_basis(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> 
     common = actor.roles & roles
     if common:
         return f"task role {sorted(common)[0]}"
+    if actor.roles & MESSAGE_ROLES and uow.session.scalar(
+        select(WaitingEvent.id)
+        .where(
+            WaitingEvent.instance_id == instance.id,
+            WaitingEvent.kind == "message",
+            WaitingEvent.settled_at.is_(None),
+        )
+        .limit(1)
+    ):
+        return "external decision awaited"
     assigned = uow.session.scalar(
         select(HumanTask.id)
         .where(HumanTask.instance_id == instance.id, HumanTask.assignee_id == actor.user_id)

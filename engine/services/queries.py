@@ -279,16 +279,7 @@ def instances_of_client(
             basis=next((b for b in bases if b), "coordination role"),
         )
         uow.commit()
-        uow_client = Client(
-            id=client.id,
-            pseudonym=client.pseudonym,
-            full_name=client.full_name,
-            identity_code=client.identity_code,
-            municipality=client.municipality,
-            created_at=client.created_at,
-            created_by=client.created_by,
-        )
-        return uow_client, views
+        return client, views
 
 
 def list_clients(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[dict[str, Any]]:
@@ -309,7 +300,16 @@ def list_clients(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[dic
                     )
                 )
             )
-            query = query.where(Client.id.in_(related))
+            conditions = [Client.id.in_(related)]
+            if actor.roles & access.MESSAGE_ROLES:  # clients whose path awaits a decision
+                conditions.append(
+                    Client.id.in_(
+                        select(ProcessInstance.client_id)
+                        .join(WaitingEvent, WaitingEvent.instance_id == ProcessInstance.id)
+                        .where(WaitingEvent.kind == "message", WaitingEvent.settled_at.is_(None))
+                    )
+                )
+            query = query.where(or_(*conditions))
         clients = list(uow.session.scalars(query.limit(500)))
         result = []
         for c in clients:

@@ -24,8 +24,12 @@ def safe_next(target: str | None) -> str | None:
     if not target:
         return None
     target = target.strip()
-    if (not target.startswith("/") or target.startswith("//") or "\\" in target
-            or any(ord(ch) < 32 for ch in target)):
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(ch) < 32 for ch in target)
+    ):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -79,8 +83,7 @@ def login() -> Response | tuple[str, int] | str:
                 session[LANGUAGE_KEY] = language
             session.permanent = False
             return redirect(next_page or url_for("ui.worklist"))
-    return render_template("login.html", next_page=next_page, username=username,
-                           error=error), 200
+    return render_template("login.html", next_page=next_page, username=username, error=error), 200
 
 
 @blueprint.post("/logout")

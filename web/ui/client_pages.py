@@ -40,7 +40,10 @@ def create_client() -> Response | tuple[str, int]:
     values = {k: request.form.get(k, "").strip() for k in CLIENT_FIELDS}
     try:
         client_id = clients.create_client(
-            ctx.uow(), ctx.clock, _actor(), full_name=values["full_name"],
+            ctx.uow(),
+            ctx.clock,
+            _actor(),
+            full_name=values["full_name"],
             identity_code=values["identity_code"] or None,
             municipality=values["municipality"] or None,
             consent_scope=values["consent_scope"] or None,
@@ -63,23 +66,31 @@ def start_path() -> Response | tuple[str, int]:
         errors["process"] = [_("Choose a path.")]
     if errors or client_id is None:
         return _render_clients(start_values=dict(request.form), start_errors=errors, status=400)
-    instance_id = instances.start_instance(ctx.uow(), ctx.engine, ctx.clock, _actor(),
-                                           client_id, model_key)
+    instance_id = instances.start_instance(
+        ctx.uow(), ctx.engine, ctx.clock, _actor(), client_id, model_key
+    )
     flash(_("The path was started."), "success")
     return redirect(url_for("ui.client_page", client_id=client_id, _anchor=f"path-{instance_id}"))
 
 
 def _render_clients(
-    *, values: dict[str, str] | None = None, errors: FormErrors | None = None,
-    start_values: dict[str, str] | None = None, start_errors: FormErrors | None = None,
+    *,
+    values: dict[str, str] | None = None,
+    errors: FormErrors | None = None,
+    start_values: dict[str, str] | None = None,
+    start_errors: FormErrors | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
     ctx, actor = polku(), _actor()
     rows = queries.list_clients(ctx.uow(), ctx.clock, actor)
     processes = queries.list_processes(ctx.uow()) if actor.coordinates else []
     return render_template(
-        "clients.html", clients=rows, processes=processes, values=values or {},
-        errors=labels.messages(errors), start_values=start_values or {},
+        "clients.html",
+        clients=rows,
+        processes=processes,
+        values=values or {},
+        errors=labels.messages(errors),
+        start_values=start_values or {},
         start_errors=start_errors or {},
     ), status
 
@@ -95,14 +106,20 @@ def client_page(client_id: int) -> tuple[str, int]:
 @blueprint.post("/clients/<int:client_id>/paths/<int:instance_id>/case-manager")
 def change_case_manager(client_id: int, instance_id: int) -> Response | tuple[str, int]:
     ctx = polku()
-    values = {"username": request.form.get("username", "").strip(),
-              "reason": request.form.get("reason", "").strip()}
+    values = {
+        "username": request.form.get("username", "").strip(),
+        "reason": request.form.get("reason", "").strip(),
+    }
     try:
-        instances.change_case_manager(ctx.uow(), ctx.clock, _actor(), instance_id,
-                                      values["username"], values["reason"])
+        instances.change_case_manager(
+            ctx.uow(), ctx.clock, _actor(), instance_id, values["username"], values["reason"]
+        )
     except InvalidInput as exc:
-        return _render_client(client_id, forms={(instance_id, "case_manager"): values},
-                              errors={(instance_id, "case_manager"): exc.errors})
+        return _render_client(
+            client_id,
+            forms={(instance_id, "case_manager"): values},
+            errors={(instance_id, "case_manager"): exc.errors},
+        )
     flash(_("The case manager was changed."), "success")
     return redirect(url_for("ui.client_page", client_id=client_id, _anchor=f"path-{instance_id}"))
 
@@ -110,15 +127,22 @@ def change_case_manager(client_id: int, instance_id: int) -> Response | tuple[st
 @blueprint.post("/clients/<int:client_id>/paths/<int:instance_id>/messages")
 def deliver_message(client_id: int, instance_id: int) -> Response | tuple[str, int]:
     ctx = polku()
-    values = {"message_name": request.form.get("message_name", "").strip(),
-              "decision": request.form.get("decision", "").strip(),
-              "note": request.form.get("note", "").strip()}
+    values = {
+        "message_name": request.form.get("message_name", "").strip(),
+        "decision": request.form.get("decision", "").strip(),
+        "note": request.form.get("note", "").strip(),
+    }
     key = (instance_id, "message:" + values["message_name"])
     try:
         if values["decision"] not in labels.DECISIONS:
             raise InvalidInput("no decision", {"decision": ["This field is required."]})
         instances.deliver_message(
-            ctx.uow(), ctx.engine, ctx.clock, _actor(), instance_id, values["message_name"],
+            ctx.uow(),
+            ctx.engine,
+            ctx.clock,
+            _actor(),
+            instance_id,
+            values["message_name"],
             {"decision": values["decision"], "note": values["note"]},
         )
     except InvalidInput as exc:
@@ -128,7 +152,9 @@ def deliver_message(client_id: int, instance_id: int) -> Response | tuple[str, i
 
 
 def _render_client(
-    client_id: int, *, forms: dict[tuple[int, str], dict[str, str]] | None = None,
+    client_id: int,
+    *,
+    forms: dict[tuple[int, str], dict[str, str]] | None = None,
     errors: dict[tuple[int, str], FormErrors] | None = None,
 ) -> tuple[str, int]:
     ctx, actor = polku(), _actor()
@@ -138,8 +164,14 @@ def _render_client(
     consents = views[0].consents if views else []
     processes = queries.list_processes(ctx.uow()) if actor.coordinates else []
     return render_template(
-        "client.html", client=client, paths=paths, consents=consents, processes=processes,
-        show_all=show_all, users=list(people().items()), forms=forms or {},
+        "client.html",
+        client=client,
+        paths=paths,
+        consents=consents,
+        processes=processes,
+        show_all=show_all,
+        users=list(people().items()),
+        forms=forms or {},
         errors={k: labels.messages(v) for k, v in (errors or {}).items()},
     ), 400 if errors else 200
 
@@ -151,8 +183,8 @@ def _path(actor: Actor, view: InstanceView, show_all: bool) -> dict[str, Any]:
         "view": view,
         "history": [e for e in view.history if show_all or e["kind"] not in HISTORY_HIDDEN],
         "hidden_steps": sum(1 for e in view.history if e["kind"] in HISTORY_HIDDEN),
-        "may_change_case_manager": running and (
-            actor.is_admin or "case_coordinator" in actor.roles or is_case_manager),
-        "may_record_decision": running and bool(
-            actor.is_admin or actor.roles & MESSAGE_ROLES or is_case_manager),
+        "may_change_case_manager": running
+        and (actor.is_admin or "case_coordinator" in actor.roles or is_case_manager),
+        "may_record_decision": running
+        and bool(actor.is_admin or actor.roles & MESSAGE_ROLES or is_case_manager),
     }

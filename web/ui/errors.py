@@ -12,12 +12,17 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, PolkuErro
 from web.ui import blueprint, labels
 
 _PAGES = {
-    NotFound: (404, _l("Not found"),
-               _l("The page or the item you looked for does not exist.")),
-    Forbidden: (403, _l("Access denied"),
-                _l("Your roles do not give you access to this. The attempt has been logged.")),
-    Conflict: (409, _l("Conflict"),
-               _l("This could not be done in the current state of the client's path.")),
+    NotFound: (404, _l("Not found"), _l("The page or the item you looked for does not exist.")),
+    Forbidden: (
+        403,
+        _l("Access denied"),
+        _l("Your roles do not give you access to this. The attempt has been logged."),
+    ),
+    Conflict: (
+        409,
+        _l("Conflict"),
+        _l("This could not be done in the current state of the client's path."),
+    ),
     InvalidInput: (400, _l("Invalid input"), _l("The information given has errors.")),
 }
 
@@ -30,12 +35,23 @@ _HTTP = {
 }
 
 
-def error_page(status: int, title: object, explanation: object, *, detail: str | None = None,
-               original: str | None = None, messages: list[str] | None = None
-               ) -> tuple[str, int]:
+def error_page(
+    status: int,
+    title: object,
+    explanation: object,
+    *,
+    detail: str | None = None,
+    original: str | None = None,
+    messages: list[str] | None = None,
+) -> tuple[str, int]:
     return render_template(
-        "error.html", status=status, title=title, explanation=explanation, detail=detail,
-        original=original, messages=messages or [],
+        "error.html",
+        status=status,
+        title=title,
+        explanation=explanation,
+        detail=detail,
+        original=original,
+        messages=messages or [],
     ), status
 
 
@@ -51,14 +67,21 @@ def domain_error(exc: PolkuError) -> Response | tuple[str, int]:
     messages = []
     if isinstance(exc, InvalidInput):
         messages = [m for msgs in labels.messages(exc.errors).values() for m in msgs]
-    return error_page(status, title, explanation, detail=detail,
-                      original=None if detail or messages else exc.message, messages=messages)
+    return error_page(
+        status,
+        title,
+        explanation,
+        detail=detail,
+        original=None if detail or messages else exc.message,
+        messages=messages,
+    )
 
 
 @blueprint.errorhandler(CSRFError)
 def csrf_error(exc: CSRFError) -> tuple[str, int]:
-    return error_page(400, _l("The form has expired"),
-                      _l("Go back, reload the page and send the form again."))
+    return error_page(
+        400, _l("The form has expired"), _l("Go back, reload the page and send the form again.")
+    )
 
 
 @blueprint.errorhandler(HTTPException)

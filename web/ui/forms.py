@@ -303,8 +303,13 @@ class _Builder:
         self.users = users
 
     def fields(
-        self, schema: Mapping[str, Any], raw: Raw | None, name_prefix: str, path_prefix: str,
-        *, in_group: bool,
+        self,
+        schema: Mapping[str, Any],
+        raw: Raw | None,
+        name_prefix: str,
+        path_prefix: str,
+        *,
+        in_group: bool,
     ) -> list[Field]:
         required = set(schema.get("required") or [])
         result = []
@@ -316,12 +321,23 @@ class _Builder:
         return result
 
     def field(
-        self, key: str, prop: Mapping[str, Any], name: str, path: str, value: Any,
-        required: bool, in_group: bool,
+        self,
+        key: str,
+        prop: Mapping[str, Any],
+        name: str,
+        path: str,
+        value: Any,
+        required: bool,
+        in_group: bool,
     ) -> Field:
         f = Field(
-            key=key, name=name, path=path, label=str(prop.get("title") or key),
-            widget="text", required=required, help=prop.get("description") or None,
+            key=key,
+            name=name,
+            path=path,
+            label=str(prop.get("title") or key),
+            widget="text",
+            required=required,
+            help=prop.get("description") or None,
             errors=self.errors.pop(path, []),
         )
         family = kind(prop)
@@ -334,8 +350,10 @@ class _Builder:
         else:
             f.value = value if isinstance(value, str) else ""
             self._single(f, family, prop, in_group)
-        f.required_attr = required and not in_group and f.widget in (
-            "text", "textarea", "date", "number", "select", "radios"
+        f.required_attr = (
+            required
+            and not in_group
+            and f.widget in ("text", "textarea", "date", "number", "select", "radios")
         )
         return f
 
@@ -360,9 +378,12 @@ class _Builder:
         elif family == "number":
             f.widget = "number"
             integer = _type(prop) == "integer"
-            f.attrs = {"min": prop.get("minimum"), "max": prop.get("maximum"),
-                       "step": 1 if integer else "any",
-                       "inputmode": "numeric" if integer else "decimal"}
+            f.attrs = {
+                "min": prop.get("minimum"),
+                "max": prop.get("maximum"),
+                "step": 1 if integer else "any",
+                "inputmode": "numeric" if integer else "decimal",
+            }
         elif family in ("textarea", "date", "lines", "unsupported"):
             f.widget = family
         else:
@@ -374,9 +395,7 @@ class _Builder:
             f.attrs = {"maxlength": prop.get("maxLength"), "minlength": prop.get("minLength")}
         f.attrs = {k: v for k, v in f.attrs.items() if v is not None}
 
-    def _options(
-        self, f: Field, prop: Mapping[str, Any], *, blank: bool = False
-    ) -> list[Option]:
+    def _options(self, f: Field, prop: Mapping[str, Any], *, blank: bool = False) -> list[Option]:
         members = list(prop.get("enum") or [])
         names = prop.get("x-enumNames") or []
         options = []

@@ -18,7 +18,7 @@ EVENT_KINDS = {
     "task_cancelled": _l("Task cancelled"),
     "task_claimed": _l("Task claimed"),
     "task_released": _l("Task released"),
-    "element_completed": _l("Step passed"),
+    "element_completed": _l("Automatic step completed"),
     "timer_fired": _l("Waiting time ended"),
     "message_received": _l("External decision received"),
     "case_manager_changed": _l("Case manager changed"),
@@ -40,7 +40,7 @@ STATUSES = {
 
 TASK_STATES = {
     "open": _l("Open"),
-    "completed": _l("Completed"),
+    "completed": _l("Done"),
     "cancelled": _l("Cancelled"),
 }
 
@@ -63,8 +63,7 @@ OUTCOMES = {
     "employment_city": _l("Employment with the city"),
     "employment_city_wage_subsidy": _l("Employment with the city with wage subsidy"),
     "employment_third_sector": _l("Employment in the third sector"),
-    "employment_third_sector_wage_subsidy": _l(
-        "Employment in the third sector with wage subsidy"),
+    "employment_third_sector_wage_subsidy": _l("Employment in the third sector with wage subsidy"),
     "apprenticeship": _l("Apprenticeship"),
     "work_trial": _l("Work trial"),
     "study": _l("Study"),
@@ -124,17 +123,22 @@ MESSAGES = {
     "The value is not valid.": _l("The value is not valid."),
     "Enter a number.": _l("Enter a number."),
     "Not a valid Finnish personal identity code.": _l(
-        "Not a valid Finnish personal identity code."),
+        "Not a valid Finnish personal identity code."
+    ),
     "A client with this code is registered.": _l("A client with this code is registered."),
     "Give a reason.": _l("Give a reason."),
     "No such user.": _l("No such user."),
 }
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"^No user '(?P<name>.*)' exists\.$"),
-     lambda m: _("No user '%(name)s' exists.", name=m["name"])),
-    (re.compile(r"^Unknown message '(?P<name>.*)'\.$"),
-     lambda m: _("Unknown message '%(name)s'.", name=m["name"])),
+    (
+        re.compile(r"^No user '(?P<name>.*)' exists\.$"),
+        lambda m: _("No user '%(name)s' exists.", name=m["name"]),
+    ),
+    (
+        re.compile(r"^Unknown message '(?P<name>.*)'\.$"),
+        lambda m: _("Unknown message '%(name)s'.", name=m["name"]),
+    ),
 ]
 
 
@@ -159,36 +163,70 @@ _DETAILS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^task \S+ does not exist$"), lambda m: _("The task does not exist.")),
     (re.compile(r"^client \S+ does not exist$"), lambda m: _("The client does not exist.")),
     (re.compile(r"^instance \S+ does not exist$"), lambda m: _("The path does not exist.")),
-    (re.compile(r"^process model '(?P<key>.*)' does not exist$"),
-     lambda m: _("The process model '%(key)s' does not exist.", key=m["key"])),
-    (re.compile(r"^task '(?P<name>.*)' is already (?P<state>\w+)$"),
-     lambda m: _("The task “%(name)s” is already %(state)s.", name=m["name"],
-                 state=task_state(m["state"]).lower())),
-    (re.compile(r"^task '(?P<name>.*)' is claimed by (?P<holder>.*)$"),
-     lambda m: _("The task “%(name)s” is claimed by %(holder)s.", name=m["name"],
-                 holder=m["holder"] if m["holder"] != "someone else" else _("someone else"))),
-    (re.compile(r"^task '(?P<name>.*)' is not claimed$"),
-     lambda m: _("The task “%(name)s” is not claimed.", name=m["name"])),
-    (re.compile(r"^you have already claimed task '(?P<name>.*)'$"),
-     lambda m: _("You have already claimed the task “%(name)s”.", name=m["name"])),
-    (re.compile(r"^task '(?P<name>.*)' is not for your roles$"),
-     lambda m: _("The task “%(name)s” is not for your roles.", name=m["name"])),
-    (re.compile(r"^no client relationship or task role$"),
-     lambda m: _("You have no client relationship or task role for this client.")),
-    (re.compile(r"^only coordination roles may start a client's path$"),
-     lambda m: _("Only coordination roles may start a client's path.")),
-    (re.compile(r"^only coordination roles may register clients$"),
-     lambda m: _("Only coordination roles may register clients.")),
-    (re.compile(r"^your roles may not record external decisions$"),
-     lambda m: _("Your roles may not record external decisions.")),
-    (re.compile(r"^only the team coordinator or the case manager may change the case manager$"),
-     lambda m: _("Only the team coordinator or the case manager may change the case manager.")),
-    (re.compile(r"^the client's path was changed by someone else meanwhile: try again$"),
-     lambda m: _("Someone else changed the client's path meanwhile. Try again.")),
-    (re.compile(r"^the path is (?P<status>\w+)(: it waits for no messages)?$"),
-     lambda m: _("The path is %(status)s.", status=status(m["status"]).lower())),
-    (re.compile(r"^the process model could not go on"),
-     lambda m: _("The process model could not go on. Tell the model's maintainer.")),
+    (
+        re.compile(r"^process model '(?P<key>.*)' does not exist$"),
+        lambda m: _("The process model '%(key)s' does not exist.", key=m["key"]),
+    ),
+    (
+        re.compile(r"^task '(?P<name>.*)' is already (?P<state>\w+)$"),
+        lambda m: _(
+            "The task “%(name)s” is already %(state)s.",
+            name=m["name"],
+            state=task_state(m["state"]).lower(),
+        ),
+    ),
+    (
+        re.compile(r"^task '(?P<name>.*)' is claimed by (?P<holder>.*)$"),
+        lambda m: _(
+            "The task “%(name)s” is claimed by %(holder)s.",
+            name=m["name"],
+            holder=m["holder"] if m["holder"] != "someone else" else _("someone else"),
+        ),
+    ),
+    (
+        re.compile(r"^task '(?P<name>.*)' is not claimed$"),
+        lambda m: _("The task “%(name)s” is not claimed.", name=m["name"]),
+    ),
+    (
+        re.compile(r"^you have already claimed task '(?P<name>.*)'$"),
+        lambda m: _("You have already claimed the task “%(name)s”.", name=m["name"]),
+    ),
+    (
+        re.compile(r"^task '(?P<name>.*)' is not for your roles$"),
+        lambda m: _("The task “%(name)s” is not for your roles.", name=m["name"]),
+    ),
+    (
+        re.compile(r"^no client relationship or task role$"),
+        lambda m: _("You have no client relationship or task role for this client."),
+    ),
+    (
+        re.compile(r"^only coordination roles may start a client's path$"),
+        lambda m: _("Only coordination roles may start a client's path."),
+    ),
+    (
+        re.compile(r"^only coordination roles may register clients$"),
+        lambda m: _("Only coordination roles may register clients."),
+    ),
+    (
+        re.compile(r"^your roles may not record external decisions$"),
+        lambda m: _("Your roles may not record external decisions."),
+    ),
+    (
+        re.compile(r"^only the team coordinator or the case manager may change the case manager$"),
+        lambda m: _("Only the team coordinator or the case manager may change the case manager."),
+    ),
+    (
+        re.compile(r"^the client's path was changed by someone else meanwhile: try again$"),
+        lambda m: _("Someone else changed the client's path meanwhile. Try again."),
+    ),
+    (
+        re.compile(r"^the path is (?P<status>\w+)(: it waits for no messages)?$"),
+        lambda m: _("The path is %(status)s.", status=status(m["status"]).lower()),
+    ),
+    (
+        re.compile(r"^the process model could not go on"),
+        lambda m: _("The process model could not go on. Tell the model's maintainer."),
+    ),
 ]
 
 
