@@ -304,3 +304,13 @@ def test_the_history_says_who_did_what_in_which_role(services: Services) -> None
     assert "notes" not in done[0]["data"]["choices"]  # free text stays out of the history
     passed = {e["bpmn_id"] for e in view.history if e["kind"] == "element_completed"}
     assert {"Gateway_urgent", "Gateway_occupational_health"} <= passed
+
+
+def test_consent_given_in_the_encounter_is_recorded_on_the_client(services: Services) -> None:
+    iid = services.start()
+    services.walk(iid, ("Task_encounter", {"consent_scope": "Hyvinvointialue ja Kela"}))
+    view = queries.get_instance(services.uow(), services.clock, services.actors["kaisa"], iid)
+    assert [(c["scope"], c["withdrawn_at"]) for c in view.consents] == [
+        ("Hyvinvointialue ja Kela", None)
+    ]
+    assert "consent_given" in [e["kind"] for e in view.history]

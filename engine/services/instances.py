@@ -15,7 +15,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import Clock
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.persistence.tables import Client, HumanTask, ProcessInstance, User, WaitingEvent
+from engine.persistence.tables import (
+    Client,
+    Consent,
+    HumanTask,
+    ProcessInstance,
+    User,
+    WaitingEvent,
+)
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
 from engine.services.deployment import latest_version
@@ -26,6 +33,8 @@ from engine.workflow.model import ParsedModel
 from engine.workflow.roles import CASE_MANAGER
 
 CASE_MANAGER_FIELD = "case_manager"
+# A form that asks for consent to multi-organisation handling records it on the client.
+CONSENT_FIELD, CONSENT_SCOPE_FIELD = "consent_multi_org", "consent_scope"
 
 
 @dataclass
@@ -197,6 +206,8 @@ def complete_task(
         )
         if named:
             _set_case_manager(uow, instance, _user(uow, named), now, actor, "named in " + row.name)
+        if data.get(CONSENT_FIELD) is True:
+            _record_consent(uow, instance, str(data.get(CONSENT_SCOPE_FIELD) or ""), now, actor)
         synchronise(
             uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now, actor.username
         )
@@ -445,6 +456,28 @@ def _set_case_manager(
         actor=actor.username,
         data={"from": previous, "to": user.username, "reason": reason},
     )
+
+
+def _record_consent(
+    uow: UnitOfWork, instance: ProcessInstance, scope: str, now: Any, actor: access.Actor
+) -> None:
+    given = uow.session.scalar(
+        select(Consent)
+        .where(Consent.client_id == instance.client_id, Consent.withdrawn_at.is_(None))
+        .limit(1)
+    )
+    if given is not None:
+        return
+    scope = scope.strip() or "multi-organisation handling of the work-ability path"
+    uow.session.add(
+        Consent(
+            client_id=instance.client_id,
+            scope=scope[:500],
+            given_at=now,
+            recorded_by=actor.username,
+        )
+    )
+    record(uow, instance, now, "consent_given", actor=actor.username, data={"scope": scope[:500]})
 
 
 def _instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:

@@ -22,6 +22,7 @@ EVENT_KINDS = {
     "timer_fired": _l("Waiting time ended"),
     "message_received": _l("External decision received"),
     "case_manager_changed": _l("Case manager changed"),
+    "consent_given": _l("Consent given"),
     "instance_completed": _l("Path completed"),
 }
 
