@@ -5,6 +5,8 @@ The web layer maps each to an HTTP status; the engine itself knows nothing of HT
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PolkuError(Exception):
     """Base class of every error the services raise on purpose."""
@@ -47,3 +49,16 @@ class ModelError(PolkuError):
         self.file = file
         self.element = element
         self.problem = problem
+
+
+class ModelRejected(InvalidInput):
+    """A model failed validation: `problems` lists every finding, `errors` groups them
+    by element."""
+
+    def __init__(self, message: str, problems: list[Any]) -> None:
+        errors: dict[str, list[str]] = {}
+        for problem in problems:
+            if problem.severity == "error":
+                errors.setdefault(problem.element or "_model", []).append(problem.message)
+        super().__init__(message, errors)
+        self.problems = problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.persistence.tables import Base
@@ -27,8 +27,23 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
 def create_schema(engine: Engine) -> None:
+    """Create missing tables; refuse, with a clear message, a database made by older code."""
     Base.metadata.create_all(engine)
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        missing = [c.name for c in table.columns if c.name not in have]
+        if missing:
+            raise SchemaOutOfDate(
+                f"the database's table {table.name} lacks columns {', '.join(missing)}: it was "
+                "made by an older Polku. Before 1.0 there are no schema migrations: remove the "
+                "database (make run uses instance/polku.db) and start again."
+            )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

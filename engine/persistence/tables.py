@@ -86,6 +86,7 @@ class ProcessModel(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(100))
 
 
 class ProcessModelVersion(Base):
@@ -100,6 +101,8 @@ class ProcessModelVersion(Base):
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deployed_by: Mapped[str] = mapped_column(String(80))
     validation: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(20), default="disk")  # disk | upload | modeller
+    main_file: Mapped[str] = mapped_column(String(300), default="")
     model: Mapped[ProcessModel] = relationship(lazy="joined")
 
 
@@ -209,6 +212,22 @@ class Event(Base):
     actor: Mapped[str | None] = mapped_column(String(80))  # username, or "system"
     role: Mapped[str | None] = mapped_column(String(60))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Deployment(Base):
+    """Every deployment attempt, accepted or refused: who, when, which file hash, the result."""
+
+    __tablename__ = "deployment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_key: Mapped[str] = mapped_column(String(100), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempted_by: Mapped[str] = mapped_column(String(80))
+    source: Mapped[str] = mapped_column(String(20))
+    file_name: Mapped[str] = mapped_column(String(300))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    version_number: Mapped[int | None] = mapped_column(Integer)
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class AccessLog(Base):

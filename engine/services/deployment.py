@@ -1,4 +1,5 @@
-"""Deploying process models from `processes/` into versioned rows."""
+"""Deploying process models into versioned rows: from `processes/` at start-up, or a designer's
+upload. A changed model becomes a new version; earlier versions stay readable."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from sqlalchemy import func, select
 
 from engine.clock import Clock
 from engine.errors import ModelError
-from engine.persistence.tables import ProcessModel, ProcessModelVersion
+from engine.persistence.tables import Deployment, ProcessModel, ProcessModelVersion
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.loader import load_model
-from engine.workflow.model import ModelSource, Problem
+from engine.workflow.model import ModelSource, ParsedModel, Problem
 
 
 @dataclass(frozen=True)
@@ -37,36 +38,52 @@ def check_all(engine: WorkflowEngine) -> list[Problem]:
 def deploy_all(
     uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: str
 ) -> list[DeployResult]:
-    """Deploy every model whose files changed since its latest version. All or nothing."""
+    """Deploy every model folder whose files match no earlier version. All or nothing: a broken
+    model stops start-up with a message naming the file, element and problem."""
     results = []
     with uow:
         for source in engine.sources():
-            results.append(_deploy(uow, engine, source, clock(), actor))
+            parsed, problems = load_model(source, engine.roles)
+            if parsed is None:
+                first = next(p for p in problems if p.severity == "error")
+                raise ModelError(f"{source.key}/{first.file}", first.element, first.message)
+            known = uow.session.scalar(
+                select(ProcessModelVersion)
+                .join(ProcessModel)
+                .where(
+                    ProcessModel.key == source.key,
+                    ProcessModelVersion.content_hash == source.content_hash,
+                )
+                .limit(1)
+            )
+            if known is not None:  # this content is deployed already (maybe not as the latest)
+                results.append(DeployResult(source.key, known.number, created=False))
+                continue
+            number = store_version(uow, source, parsed, problems, clock(), actor, "disk")
+            results.append(DeployResult(source.key, number, created=True))
         uow.commit()
     return results
 
 
-def _deploy(
-    uow: UnitOfWork, engine: WorkflowEngine, source: ModelSource, now: datetime, actor: str
-) -> DeployResult:
-    parsed, problems = load_model(source, engine.roles)
-    if parsed is None:
-        first = next(p for p in problems if p.severity == "error")
-        raise ModelError(f"{source.key}/{first.file}", first.element, first.message)
+def store_version(
+    uow: UnitOfWork,
+    source: ModelSource,
+    parsed: ParsedModel,
+    problems: list[Problem],
+    now: datetime,
+    actor: str,
+    kind: str,
+    file_name: str | None = None,
+) -> int:
+    """Add the next version of a model (creating the model on its first version)."""
     session = uow.session
     model = session.scalar(select(ProcessModel).where(ProcessModel.key == source.key))
     if model is None:
         model = ProcessModel(key=source.key, name=parsed.name)
         session.add(model)
         session.flush()
-    latest = session.scalar(
-        select(ProcessModelVersion)
-        .where(ProcessModelVersion.model_id == model.id)
-        .order_by(ProcessModelVersion.number.desc())
-        .limit(1)
-    )
-    if latest is not None and latest.content_hash == source.content_hash:
-        return DeployResult(source.key, latest.number, created=False)
+    model.name = parsed.name
+    model.region = source.metadata.get("region")
     number = (
         session.scalar(
             select(func.max(ProcessModelVersion.number)).where(
@@ -75,7 +92,6 @@ def _deploy(
         )
         or 0
     ) + 1
-    model.name = parsed.name
     session.add(
         ProcessModelVersion(
             model_id=model.id,
@@ -86,9 +102,24 @@ def _deploy(
             deployed_at=now,
             deployed_by=actor,
             validation=[str(p) for p in problems],
+            source=kind,
+            main_file=parsed.main_file,
         )
     )
-    return DeployResult(source.key, number, created=True)
+    session.add(
+        Deployment(
+            model_key=source.key,
+            attempted_at=now,
+            attempted_by=actor,
+            source=kind,
+            file_name=file_name or parsed.main_file,
+            content_hash=source.content_hash,
+            accepted=True,
+            version_number=number,
+            problems=[str(p) for p in problems],
+        )
+    )
+    return number
 
 
 def latest_version(uow: UnitOfWork, key: str) -> ProcessModelVersion | None:
@@ -98,4 +129,12 @@ def latest_version(uow: UnitOfWork, key: str) -> ProcessModelVersion | None:
         .where(ProcessModel.key == key)
         .order_by(ProcessModelVersion.number.desc())
         .limit(1)
+    )
+
+
+def get_version(uow: UnitOfWork, key: str, number: int) -> ProcessModelVersion | None:
+    return uow.session.scalar(
+        select(ProcessModelVersion)
+        .join(ProcessModel)
+        .where(ProcessModel.key == key, ProcessModelVersion.number == number)
     )

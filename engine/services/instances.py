@@ -47,7 +47,7 @@ class Loaded:
 
 def model_of(engine: WorkflowEngine, instance: ProcessInstance) -> ParsedModel:
     version = instance.model_version
-    return engine.model_for_version(version.id, version.model.key, version.files)
+    return engine.model_for_version(version.content_hash, version.model.key, version.files)
 
 
 def _load(uow: UnitOfWork, engine: WorkflowEngine, instance: ProcessInstance) -> Loaded:
@@ -98,7 +98,7 @@ def start_instance(
         version = latest_version(uow, model_key)
         if version is None:
             raise NotFound(f"process model '{model_key}' does not exist")
-        model = engine.model_for_version(version.id, model_key, version.files)
+        model = engine.model_for_version(version.content_hash, model_key, version.files)
         workflow = engine.serializer.new_workflow(model)
         instance = ProcessInstance(
             client_id=client.id,

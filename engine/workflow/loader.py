@@ -23,7 +23,7 @@ from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from engine.workflow import expressions, forms, timers
+from engine.workflow import expressions, forms, graph, timers
 from engine.workflow.model import ModelSource, ParsedModel, Problem, UserTaskInfo
 from engine.workflow.roles import RoleCatalog
 from engine.workflow.xml import UnsafeXmlError, parse_bpmn_bytes
@@ -66,6 +66,7 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
             if reserved:
                 problems.extend(Problem(name, i, RESERVED_MESSAGE) for i in reserved)
                 continue
+            problems.extend(Problem(name, i, m) for i, m in graph.unreachable(tree))
             parser.add_bpmn_xml(tree, filename=name)
         except UnsafeXmlError as exc:
             problems.append(Problem(name, None, str(exc).removeprefix(f"{name}: ")))
@@ -77,7 +78,8 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
         return None, problems
 
     process_id = source.metadata.get("process_id")
-    executable = parser.get_process_ids()
+    own = set(source.own_bpmn_files)
+    executable = [pid for pid in parser.get_process_ids() if spec_files.get(pid) in own]
     if process_id is None:
         if len(executable) != 1:
             return None, [
@@ -101,6 +103,7 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
         key=source.key,
         process_id=process_id,
         name=source.metadata.get("name") or spec.description or process_id,
+        main_file=spec_files.get(process_id, ""),
         spec=spec,
         subprocess_specs=subprocess_specs,
     )
@@ -109,6 +112,7 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
         for task_spec in process_spec.task_specs.values():
             if getattr(task_spec, "bpmn_id", None) is None:
                 continue  # the library's own start/end helpers
+            model.elements[task_spec.bpmn_id] = task_spec.bpmn_name or task_spec.bpmn_id
             problems.extend(_check_task_spec(task_spec, file, source, roles, model))
     model.warnings = [p for p in problems if p.severity == "warning"]
     if any(p.severity == "error" for p in problems):

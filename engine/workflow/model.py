@@ -11,6 +11,9 @@ from typing import Any
 MODEL_FILE = "model.json"
 BPMN_SUFFIX = ".bpmn"
 FORM_SUFFIX = ".json"
+# processes/common/ holds reusable subprocesses (call activities) shared by every model; its
+# files join each model's file set under this prefix.
+COMMON_DIR = "common"
 
 
 @dataclass(frozen=True)
@@ -21,13 +24,15 @@ class ModelSource:
     files: dict[str, bytes]
 
     @classmethod
-    def from_directory(cls, directory: Path) -> ModelSource:
-        files = {
-            p.relative_to(directory).as_posix(): p.read_bytes()
-            for p in sorted(directory.rglob("*"))
-            if p.is_file() and p.suffix in (BPMN_SUFFIX, FORM_SUFFIX)
-        }
+    def from_directory(cls, directory: Path, common: Path | None = None) -> ModelSource:
+        files = _read_tree(directory) if directory.is_dir() else {}
+        if common is not None and common.is_dir():
+            files.update({f"{COMMON_DIR}/{k}": v for k, v in _read_tree(common).items()})
         return cls(key=directory.name, files=files)
+
+    def replace(self, name: str, content: bytes) -> ModelSource:
+        """The same model with one file's content replaced (or added)."""
+        return ModelSource(self.key, {**self.files, name: content})
 
     @property
     def content_hash(self) -> str:
@@ -41,9 +46,21 @@ class ModelSource:
         return [n for n in sorted(self.files) if n.endswith(BPMN_SUFFIX)]
 
     @property
+    def own_bpmn_files(self) -> list[str]:
+        return [n for n in self.bpmn_files if not n.startswith(COMMON_DIR + "/")]
+
+    @property
     def metadata(self) -> dict[str, Any]:
         raw = self.files.get(MODEL_FILE)
         return json.loads(raw) if raw else {}
+
+
+def _read_tree(directory: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.suffix in (BPMN_SUFFIX, FORM_SUFFIX)
+    }
 
 
 @dataclass(frozen=True)
@@ -78,9 +95,12 @@ class ParsedModel:
     key: str
     process_id: str
     name: str
+    main_file: str
     spec: Any
     subprocess_specs: dict[str, Any]
     user_tasks: dict[str, UserTaskInfo] = field(default_factory=dict)
     end_outcomes: dict[str, str] = field(default_factory=dict)
     message_names: set[str] = field(default_factory=set)
+    # every BPMN element id of the main process and its called subprocesses, with its name
+    elements: dict[str, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)

@@ -1,0 +1,333 @@
+"""The designer's side: model versions, deploying an edited model, migrating running paths."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from engine.clock import Clock
+from engine.errors import Forbidden, InvalidInput, ModelRejected, NotFound
+from engine.persistence.tables import (
+    Deployment,
+    HumanTask,
+    ProcessInstance,
+    ProcessModel,
+    ProcessModelVersion,
+    WaitingEvent,
+)
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import access
+from engine.services.deployment import DeployResult, get_version, latest_version, store_version
+from engine.services.progress import record, synchronise
+from engine.workflow import migration, runtime
+from engine.workflow.engine import WorkflowEngine
+from engine.workflow.loader import load_model
+from engine.workflow.model import ModelSource, Problem
+
+DESIGNER_ROLE = "process_designer"
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+
+
+@dataclass
+class ModelSummary:
+    key: str
+    name: str
+    region: str | None
+    latest_version: int
+    versions: int
+    running: int
+
+
+@dataclass
+class VersionView:
+    number: int
+    deployed_at: datetime
+    deployed_by: str
+    content_hash: str
+    source: str
+    validation: list[str]
+    running: int
+    main_file: str
+
+
+@dataclass
+class MigrationCandidate:
+    instance_id: int
+    client_pseudonym: str
+    current_steps: list[str]
+    movable: bool
+    reasons: list[str] = field(default_factory=list)
+    moved: bool = False
+
+
+def require_designer(actor: access.Actor) -> None:
+    if not (actor.is_admin or DESIGNER_ROLE in actor.roles):
+        raise Forbidden("only process designers may change process models")
+
+
+def list_models(uow: UnitOfWork) -> list[ModelSummary]:
+    with uow:
+        session = uow.session
+        result = []
+        for model in session.scalars(select(ProcessModel).order_by(ProcessModel.key)):
+            numbers = list(
+                session.scalars(
+                    select(ProcessModelVersion.number).where(
+                        ProcessModelVersion.model_id == model.id
+                    )
+                )
+            )
+            running = session.scalar(
+                select(func.count(ProcessInstance.id))
+                .join(ProcessModelVersion)
+                .where(
+                    ProcessModelVersion.model_id == model.id, ProcessInstance.status == "running"
+                )
+            )
+            result.append(
+                ModelSummary(
+                    model.key, model.name, model.region, max(numbers), len(numbers), running or 0
+                )
+            )
+        return result
+
+
+def model_versions(uow: UnitOfWork, key: str) -> list[VersionView]:
+    with uow:
+        session = uow.session
+        if session.scalar(select(ProcessModel.id).where(ProcessModel.key == key)) is None:
+            raise NotFound(f"process model '{key}' does not exist")
+        versions = session.scalars(
+            select(ProcessModelVersion)
+            .join(ProcessModel)
+            .where(ProcessModel.key == key)
+            .order_by(ProcessModelVersion.number.desc())
+        )
+        running = dict(
+            session.execute(
+                select(ProcessInstance.model_version_id, func.count(ProcessInstance.id))
+                .where(ProcessInstance.status == "running")
+                .group_by(ProcessInstance.model_version_id)
+            ).all()
+        )
+        return [
+            VersionView(
+                v.number,
+                v.deployed_at,
+                v.deployed_by,
+                v.content_hash,
+                v.source,
+                list(v.validation),
+                running.get(v.id, 0),
+                v.main_file,
+            )
+            for v in versions
+        ]
+
+
+def deployments(uow: UnitOfWork, key: str) -> list[Deployment]:
+    """Every deployment attempt of a model, newest first, refusals included."""
+    with uow:
+        return list(
+            uow.session.scalars(
+                select(Deployment).where(Deployment.model_key == key).order_by(Deployment.id.desc())
+            )
+        )
+
+
+def version_bpmn(uow: UnitOfWork, key: str, number: int | None = None) -> tuple[str, str]:
+    with uow:
+        version = latest_version(uow, key) if number is None else get_version(uow, key, number)
+        if version is None:
+            raise NotFound(f"process model '{key}' has no version {number}")
+        return version.main_file, version.files[version.main_file]
+
+
+def deploy_bpmn(
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    clock: Clock,
+    actor: access.Actor,
+    key: str,
+    filename: str,
+    content: bytes,
+    source: str = "upload",
+) -> DeployResult:
+    """Validate an uploaded or edited BPMN file and store it as the model's next version.
+
+    The file replaces the model's main BPMN file (a new key starts a new model); the forms and
+    shared subprocesses of the latest version stay. Nothing is stored when there is an error.
+    """
+    require_designer(actor)
+    if not _KEY.match(key):
+        raise InvalidInput(
+            "a model key is 1-100 lower-case letters, digits, '-' or '_'",
+            {"key": ["Use lower-case letters, digits, '-' or '_'."]},
+        )
+    if not filename.endswith(".bpmn") or "/" in filename or filename.startswith("."):
+        raise InvalidInput(
+            f"'{filename}' is not a .bpmn file name", {"file": ["Upload a .bpmn file."]}
+        )
+    now = clock()
+    with uow:
+        latest = latest_version(uow, key)
+        if latest is not None:
+            files = {k: v.encode("utf-8") for k, v in latest.files.items()}
+            target = latest.main_file
+        else:
+            files = engine.common_files()
+            target = filename
+        candidate = ModelSource(key, files).replace(target, content)
+        parsed, problems = _load(candidate, target, content, engine)
+        if parsed is None:
+            _refuse(uow, key, now, actor, source, filename, content, problems)
+            raise ModelRejected(f"the model '{key}' has errors: nothing was saved", problems)
+        if latest is not None and latest.content_hash == candidate.content_hash:
+            return DeployResult(key, latest.number, created=False)
+        number = store_version(
+            uow, candidate, parsed, problems, now, actor.username, source, file_name=filename
+        )
+        uow.commit()
+        return DeployResult(key, number, created=True)
+
+
+def _load(
+    candidate: ModelSource, target: str, content: bytes, engine: WorkflowEngine
+) -> tuple[object | None, list[Problem]]:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, [Problem(target, None, "the file is not UTF-8 text")]
+    return load_model(candidate, engine.roles)
+
+
+def _refuse(
+    uow: UnitOfWork,
+    key: str,
+    now: datetime,
+    actor: access.Actor,
+    source: str,
+    filename: str,
+    content: bytes,
+    problems: list[Problem],
+) -> None:
+    uow.session.rollback()
+    uow.session.add(
+        Deployment(
+            model_key=key,
+            attempted_at=now,
+            attempted_by=actor.username,
+            source=source,
+            file_name=filename[:300],
+            content_hash=hashlib.sha256(content).hexdigest(),
+            accepted=False,
+            version_number=None,
+            problems=[str(p) for p in problems][:200],
+        )
+    )
+    uow.commit()
+
+
+def plan_migration(
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    actor: access.Actor,
+    key: str,
+    from_version: int,
+    to_version: int,
+) -> list[MigrationCandidate]:
+    """Which running paths on `from_version` could move to `to_version`, and why not."""
+    return migrate(
+        uow,
+        engine,
+        lambda: datetime.now().astimezone(),
+        actor,
+        key,
+        from_version,
+        to_version,
+        dry_run=True,
+    )
+
+
+def migrate(
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    clock: Clock,
+    actor: access.Actor,
+    key: str,
+    from_version: int,
+    to_version: int,
+    dry_run: bool,
+) -> list[MigrationCandidate]:
+    """Move every movable running path from one version to another (nothing on a dry run)."""
+    require_designer(actor)
+    now = clock()
+    with uow:
+        old_row, new_row = get_version(uow, key, from_version), get_version(uow, key, to_version)
+        if old_row is None or new_row is None:
+            raise NotFound(
+                f"process model '{key}' has no version "
+                f"{from_version if old_row is None else to_version}"
+            )
+        if from_version == to_version:
+            raise InvalidInput(
+                "choose two different versions", {"to_version": ["Choose another version."]}
+            )
+        old = engine.model_for_version(old_row.content_hash, key, old_row.files)
+        new = engine.model_for_version(new_row.content_hash, key, new_row.files)
+        label = f"version {to_version}"
+        candidates = []
+        for instance in uow.session.scalars(
+            select(ProcessInstance)
+            .where(
+                ProcessInstance.model_version_id == old_row.id, ProcessInstance.status == "running"
+            )
+            .order_by(ProcessInstance.id)
+        ):
+            steps = _current_steps(uow, instance.id)
+            reasons = migration.obstacles(instance.state, old, new, label)
+            candidate = MigrationCandidate(
+                instance.id,
+                instance.client.pseudonym,
+                [old.elements.get(s, s) for s in steps],
+                movable=not reasons,
+                reasons=reasons,
+            )
+            candidates.append(candidate)
+            if reasons or dry_run:
+                continue
+            workflow = migration.migrate(instance.state, new, engine.serializer)
+            before = runtime.snapshot(workflow)
+            instance.model_version_id = new_row.id
+            instance.model_version = new_row
+            record(
+                uow,
+                instance,
+                now,
+                "instance_migrated",
+                actor=actor.username,
+                data={"from": from_version, "to": to_version},
+            )
+            synchronise(uow, engine, new, instance, workflow, before, now, actor.username)
+            candidate.moved = True
+        if not dry_run:
+            uow.commit()
+        return candidates
+
+
+def _current_steps(uow: UnitOfWork, instance_id: int) -> list[str]:
+    tasks = uow.session.scalars(
+        select(HumanTask.bpmn_id).where(
+            HumanTask.instance_id == instance_id, HumanTask.state == "open"
+        )
+    )
+    waits = uow.session.scalars(
+        select(WaitingEvent.bpmn_id).where(
+            WaitingEvent.instance_id == instance_id, WaitingEvent.settled_at.is_(None)
+        )
+    )
+    return sorted({*tasks, *waits})
