@@ -321,3 +321,74 @@ def test_openapi_document(api: Api) -> None:
     ):
         assert path in spec["paths"]
     assert "TaskComplete" in spec["components"]["schemas"]
+
+
+def test_designer_endpoints(app: Flask, api: Api) -> None:
+    ctx = app.extensions["polku"]
+    users.create_user(
+        ctx.uow(),
+        ctx.engine.roles,
+        username="dora",
+        display_name="Dora",
+        password=PASSWORD,
+        roles=["process_designer"],
+    )
+    iid = api.start_path()
+    versions = api.get("/processes/national/versions", "dora").json
+    assert [(v["number"], v["source"], v["running"]) for v in versions] == [(1, "disk", 1)]
+    xml = api.get("/processes/national/versions/1/bpmn", "dora")
+    assert xml.status_code == 200 and xml.mimetype == "application/xml"
+
+    before = database_fingerprint(app, skip=("access_log", "api_token", "deployment"))
+    broken = xml.data.replace(b'name="L\xc3\xa4\xc3\xa4k\xc3\xa4ri"', b'name="Astronautti"')
+    refused = _problem(
+        api.post(
+            "/processes/national/versions", "dora", data=broken, content_type="application/xml"
+        ),
+        400,
+    )
+    assert any(p["element"] and "Astronautti" in p["message"] for p in refused["problems"])
+    _problem(
+        api.post(
+            "/processes/national/versions", "kaisa", data=xml.data, content_type="application/xml"
+        ),
+        403,
+    )
+    _problem(
+        api.post("/processes/national/versions", "dora", data=b"x", content_type="text/plain"), 400
+    )
+    assert database_fingerprint(app, skip=("access_log", "api_token", "deployment")) == before
+
+    same = api.post(
+        "/processes/national/versions", "dora", data=xml.data, content_type="application/xml"
+    )
+    assert same.status_code == 200 and same.json == {
+        "key": "national",
+        "version": 1,
+        "created": False,
+    }
+    changed = xml.data.replace(b'name="Kohtaaminen ja puheeksiotto"', b'name="Kohtaaminen"')
+    from io import BytesIO
+
+    created = api.post(
+        "/processes/national/versions",
+        "dora",
+        data={"file": (BytesIO(changed), "national_path.bpmn")},
+        content_type="multipart/form-data",
+    )
+    assert created.status_code == 201 and created.json["version"] == 2
+    plan = api.post(
+        "/processes/national/migrations", "dora", json={"from_version": 1, "to_version": 2}
+    ).json
+    assert [(c["instance_id"], c["movable"], c["moved"]) for c in plan] == [(iid, True, False)]
+    moved = api.post(
+        "/processes/national/migrations",
+        "dora",
+        json={"from_version": 1, "to_version": 2, "dry_run": False},
+    ).json
+    assert moved[0]["moved"]
+    assert api.get(f"/instances/{iid}", "kaisa").json["model_version"] == 2
+
+    diagram = api.get(f"/instances/{iid}/diagram", "kaisa").json
+    assert diagram["current"] == ["Task_encounter"] and "StartEvent_path" in diagram["done"]
+    assert diagram["xml"].startswith("<?xml")

@@ -409,3 +409,82 @@ def _instance_view(uow: UnitOfWork, instance: ProcessInstance) -> InstanceView:
         for c in session.scalars(select(Consent).where(Consent.client_id == instance.client_id))
     ]
     return view
+
+
+@dataclass
+class DiagramState:
+    model_key: str
+    version: int
+    xml: str
+    current: list[str]
+    done: list[str]
+
+
+def diagram_state(
+    uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: access.Actor, instance_id: int
+) -> DiagramState:
+    """The instance's diagram, where the client is now and the elements already passed."""
+    now = clock()
+    with uow:
+        instance = uow.session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise NotFound(f"instance {instance_id} does not exist")
+        basis = access.instance_basis(uow, actor, instance)
+        if basis is None:
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "read",
+                "diagram",
+                instance.client_id,
+                instance.id,
+                "no client relationship or task role",
+            )
+        model = model_of(engine, instance)
+        on_top = lambda i: model.top_level.get(i, i)  # noqa: E731
+        current = {
+            on_top(t)
+            for t in uow.session.scalars(
+                select(HumanTask.bpmn_id).where(
+                    HumanTask.instance_id == instance.id, HumanTask.state == "open"
+                )
+            )
+        }
+        current |= {
+            on_top(w)
+            for w in uow.session.scalars(
+                select(WaitingEvent.bpmn_id).where(
+                    WaitingEvent.instance_id == instance.id, WaitingEvent.settled_at.is_(None)
+                )
+            )
+        }
+        done = {
+            on_top(e)
+            for e in uow.session.scalars(
+                select(Event.bpmn_id).where(
+                    Event.instance_id == instance.id,
+                    Event.kind.in_(["task_completed", "element_completed", "timer_fired"]),
+                )
+            )
+            if e is not None
+        }
+        version = instance.model_version
+        access.log(
+            uow,
+            now,
+            actor,
+            "read",
+            "diagram",
+            client_id=instance.client_id,
+            instance_id=instance.id,
+            basis=basis,
+        )
+        uow.commit()
+        return DiagramState(
+            version.model.key,
+            version.number,
+            version.files[version.main_file],
+            sorted(current),
+            sorted(done - current),
+        )

@@ -114,6 +114,7 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
                 continue  # the library's own start/end helpers
             model.elements[task_spec.bpmn_id] = task_spec.bpmn_name or task_spec.bpmn_id
             problems.extend(_check_task_spec(task_spec, file, source, roles, model))
+    _map_call_activities(model)
     model.warnings = [p for p in problems if p.severity == "warning"]
     if any(p.severity == "error" for p in problems):
         return None, problems
@@ -215,3 +216,52 @@ def _load_form(
         error(f"form '{reference}' is not a valid JSON Schema: {message}")
         return path, None
     return path, form
+
+
+def _map_call_activities(model: ParsedModel) -> None:
+    """Where each subprocess element sits on the main diagram, and the order of the steps."""
+    callers: dict[str, str] = {}
+    for task_spec in model.spec.task_specs.values():
+        called = getattr(task_spec, "spec", None)
+        if isinstance(called, str) and getattr(task_spec, "bpmn_id", None):
+            callers.setdefault(called, task_spec.bpmn_id)
+    for process_id, sub in model.subprocess_specs.items():
+        caller = callers.get(process_id)
+        if caller is None:
+            continue
+        for task_spec in sub.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None):
+                model.top_level.setdefault(task_spec.bpmn_id, caller)
+    model.step_order = _breadth_first_user_tasks(model)
+
+
+def _breadth_first_user_tasks(model: ParsedModel) -> list[str]:
+    order: list[str] = []
+    queue, seen = [model.spec.start], {model.spec.start.name}
+    while queue:
+        task_spec = queue.pop(0)
+        if isinstance(task_spec, UserTask) and task_spec.bpmn_id not in order:
+            order.append(task_spec.bpmn_id)
+        called = getattr(task_spec, "spec", None)
+        if isinstance(called, str) and called in model.subprocess_specs:
+            inner = model.subprocess_specs[called]
+            for inner_spec in _walk(inner.start):
+                if isinstance(inner_spec, UserTask) and inner_spec.bpmn_id not in order:
+                    order.append(inner_spec.bpmn_id)
+        for output in task_spec.outputs:
+            if output.name not in seen:
+                seen.add(output.name)
+                queue.append(output)
+    return order
+
+
+def _walk(start: Any) -> list[Any]:
+    result, queue, seen = [], [start], {start.name}
+    while queue:
+        task_spec = queue.pop(0)
+        result.append(task_spec)
+        for output in task_spec.outputs:
+            if output.name not in seen:
+                seen.add(output.name)
+                queue.append(output)
+    return result

@@ -103,4 +103,8 @@ class ParsedModel:
     message_names: set[str] = field(default_factory=set)
     # every BPMN element id of the main process and its called subprocesses, with its name
     elements: dict[str, str] = field(default_factory=dict)
+    # element id inside a called subprocess -> the main process's call activity that runs it
+    top_level: dict[str, str] = field(default_factory=dict)
+    # user task ids in the order the path reaches them (breadth-first from the start)
+    step_order: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)

@@ -8,7 +8,15 @@ from flask import Response, jsonify
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, PolkuError, Unauthenticated
+from engine.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    ModelRejected,
+    NotFound,
+    PolkuError,
+    Unauthenticated,
+)
 from web.api import blueprint
 
 _STATUS = {
@@ -35,7 +43,14 @@ def _domain_error(exc: PolkuError) -> Response:
     status, title = next(
         (v for k, v in _STATUS.items() if isinstance(exc, k)), (500, "Server error")
     )
-    extra = {"errors": exc.errors} if isinstance(exc, InvalidInput) and exc.errors else {}
+    extra: dict[str, Any] = (
+        {"errors": exc.errors} if isinstance(exc, InvalidInput) and exc.errors else {}
+    )
+    if isinstance(exc, ModelRejected):
+        extra["problems"] = [
+            {"file": p.file, "element": p.element, "message": p.message, "severity": p.severity}
+            for p in exc.problems
+        ]
     return problem(status, title, exc.message, **extra)
 
 

@@ -92,6 +92,11 @@ def build_spec() -> dict[str, Any]:
         "Message",
         "CaseManager",
         "Instance",
+        "Version",
+        "DeployResult",
+        "MigrationRequest",
+        "MigrationCandidate",
+        "Diagram",
     ):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
     task_id = [_path_param("task_id")]
@@ -223,6 +228,68 @@ def build_spec() -> dict[str, Any]:
                 "TaskComplete",
                 (400, 401, 403, 404, 409),
                 params=task_id,
+            )
+        },
+    )
+    key = [_path_param("key")]
+    spec.path(
+        "/api/v1/processes/{key}/versions",
+        operations={
+            "get": _op(
+                "A model's versions and their deployment records",
+                200,
+                "Version",
+                many=True,
+                errors=(401, 404),
+                params=key,
+            ),
+            "post": {
+                **_op(
+                    "Deploy a changed BPMN file as the model's next version (multipart "
+                    "'file' or an application/xml body); refused with the validator's "
+                    "problems, nothing stored",
+                    201,
+                    "DeployResult",
+                    errors=(400, 401, 403, 413),
+                    params=key,
+                )
+            },
+        },
+    )
+    spec.path(
+        "/api/v1/processes/{key}/versions/{number}/bpmn",
+        operations={
+            "get": _op(
+                "A version's BPMN XML",
+                200,
+                errors=(401, 404),
+                params=key + [_path_param("number", "integer")],
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/processes/{key}/migrations",
+        operations={
+            "post": _op(
+                "Move running paths to another version (dry_run shows what would move and why not)",
+                200,
+                "MigrationCandidate",
+                "MigrationRequest",
+                (400, 401, 403, 404),
+                many=True,
+                params=key,
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/instances/{instance_id}/diagram",
+        operations={
+            "get": _op(
+                "The path's diagram, where the client is and what is passed",
+                200,
+                "Diagram",
+                errors=(401, 403, 404),
+                params=inst_id,
             )
         },
     )

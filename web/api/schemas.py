@@ -123,3 +123,43 @@ class InstanceSchema(Schema):
     open_tasks = fields.List(fields.Nested(TaskSchema))
     waiting = fields.List(fields.Nested(WaitingSchema))
     history = fields.List(fields.Nested(EventSchema))
+
+
+class VersionSchema(Schema):
+    number = fields.Integer()
+    deployed_at = fields.DateTime()
+    deployed_by = fields.String()
+    content_hash = fields.String()
+    source = fields.String()
+    validation = fields.List(fields.String())
+    running = fields.Integer()
+    main_file = fields.String()
+
+
+class DeployResultSchema(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    created = fields.Boolean()
+
+
+class MigrationRequestSchema(Schema):
+    from_version = fields.Integer(required=True, strict=True)
+    to_version = fields.Integer(required=True, strict=True)
+    dry_run = fields.Boolean(load_default=True)
+
+
+class MigrationCandidateSchema(Schema):
+    instance_id = fields.Integer()
+    client_pseudonym = fields.String()
+    current_steps = fields.List(fields.String())
+    movable = fields.Boolean()
+    reasons = fields.List(fields.String())
+    moved = fields.Boolean()
+
+
+class DiagramSchema(Schema):
+    model_key = fields.String()
+    version = fields.Integer()
+    xml = fields.String()
+    current = fields.List(fields.String())
+    done = fields.List(fields.String())

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, jsonify, request, url_for
 
 from engine.errors import InvalidInput
-from engine.services import clients, instances, queries, users
+from engine.services import clients, designer, instances, queries, users
 from engine.services.access import Actor
 from web.api import blueprint
 from web.api import schemas as s
@@ -154,6 +154,67 @@ def change_case_manager(instance_id: int) -> Response:
     )
     view = queries.get_instance(ctx.uow(), ctx.clock, actor(), instance_id)
     return jsonify(s.InstanceSchema().dump(view))
+
+
+@blueprint.get("/processes/<key>/versions")
+@token_required
+def list_versions(key: str) -> Response:
+    return jsonify(s.VersionSchema(many=True).dump(designer.model_versions(polku().uow(), key)))
+
+
+@blueprint.get("/processes/<key>/versions/<int:number>/bpmn")
+@token_required
+def version_bpmn(key: str, number: int) -> Response:
+    filename, xml = designer.version_bpmn(polku().uow(), key, number)
+    response = Response(xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@blueprint.post("/processes/<key>/versions")
+@token_required
+def deploy_version(key: str) -> Response:
+    upload = request.files.get("file")
+    if upload is not None:
+        filename, content = upload.filename or "", upload.read()
+    elif request.mimetype in ("application/xml", "text/xml"):
+        filename, content = request.args.get("filename", f"{key}.bpmn"), request.get_data()
+    else:
+        raise InvalidInput(
+            "send the BPMN file as multipart field 'file' or as an application/xml body",
+            {"file": ["No BPMN file was sent."]},
+        )
+    ctx = polku()
+    result = designer.deploy_bpmn(ctx.uow(), ctx.engine, ctx.clock, actor(), key, filename, content)
+    response = jsonify(s.DeployResultSchema().dump(result))
+    response.status_code = 201 if result.created else 200
+    return response
+
+
+@blueprint.post("/processes/<key>/migrations")
+@token_required
+def migrate_instances(key: str) -> Response:
+    body = s.MigrationRequestSchema().load(_body())
+    ctx = polku()
+    candidates = designer.migrate(
+        ctx.uow(),
+        ctx.engine,
+        ctx.clock,
+        actor(),
+        key,
+        body["from_version"],
+        body["to_version"],
+        dry_run=body["dry_run"],
+    )
+    return jsonify(s.MigrationCandidateSchema(many=True).dump(candidates))
+
+
+@blueprint.get("/instances/<int:instance_id>/diagram")
+@token_required
+def instance_diagram(instance_id: int) -> Response:
+    ctx = polku()
+    state = queries.diagram_state(ctx.uow(), ctx.engine, ctx.clock, actor(), instance_id)
+    return jsonify(s.DiagramSchema().dump(state))
 
 
 @blueprint.get("/openapi.json")
