@@ -220,3 +220,49 @@ def test_element_ids_the_engine_reserves_are_refused(workflow_engine: WorkflowEn
     body = VALID.replace('"StartEvent"', '"Start"').replace(">StartEvent<", ">Start<")
     found = problems_of({"m.bpmn": bpmn(body), "forms/f.json": FORM}, workflow_engine)
     assert any(p.element == "Start" and "reserved" in p.message for p in found), found
+
+
+def test_an_element_no_path_reaches_is_an_error(workflow_engine: WorkflowEngine) -> None:
+    body = VALID + """<bpmn:userTask id="Orphan" name="Orpo" />"""
+    found = problems_of({"m.bpmn": bpmn(body), "forms/f.json": FORM}, workflow_engine)
+    assert any(p.element == "Orphan" and "cannot be reached" in p.message for p in found), found
+
+
+def test_a_dead_end_is_an_error(workflow_engine: WorkflowEngine) -> None:
+    body = VALID.replace('targetRef="End2" />', 'targetRef="Stuck" />') + (
+        '<bpmn:userTask id="Stuck" name="Umpikuja" />'
+    )
+    found = problems_of({"m.bpmn": bpmn(body), "forms/f.json": FORM}, workflow_engine)
+    assert any(p.element == "Stuck" and "cannot reach an end event" in p.message for p in found), (
+        found
+    )
+
+
+def test_a_gateway_with_neither_conditions_nor_default_is_an_error(
+    workflow_engine: WorkflowEngine,
+) -> None:
+    body = VALID.replace(' default="F4"', "").replace(
+        "<bpmn:conditionExpression>ok == True</bpmn:conditionExpression>", ""
+    )
+    found = problems_of({"m.bpmn": bpmn(body), "forms/f.json": FORM}, workflow_engine)
+    assert any(
+        p.element == "Gateway" and "neither conditions nor a default" in p.message for p in found
+    ), found
+
+
+def test_a_call_to_a_missing_subprocess_is_an_error(workflow_engine: WorkflowEngine) -> None:
+    body = VALID.replace(
+        '<bpmn:userTask id="Task" name="Arvio">',
+        '<bpmn:callActivity id="Task" name="Arvio" calledElement="nowhere">',
+    ).replace("</bpmn:userTask>", "</bpmn:callActivity>")
+    found = problems_of({"m.bpmn": bpmn(body), "forms/f.json": FORM}, workflow_engine)
+    assert any("nowhere" in p.message for p in found), found
+
+
+def test_a_task_without_a_phase_is_a_warning_only(workflow_engine: WorkflowEngine) -> None:
+    body = VALID.replace('<spiffworkflow:property name="phase" value="encounter" />', "")
+    model, problems = load_model(
+        ModelSource("ok", {"m.bpmn": bpmn(body), "forms/f.json": FORM}), workflow_engine.roles
+    )
+    assert model is not None
+    assert [(p.severity, p.element) for p in problems] == [("warning", "Task")]
