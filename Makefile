@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
@@ -14,13 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $(STAMP)
 
+# bpmn-js (diagrams, modeller) and axe-core, served to the browser from node_modules/.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 ## Serve on http://127.0.0.1:$(PORT) with the timer worker; demo data on first run, kept after.
-run: $(STAMP)
+run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/polku seed-demo
 	PORT=$(PORT) $(BIN)/polku serve --port $(PORT)
 
 ## The whole suite: lint, engine, API (SQLite and PostgreSQL), browser.
-test: $(STAMP) browser
+test: $(STAMP) $(NODE_STAMP) browser
 	$(BIN)/ruff check engine web tests
 	$(BIN)/python -m pytest
 
@@ -43,4 +49,4 @@ browser:
 	fi
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache
