@@ -33,6 +33,7 @@ DEMO_USERS: list[tuple[str, str, list[str]]] = [
     ("mielenterveystyontekija", "Mikko Mielenterveystyöntekijä", ["mental_health_worker"]),
     ("psykologi", "Pia Psykologi", ["psychologist"]),
     ("tyollisyysasiantuntija", "Tuomas Työllisyysasiantuntija", ["employment_expert"]),
+    ("suunnittelija", "Sirpa Suunnittelija", ["process_designer"]),
 ]
 DEMO_ADMIN = ("admin", "Ylläpitäjä", [])
 
