@@ -18,7 +18,7 @@ from engine.persistence.tables import HumanTask
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import clients, instances, users
 from engine.services.access import Actor
-from engine.services.demo import sample
+from engine.services.demo import SAMPLE_FORM_DATA, sample
 from engine.services.deployment import deploy_all
 from engine.workflow.engine import WorkflowEngine
 from tests.postgres import find_bindir, postgres_server
@@ -37,6 +37,16 @@ STAFF = {
     "aino": ["rehabilitation_counsellor"],
     "ari": ["job_coach"],
     "kerttu": ["kela_advisor"],
+}
+# The other team roles, for the regional paths (created once, in the template database only).
+MORE_STAFF = {
+    "paula": ["service_counsellor"],
+    "tea": ["public_health_nurse"],
+    "saara": ["nurse"],
+    "mikko": ["mental_health_worker"],
+    "pia": ["psychologist"],
+    "tuomas": ["employment_expert"],
+    "tiina": ["work_ability_team"],
 }
 
 
@@ -138,12 +148,19 @@ class Services:
     def walk(self, instance_id: int, *steps: str | tuple[str, dict[str, Any]]) -> None:
         for step in steps:
             bpmn_id, overrides = (step, {}) if isinstance(step, str) else step
+            if bpmn_id not in SAMPLE_FORM_DATA:  # a step with another step's form: data given
+                task = self.open_task(instance_id, bpmn_id)
+                instances.complete_task(self.uow(), self.engine, self.clock, self.doer(task),
+                                        task.id, overrides)
+                continue
             self.complete(instance_id, bpmn_id, **overrides)
 
 
-def make_staff(session_factory: Any, engine: WorkflowEngine) -> dict[str, Actor]:
+def make_staff(
+    session_factory: Any, engine: WorkflowEngine, staff: dict[str, list[str]] = STAFF
+) -> dict[str, Actor]:
     actors = {}
-    for username, roles in STAFF.items():
+    for username, roles in staff.items():
         user_id = users.create_user(
             UnitOfWork(session_factory),
             engine.roles,
@@ -169,7 +186,7 @@ def template_database(
     create_schema(db)
     factory = make_session_factory(db)
     deploy_all(UnitOfWork(factory), workflow_engine, FrozenClock(), actor="test")
-    actors = make_staff(factory, workflow_engine)
+    actors = make_staff(factory, workflow_engine, {**STAFF, **MORE_STAFF})
     with db.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.persistence.tables import Event, ProcessInstance, WaitingEvent
 from engine.services import instances, queries
+from engine.services.demo import sample as services_sample
 from tests.conftest import Services
 
 ASSESSMENTS = ("Task_physician_assessment", "Task_functional_assessment", "Task_social_assessment")
@@ -88,10 +89,18 @@ def test_further_investigations_come_before_the_team(services: Services) -> None
     assert open_ids(services, iid) == set(ASSESSMENTS)
 
 
-def test_an_unclear_conclusion_goes_back_to_further_investigations(services: Services) -> None:
+def test_an_unclear_conclusion_goes_back_to_investigations_then_the_plan(
+    services: Services,
+) -> None:
     iid = services.start()
     services.walk(iid, *TO_PLAN, ("Task_support_plan", {"conclusion": "unclear"}))
-    assert open_ids(services, iid) == {"Task_further_investigations"}
+    assert open_ids(services, iid) == {"Task_additional_investigations"}
+    assert services.open_task(iid, "Task_additional_investigations").role == "physician"
+    services.walk(iid, ("Task_additional_investigations",
+                        services_sample("Task_further_investigations")))
+    assert open_ids(services, iid) == {"Task_support_plan"}
+    services.walk(iid, "Task_support_plan")
+    assert open_ids(services, iid) == {"Task_arrange_services"}
 
 
 def test_the_plan_names_the_case_manager_who_gets_the_next_tasks(services: Services) -> None:

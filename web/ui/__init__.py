@@ -86,4 +86,12 @@ def person(username: str | None) -> str:
     return people().get(username, username)
 
 
-from web.ui import auth, client_pages, errors, worklist  # noqa: E402,F401  (registers routes)
+from web.ui import (  # noqa: E402,F401  (registers routes)
+    auth,
+    client_pages,
+    designer,
+    diagrams,
+    errors,
+    vendor,
+    worklist,
+)

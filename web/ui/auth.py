@@ -14,7 +14,7 @@ from engine.services.access import Actor
 from web.context import polku
 from web.ui import blueprint
 
-PUBLIC_ENDPOINTS = frozenset({"ui.login", "ui.set_language"})
+PUBLIC_ENDPOINTS = frozenset({"ui.login", "ui.set_language", "ui.vendor"})
 USER_KEY = "user_id"
 LANGUAGE_KEY = "lang"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -78,7 +78,10 @@ def domain_error(exc: PolkuError) -> Response | tuple[str, int]:
 
 
 @blueprint.errorhandler(CSRFError)
-def csrf_error(exc: CSRFError) -> tuple[str, int]:
+def csrf_error(exc: CSRFError) -> tuple[str, int] | tuple[Response, int]:
+    if request.is_json:  # the modeller's save: answer in kind
+        message = _l("The page has expired. Reload it and try again.")
+        return jsonify({"error": str(message)}), 400
     return error_page(
         400, _l("The form has expired"), _l("Go back, reload the page and send the form again.")
     )

@@ -39,6 +39,12 @@ STATUSES = {
     "completed": _l("Completed"),
 }
 
+MODEL_SOURCES = {
+    "disk": _l("Model folder"),
+    "upload": _l("Uploaded file"),
+    "modeller": _l("Modeller"),
+}
+
 TASK_STATES = {
     "open": _l("Open"),
     "completed": _l("Done"),
@@ -100,6 +106,10 @@ def waiting_kind(code: str | None) -> str:
     return _label(WAITING_KINDS, code)
 
 
+def model_source(code: str | None) -> str:
+    return _label(MODEL_SOURCES, code)
+
+
 def decision(code: str | None) -> str:
     return _label(DECISIONS, code)
 
@@ -129,6 +139,11 @@ MESSAGES = {
     "A client with this code is registered.": _l("A client with this code is registered."),
     "Give a reason.": _l("Give a reason."),
     "No such user.": _l("No such user."),
+    "Upload a .bpmn file.": _l("Upload a .bpmn file."),
+    "Use lower-case letters, digits, '-' or '_'.": _l(
+        "Use lower-case letters, digits, '-' or '_'."
+    ),
+    "Choose another version.": _l("Choose another version."),
 }
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
@@ -167,6 +182,22 @@ _DETAILS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (
         re.compile(r"^process model '(?P<key>.*)' does not exist$"),
         lambda m: _("The process model '%(key)s' does not exist.", key=m["key"]),
+    ),
+    (
+        re.compile(r"^process model '(?P<key>.*)' has no version (?P<number>\S+)$"),
+        lambda m: _(
+            "The process model '%(key)s' has no version %(number)s.",
+            key=m["key"],
+            number=m["number"],
+        ),
+    ),
+    (
+        re.compile(r"^only process designers may change process models$"),
+        lambda m: _("Only process designers may change process models."),
+    ),
+    (
+        re.compile(r"^only process designers may manage process models$"),
+        lambda m: _("Only process designers may manage process models."),
     ),
     (
         re.compile(r"^task '(?P<name>.*)' is already (?P<state>\w+)$"),
