@@ -150,8 +150,9 @@ class Services:
             bpmn_id, overrides = (step, {}) if isinstance(step, str) else step
             if bpmn_id not in SAMPLE_FORM_DATA:  # a step with another step's form: data given
                 task = self.open_task(instance_id, bpmn_id)
-                instances.complete_task(self.uow(), self.engine, self.clock, self.doer(task),
-                                        task.id, overrides)
+                instances.complete_task(
+                    self.uow(), self.engine, self.clock, self.doer(task), task.id, overrides
+                )
                 continue
             self.complete(instance_id, bpmn_id, **overrides)
 

@@ -177,7 +177,12 @@ def test_task_detail_carries_its_form(api: Api) -> None:
 def test_processes_are_listed(api: Api) -> None:
     listed = api.get("/processes", "kaisa").json
     assert {(p["key"], p["version"]) for p in listed} == {
-        ("national", 1), ("kainuu", 1), ("iisalmi", 1), ("rovaniemi", 1), ("eksote", 1)}
+        ("national", 1),
+        ("kainuu", 1),
+        ("iisalmi", 1),
+        ("rovaniemi", 1),
+        ("eksote", 1),
+    }
 
 
 def _problem(response: Any, status: int) -> dict[str, Any]:

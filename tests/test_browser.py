@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from engine.services import clients, instances, users
+from engine.services import clients, designer, instances, users
 from engine.services.access import Actor
 from tests.conftest import PASSWORD, ROOT, STAFF
 from web import create_app
@@ -124,6 +124,11 @@ def test_a_professional_completes_a_task_in_the_browser(
     assert page.get_by_text("Kohtaaminen ja puheeksiotto").first.is_visible()
     shot(page, "client-page")
 
+    # The diagram marks where the client is now and what is behind.
+    page.wait_for_selector('[data-element-id="Task_initial_interview"].polku-current')
+    assert page.locator('[data-element-id="Task_encounter"].polku-done').count() == 1
+    shot(page, "client-page-diagram")
+
     page.goto(base + "/")
     assert page.get_by_role("link", name="Alkuhaastattelu ja neuvonta").is_visible()
 
@@ -136,3 +141,58 @@ def test_english_is_selectable(page: Any, live_server: tuple[str, Any]) -> None:
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", name="My worklist").is_visible()
     assert page.get_by_text("No tasks are waiting for you.").is_visible()
+
+
+def test_a_designer_saves_a_new_version_in_the_modeller(
+    page: Any, live_server: tuple[str, Any]
+) -> None:
+    base, app = live_server
+    ctx = app.extensions["polku"]
+    users.create_user(
+        ctx.uow(),
+        ctx.engine.roles,
+        username="dora",
+        display_name="Dora Designer",
+        password=PASSWORD,
+        roles=["process_designer"],
+    )
+    log_in(page, base, "dora")
+    page.goto(f"{base}/designer/national/edit?version=1")
+    page.wait_for_selector('[data-element-id="Task_encounter"]')
+    save = page.locator("#modeller-save")
+    save.wait_for(state="visible")
+    page.wait_for_function("!document.querySelector('#modeller-save').disabled")
+
+    # Break the model in the editor: a task nobody can reach is refused, nothing stored.
+    page.evaluate("""() => {
+        const modeler = window.polkuModeler;
+        const factory = modeler.get('elementFactory');
+        const canvas = modeler.get('canvas');
+        const modeling = modeler.get('modeling');
+        const lane = modeler.get('elementRegistry').get('Lane_physician');
+        const shape = factory.createShape({type: 'bpmn:UserTask'});
+        modeling.createShape(shape, {x: 3000, y: 560}, lane);
+    }""")
+    save.click()
+    problems = page.locator("#modeller-problems")
+    problems.wait_for(state="visible")
+    assert "cannot be reached" in problems.inner_text()
+    assert page.locator(".polku-problem").count() >= 1
+    shot(page, "modeller-refused")
+    assert [v.number for v in designer.model_versions(ctx.uow(), "national")] == [1]
+
+    page.goto(f"{base}/designer/national/edit?version=1")
+    page.wait_for_selector('[data-element-id="Task_encounter"]')
+    page.wait_for_function("!document.querySelector('#modeller-save').disabled")
+    page.evaluate("""() => {
+        const modeler = window.polkuModeler;
+        const task = modeler.get('elementRegistry').get('Task_encounter');
+        modeler.get('modeling').updateLabel(task, 'Kohtaaminen, puheeksiotto ja Kykyviisari');
+    }""")
+    page.locator("#modeller-save").click()
+    page.get_by_text("Tallennettu versioksi 2").wait_for()
+    shot(page, "modeller-saved")
+    versions = designer.model_versions(ctx.uow(), "national")
+    assert [(v.number, v.source, v.deployed_by) for v in versions][0] == (2, "modeller", "dora")
+    _, xml = designer.version_bpmn(ctx.uow(), "national", 2)
+    assert "Kohtaaminen, puheeksiotto ja Kykyviisari" in xml

@@ -96,8 +96,9 @@ def test_an_unclear_conclusion_goes_back_to_investigations_then_the_plan(
     services.walk(iid, *TO_PLAN, ("Task_support_plan", {"conclusion": "unclear"}))
     assert open_ids(services, iid) == {"Task_additional_investigations"}
     assert services.open_task(iid, "Task_additional_investigations").role == "physician"
-    services.walk(iid, ("Task_additional_investigations",
-                        services_sample("Task_further_investigations")))
+    services.walk(
+        iid, ("Task_additional_investigations", services_sample("Task_further_investigations"))
+    )
     assert open_ids(services, iid) == {"Task_support_plan"}
     services.walk(iid, "Task_support_plan")
     assert open_ids(services, iid) == {"Task_arrange_services"}

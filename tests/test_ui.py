@@ -161,3 +161,29 @@ def test_the_kela_advisor_records_the_decision_on_the_client_page(app: Flask) ->
     assert response.status_code == 302
     view = api.get(f"/instances/{iid}", "aino").json
     assert [w["kind"] for w in view["waiting"]] == ["timer"]
+
+
+def test_designer_pages(app: Flask) -> None:
+    ctx = app.extensions["polku"]
+    users.create_user(
+        ctx.uow(),
+        ctx.engine.roles,
+        username="dora",
+        display_name="Dora",
+        password=PASSWORD,
+        roles=["process_designer"],
+    )
+    client = login(app, "dora")
+    models = client.get("/designer")
+    assert models.status_code == 200
+    for name in ("kainuu", "iisalmi", "rovaniemi", "eksote", "national"):
+        assert f"/designer/{name}" in models.text
+    detail = client.get("/designer/national")
+    assert detail.status_code == 200
+    assert "Mallikansio" in detail.text  # version 1 came from the model folder at start-up
+    compared = client.get("/designer/compare?base=national&other=rovaniemi")
+    assert compared.status_code == 200
+    assert "Task_consultation_hour" in compared.text or "Konsultaatio" in compared.text
+    xml = client.get("/designer/national/versions/1.bpmn")
+    assert xml.status_code == 200 and b"national_path" in xml.data
+    assert login(app, "kaisa").get("/designer").status_code == 403

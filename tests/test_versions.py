@@ -191,7 +191,8 @@ def test_refused_uploads_store_nothing_but_are_recorded(
     with services.uow() as uow:
         assert designer.model_versions(services.uow(), "national")[0].number == 1
         assert uow.session.scalar(select(func.count(ProcessModelVersion.id))) == len(
-            designer.list_models(services.uow()))
+            designer.list_models(services.uow())
+        )
         refused = uow.session.scalar(select(Deployment).where(Deployment.accepted.is_(False)))
         assert refused is not None and refused.attempted_by == "dora"
 
@@ -207,3 +208,23 @@ def test_only_designers_deploy(services: Services) -> None:
             "national_path.bpmn",
             NATIONAL.encode(),
         )
+
+
+def test_comparison_of_a_region_with_the_national_path(services: Services) -> None:
+    from engine.services.comparison import compare
+
+    result = compare(services.uow(), services.engine, "national", "kainuu")
+    assert [p.phase for p in result.phases] == [
+        "encounter",
+        "referral",
+        "assessment",
+        "services",
+        "follow_up",
+    ]
+    assert result.base_order_ok and result.other_order_ok
+    referral = next(p for p in result.phases if p.phase == "referral")
+    added = {step_id for step_id, _ in referral.added}
+    assert "Task_pair_consultation" in added  # Kainuu's alkupalvelu
+    assessment = next(p for p in result.phases if p.phase == "assessment")
+    assert "Task_support_plan" in assessment.shared  # reached through the shared subprocess
+    assert "Task_health_check" in {s for s, _ in assessment.added}

@@ -211,6 +211,7 @@
       return;
     }
     modeler = new window.BpmnJS({ container: container });
+    window.polkuModeler = modeler; // for the browser tests and the curious
     fetch(container.getAttribute('data-xml-url'), {
       credentials: 'same-origin',
       headers: { Accept: 'application/xml' }
