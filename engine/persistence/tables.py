@@ -125,6 +125,8 @@ class Consent(Base):
     given_at: Mapped[datetime] = mapped_column(UtcDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(80))
+    withdrawn_by: Mapped[str | None] = mapped_column(String(80))
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class ProcessInstance(Base):
@@ -178,6 +180,31 @@ class HumanTask(Base):
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
     claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id], lazy="joined")
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id], lazy="joined")
+
+
+class FormSubmission(Base):
+    """What a completed task's form said: the client's data, read only with access rights."""
+
+    __tablename__ = "form_submission"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    task_name: Mapped[str] = mapped_column(String(300))
+    form_path: Mapped[str | None] = mapped_column(String(300))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_by: Mapped[str] = mapped_column(String(80))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TaskDraft(Base):
+    """A form saved unfinished; removed when the task is completed."""
+
+    __tablename__ = "task_draft"
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id"), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_by: Mapped[str] = mapped_column(String(80))
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class WaitingEvent(Base):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from engine.errors import Forbidden
 from engine.persistence.tables import (
     AccessLog,
+    Consent,
     Event,
     HumanTask,
     ProcessInstance,
@@ -30,6 +31,9 @@ COORDINATION_ROLES = frozenset(
 )
 # Roles that may record an external decision (e.g. Kela's) arriving for a client.
 MESSAGE_ROLES = COORDINATION_ROLES | {"kela_advisor"}
+# Roles of the other data controllers (Kela; the municipal employment authority): they take part
+# only while the client's consent to multi-organisation handling is in force.
+OTHER_ORGANISATION_ROLES = frozenset({"kela_advisor", "employment_expert"})
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,31 @@ class Actor:
         return self.is_admin or bool(self.roles & COORDINATION_ROLES)
 
 
+def consent_in_force(uow: UnitOfWork, client_id: int) -> bool:
+    return (
+        uow.session.scalar(
+            select(Consent.id)
+            .where(Consent.client_id == client_id, Consent.withdrawn_at.is_(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def outside_organisation(uow: UnitOfWork, actor: Actor, client_id: int) -> bool:
+    """Whether the actor works only for another controller and the client has no consent."""
+    return (
+        bool(actor.roles)
+        and actor.roles <= OTHER_ORGANISATION_ROLES
+        and not actor.is_admin
+        and not consent_in_force(uow, client_id)
+    )
+
+
 def instance_basis(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> str | None:
     """The basis on which the actor may see this instance's client, or None."""
+    if outside_organisation(uow, actor, instance.client_id):
+        return None
     if instance.case_manager_id == actor.user_id:
         return "case manager"
     if actor.is_admin:

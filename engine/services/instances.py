@@ -18,8 +18,10 @@ from engine.errors import Conflict, InvalidInput, NotFound
 from engine.persistence.tables import (
     Client,
     Consent,
+    FormSubmission,
     HumanTask,
     ProcessInstance,
+    TaskDraft,
     User,
     WaitingEvent,
 )
@@ -206,6 +208,21 @@ def complete_task(
         )
         if named:
             _set_case_manager(uow, instance, _user(uow, named), now, actor, "named in " + row.name)
+        uow.session.add(
+            FormSubmission(
+                instance_id=instance.id,
+                task_id=task_id,
+                bpmn_id=row.bpmn_id,
+                task_name=row.name,
+                form_path=info.form_path,
+                data=data,
+                submitted_by=actor.username,
+                submitted_at=now,
+            )
+        )
+        draft = uow.session.get(TaskDraft, task_id)
+        if draft is not None:
+            uow.session.delete(draft)
         if data.get(CONSENT_FIELD) is True:
             _record_consent(uow, instance, str(data.get(CONSENT_SCOPE_FIELD) or ""), now, actor)
         synchronise(

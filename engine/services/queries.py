@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from engine.clock import Clock
 from engine.errors import NotFound
@@ -18,6 +18,8 @@ from engine.persistence.tables import (
     ProcessInstance,
     ProcessModel,
     ProcessModelVersion,
+    TaskDraft,
+    User,
     WaitingEvent,
 )
 from engine.persistence.unit_of_work import UnitOfWork
@@ -54,6 +56,11 @@ class TaskView:
     completed_by: str | None = None
     completed_at: datetime | None = None
     form: dict[str, Any] | None = None
+    overdue: bool = False
+    waiting_days: float = 0.0
+    draft: dict[str, Any] | None = None
+    draft_saved_by: str | None = None
+    draft_saved_at: datetime | None = None
 
 
 @dataclass
@@ -95,9 +102,9 @@ def list_processes(uow: UnitOfWork) -> list[ProcessView]:
     return list(seen.values())
 
 
-def _task_view(row: HumanTask) -> TaskView:
+def _task_view(row: HumanTask, now: datetime | None = None) -> TaskView:
     client = row.instance.client
-    return TaskView(
+    view = TaskView(
         id=row.id,
         instance_id=row.instance_id,
         client_id=client.id,
@@ -115,6 +122,32 @@ def _task_view(row: HumanTask) -> TaskView:
         completed_by=row.completed_by.username if row.completed_by else None,
         completed_at=row.completed_at,
     )
+    if now is not None and row.state == "open":
+        view.overdue = row.due_at is not None and row.due_at < now
+        view.waiting_days = round((now - row.created_at).total_seconds() / 86400, 2)
+    return view
+
+
+SORTS = {
+    "created": (HumanTask.created_at,),
+    "waiting": (HumanTask.created_at,),  # the longest waiting first
+    "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at),
+    "step": (HumanTask.name, HumanTask.created_at),
+    "client": (Client.full_name, HumanTask.created_at),
+}
+
+
+def _visible_tasks(actor: access.Actor) -> Any:
+    """Open-or-not tasks the actor may work on: assigned to them, or unassigned in their roles."""
+    query = select(HumanTask).join(ProcessInstance).join(Client)
+    if actor.is_admin:
+        return query
+    return query.where(
+        or_(
+            HumanTask.assignee_id == actor.user_id,
+            HumanTask.assignee_id.is_(None) & HumanTask.role.in_(sorted(actor.roles)),
+        )
+    )
 
 
 def list_tasks(
@@ -126,31 +159,39 @@ def list_tasks(
     assignee: str | None = None,
     instance_id: int | None = None,
     state: str = "open",
+    sort: str = "created",
+    overdue: bool = False,
+    step: str | None = None,
+    client: str | None = None,
+    mine: bool = False,
     limit: int = 200,
 ) -> list[TaskView]:
     """Tasks the actor may work on (an administrator sees all), narrowed by the filters."""
     now = clock()
     with uow:
-        query = select(HumanTask).where(HumanTask.state == state)
-        if not actor.is_admin:
-            query = query.where(
-                or_(
-                    HumanTask.assignee_id == actor.user_id,
-                    HumanTask.assignee_id.is_(None) & HumanTask.role.in_(sorted(actor.roles)),
-                )
-            )
+        query = _visible_tasks(actor).where(HumanTask.state == state)
         if role:
             query = query.where(HumanTask.role == role)
         if assignee:
-            from engine.persistence.tables import User
-
             query = query.join(User, User.id == HumanTask.assignee_id).where(
                 User.username == assignee
             )
+        if mine:
+            query = query.where(HumanTask.assignee_id == actor.user_id)
         if instance_id is not None:
             query = query.where(HumanTask.instance_id == instance_id)
-        rows = list(uow.session.scalars(query.order_by(HumanTask.created_at).limit(limit)))
-        views = [_task_view(r) for r in rows]
+        if overdue:
+            query = query.where(HumanTask.due_at < now)
+        if step:
+            query = query.where(HumanTask.bpmn_id == step)
+        if client:
+            pattern = f"%{client.strip()}%"
+            query = query.where(
+                or_(Client.full_name.ilike(pattern), Client.pseudonym.ilike(pattern))
+            )
+        query = query.order_by(*SORTS.get(sort, SORTS["created"]))
+        rows = list(uow.session.scalars(query.limit(limit)))
+        views = [_task_view(r, now) for r in rows]
         for client_id, inst in {(v.client_id, v.instance_id) for v in views}:
             access.log(
                 uow,
@@ -164,6 +205,24 @@ def list_tasks(
             )
         uow.commit()
         return views
+
+
+def task_counts(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> dict[str, int]:
+    """How many open tasks each worklist view holds (counts only: no client data read)."""
+    now = clock()
+    with uow:
+        base = _visible_tasks(actor).where(HumanTask.state == "open").subquery()
+
+        def count(*where: Any) -> int:
+            query = select(func.count()).select_from(base).where(*where)
+            return uow.session.scalar(query) or 0
+
+        return {
+            "all": count(),
+            "mine": count(base.c.assignee_id == actor.user_id),
+            "role": count(base.c.assignee_id.is_(None)),
+            "overdue": count(base.c.due_at < now),
+        }
 
 
 def get_task(
@@ -186,8 +245,15 @@ def get_task(
                 row.instance_id,
                 "no client relationship or task role",
             )
-        view = _task_view(row)
+        view = _task_view(row, now)
         view.form = model_of(engine, row.instance).user_tasks[row.bpmn_id].form
+        draft = uow.session.get(TaskDraft, row.id)
+        if draft is not None:
+            view.draft, view.draft_saved_by, view.draft_saved_at = (
+                dict(draft.data),
+                draft.saved_by,
+                draft.saved_at,
+            )
         access.log(
             uow,
             now,
@@ -488,3 +554,6 @@ def diagram_state(
             sorted(current),
             sorted(done - current),
         )
+
+
+# The records of a path live in their own module; named here too for the pages that read them.

@@ -1,0 +1,192 @@
+"""What was recorded on a client's path: form submissions, the support plan's revisions,
+Kykyviisari responses over time, consents. Every read is logged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.clock import Clock
+from engine.errors import NotFound
+from engine.persistence.tables import Client, Consent, FormSubmission, ProcessInstance
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import access
+from engine.services.instances import model_of
+from engine.workflow.engine import WorkflowEngine
+
+SUPPORT_PLAN_FORM = "support_plan.schema.json"
+KYKYVIISARI_FIELD = "kykyviisari_work_ability"
+
+
+@dataclass
+class Submission:
+    task_id: str
+    bpmn_id: str
+    task_name: str
+    form_path: str | None
+    form: dict[str, Any] | None
+    data: dict[str, Any]
+    submitted_by: str
+    submitted_at: datetime
+
+
+def _instance_with_basis(
+    uow: UnitOfWork, actor: access.Actor, instance_id: int, now: datetime, what: str
+) -> tuple[ProcessInstance, str]:
+    instance = uow.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"instance {instance_id} does not exist")
+    basis = access.instance_basis(uow, actor, instance)
+    if basis is None:
+        raise access.refuse(
+            uow,
+            now,
+            actor,
+            "read",
+            what,
+            instance.client_id,
+            instance.id,
+            "no client relationship or task role",
+        )
+    return instance, basis
+
+
+def submissions(
+    uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: access.Actor, instance_id: int
+) -> list[Submission]:
+    now = clock()
+    with uow:
+        instance, basis = _instance_with_basis(uow, actor, instance_id, now, "submissions")
+        model = model_of(engine, instance)
+        result = [
+            Submission(
+                s.task_id,
+                s.bpmn_id,
+                s.task_name,
+                s.form_path,
+                (
+                    model.user_tasks.get(s.bpmn_id).form  # type: ignore[union-attr]
+                    if s.bpmn_id in model.user_tasks
+                    else None
+                ),
+                dict(s.data),
+                s.submitted_by,
+                s.submitted_at,
+            )
+            for s in uow.session.scalars(
+                select(FormSubmission)
+                .where(FormSubmission.instance_id == instance_id)
+                .order_by(FormSubmission.id)
+            )
+        ]
+        access.log(
+            uow,
+            now,
+            actor,
+            "read",
+            "submissions",
+            client_id=instance.client_id,
+            instance_id=instance.id,
+            basis=basis,
+        )
+        uow.commit()
+        return result
+
+
+def support_plan_revisions(
+    uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: access.Actor, instance_id: int
+) -> list[Submission]:
+    """Each completion of a support-plan form is a revision, oldest first."""
+    return [
+        s
+        for s in submissions(uow, engine, clock, actor, instance_id)
+        if (s.form_path or "").endswith(SUPPORT_PLAN_FORM)
+    ]
+
+
+def kykyviisari_series(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, client_id: int
+) -> list[tuple[datetime, int]]:
+    """The client's Kykyviisari work-ability scores (0-10) over time, on all paths."""
+    now = clock()
+    with uow:
+        client = uow.session.get(Client, client_id)
+        if client is None:
+            raise NotFound(f"client {client_id} does not exist")
+        series = []
+        bases = []
+        for instance in uow.session.scalars(
+            select(ProcessInstance).where(ProcessInstance.client_id == client_id)
+        ):
+            basis = access.instance_basis(uow, actor, instance)
+            if basis is None:
+                continue
+            bases.append(basis)
+            for s in uow.session.scalars(
+                select(FormSubmission).where(FormSubmission.instance_id == instance.id)
+            ):
+                value = s.data.get(KYKYVIISARI_FIELD)
+                if isinstance(value, int):
+                    series.append((s.submitted_at, value))
+        if not bases:
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "read",
+                "kykyviisari",
+                client_id,
+                None,
+                "no client relationship or task role",
+            )
+        access.log(uow, now, actor, "read", "kykyviisari", client_id=client_id, basis=bases[0])
+        uow.commit()
+        return sorted(series)
+
+
+def get_consents(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, client_id: int
+) -> list[dict[str, Any]]:
+    now = clock()
+    with uow:
+        if uow.session.get(Client, client_id) is None:
+            raise NotFound(f"client {client_id} does not exist")
+        instances = list(
+            uow.session.scalars(
+                select(ProcessInstance).where(ProcessInstance.client_id == client_id)
+            )
+        )
+        basis = next(
+            (b for i in instances if (b := access.instance_basis(uow, actor, i))),
+            "coordination role" if actor.coordinates else None,
+        )
+        if basis is None:
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "read",
+                "consent",
+                client_id,
+                None,
+                "no client relationship or task role",
+            )
+        result = [
+            {
+                "scope": c.scope,
+                "given_at": c.given_at,
+                "withdrawn_at": c.withdrawn_at,
+                "recorded_by": c.recorded_by,
+                "withdrawn_by": c.withdrawn_by,
+                "withdrawal_reason": c.withdrawal_reason,
+            }
+            for c in uow.session.scalars(
+                select(Consent).where(Consent.client_id == client_id).order_by(Consent.id)
+            )
+        ]
+        access.log(uow, now, actor, "read", "consent", client_id=client_id, basis=basis)
+        uow.commit()
+        return result

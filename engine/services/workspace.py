@@ -1,0 +1,372 @@
+"""The professional's workspace: handing tasks over, drafts, consent, the team view and the
+case manager's caseload. Commands commit once; reads log access to client data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.clock import Clock
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.persistence.tables import (
+    Client,
+    Consent,
+    HumanTask,
+    ProcessInstance,
+    TaskDraft,
+    User,
+    WaitingEvent,
+)
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import access
+from engine.services.progress import record
+from engine.services.queries import TaskView, _task_view
+
+TEAM_COORDINATOR = "case_coordinator"
+MAX_DRAFT_FIELDS = 200
+
+
+@dataclass
+class CaseloadRow:
+    instance_id: int
+    client_id: int
+    client_pseudonym: str
+    client_name: str
+    model_name: str
+    current_steps: list[str]
+    next_review: datetime | None
+    waiting_on: list[str]
+    open_tasks: list[TaskView] = field(default_factory=list)
+
+
+def hand_over(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: access.Actor,
+    task_id: str,
+    to_username: str,
+    reason: str,
+) -> None:
+    """Give an open task to a named colleague who holds its role, with a reason."""
+    now = clock()
+    if not reason or not reason.strip():
+        raise InvalidInput("a reason is required", {"reason": ["Give a reason."]})
+    with uow:
+        row = uow.session.get(HumanTask, task_id)
+        if row is None:
+            raise NotFound(f"task {task_id} does not exist")
+        basis = access.task_basis(actor, row) or (
+            "team coordination" if TEAM_COORDINATOR in actor.roles or actor.is_admin else None
+        )
+        if basis is None:
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "update",
+                "task",
+                row.instance.client_id,
+                row.instance_id,
+                f"task '{row.name}' is not yours to hand over",
+            )
+        if row.state != "open":
+            raise Conflict(f"task '{row.name}' is already {row.state}")
+        target = uow.session.scalar(select(User).where(User.username == to_username, User.active))
+        if target is None:
+            raise InvalidInput(f"no user '{to_username}'", {"to_username": ["No such user."]})
+        needed = row.lane_role if row.lane_role != "case_manager" else None
+        if needed and needed not in target.role_codes:
+            raise InvalidInput(
+                f"{target.display_name} does not hold the role this task needs",
+                {"to_username": ["This colleague does not hold the task's role."]},
+            )
+        if target.id == row.assignee_id:
+            raise Conflict(f"task '{row.name}' is already {target.display_name}'s")
+        previous = row.assignee.username if row.assignee else row.role
+        row.assignee_id, row.assignee = target.id, target
+        row.claimed_by_id, row.claimed_at = None, None
+        record(
+            uow,
+            row.instance,
+            now,
+            "task_handed_over",
+            actor=actor.username,
+            role=row.role,
+            bpmn_id=row.bpmn_id,
+            element_name=row.name,
+            task_id=row.id,
+            data={"from": previous, "to": target.username, "reason": reason.strip()[:500]},
+        )
+        access.log(
+            uow,
+            now,
+            actor,
+            "update",
+            "task",
+            client_id=row.instance.client_id,
+            instance_id=row.instance_id,
+            basis=basis,
+        )
+        uow.commit()
+
+
+def save_draft(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, task_id: str, data: dict[str, Any]
+) -> None:
+    """Keep unfinished form data with the task; nothing is validated or moves on."""
+    now = clock()
+    if not isinstance(data, dict) or len(data) > MAX_DRAFT_FIELDS:
+        raise InvalidInput("a draft is a JSON object of the form's fields")
+    with uow:
+        row = uow.session.get(HumanTask, task_id)
+        if row is None:
+            raise NotFound(f"task {task_id} does not exist")
+        basis = access.task_basis(actor, row)
+        if basis is None:
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "update",
+                "draft",
+                row.instance.client_id,
+                row.instance_id,
+                f"task '{row.name}' is not for your roles",
+            )
+        if row.state != "open":
+            raise Conflict(f"task '{row.name}' is already {row.state}")
+        draft = uow.session.get(TaskDraft, task_id)
+        if draft is None:
+            uow.session.add(
+                TaskDraft(task_id=task_id, data=data, saved_by=actor.username, saved_at=now)
+            )
+        else:
+            draft.data, draft.saved_by, draft.saved_at = data, actor.username, now
+        access.log(
+            uow,
+            now,
+            actor,
+            "update",
+            "draft",
+            client_id=row.instance.client_id,
+            instance_id=row.instance_id,
+            basis=basis,
+        )
+        uow.commit()
+
+
+def _client_for_consent(uow: UnitOfWork, actor: access.Actor, client_id: int, now: Any) -> Client:
+    client = uow.session.get(Client, client_id)
+    if client is None:
+        raise NotFound(f"client {client_id} does not exist")
+    is_case_manager = uow.session.scalar(
+        select(ProcessInstance.id)
+        .where(
+            ProcessInstance.client_id == client_id, ProcessInstance.case_manager_id == actor.user_id
+        )
+        .limit(1)
+    )
+    if not (actor.coordinates or is_case_manager):
+        raise access.refuse(
+            uow,
+            now,
+            actor,
+            "update",
+            "consent",
+            client_id,
+            None,
+            "only coordinators and the case manager record consent",
+        )
+    return client
+
+
+def withdraw_consent(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, client_id: int, reason: str
+) -> None:
+    """End multi-organisation handling: the client's data stays inside one organisation."""
+    now = clock()
+    if not reason or not reason.strip():
+        raise InvalidInput("a reason is required", {"reason": ["Give a reason."]})
+    with uow:
+        _client_for_consent(uow, actor, client_id, now)
+        active = list(
+            uow.session.scalars(
+                select(Consent).where(
+                    Consent.client_id == client_id, Consent.withdrawn_at.is_(None)
+                )
+            )
+        )
+        if not active:
+            raise Conflict("the client has no consent in force")
+        for consent in active:
+            consent.withdrawn_at, consent.withdrawn_by = now, actor.username
+            consent.withdrawal_reason = reason.strip()[:500]
+        for instance in uow.session.scalars(
+            select(ProcessInstance).where(
+                ProcessInstance.client_id == client_id, ProcessInstance.status == "running"
+            )
+        ):
+            record(
+                uow,
+                instance,
+                now,
+                "consent_withdrawn",
+                actor=actor.username,
+                data={"reason": reason.strip()[:500]},
+            )
+        access.log(
+            uow,
+            now,
+            actor,
+            "update",
+            "consent",
+            client_id=client_id,
+            basis="coordination role or case manager",
+        )
+        uow.commit()
+
+
+def give_consent(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, client_id: int, scope: str
+) -> None:
+    now = clock()
+    if not scope or not scope.strip():
+        raise InvalidInput("the scope is required", {"scope": ["Say what the consent covers."]})
+    with uow:
+        _client_for_consent(uow, actor, client_id, now)
+        if uow.session.scalar(
+            select(Consent.id)
+            .where(Consent.client_id == client_id, Consent.withdrawn_at.is_(None))
+            .limit(1)
+        ):
+            raise Conflict("the client already has a consent in force")
+        uow.session.add(
+            Consent(
+                client_id=client_id,
+                scope=scope.strip()[:500],
+                given_at=now,
+                recorded_by=actor.username,
+            )
+        )
+        for instance in uow.session.scalars(
+            select(ProcessInstance).where(
+                ProcessInstance.client_id == client_id, ProcessInstance.status == "running"
+            )
+        ):
+            record(
+                uow,
+                instance,
+                now,
+                "consent_given",
+                actor=actor.username,
+                data={"scope": scope.strip()[:500]},
+            )
+        access.log(
+            uow,
+            now,
+            actor,
+            "update",
+            "consent",
+            client_id=client_id,
+            basis="coordination role or case manager",
+        )
+        uow.commit()
+
+
+def team_view(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[TaskView]:
+    """Every open task of the team, for the team coordinator."""
+    now = clock()
+    if not (actor.is_admin or TEAM_COORDINATOR in actor.roles):
+        raise Forbidden("the team view is for the team coordinator")
+    with uow:
+        rows = list(
+            uow.session.scalars(
+                select(HumanTask)
+                .where(HumanTask.state == "open")
+                .order_by(HumanTask.created_at)
+                .limit(1000)
+            )
+        )
+        views = [_task_view(r, now) for r in rows]
+        for client_id, inst in {(v.client_id, v.instance_id) for v in views}:
+            access.log(
+                uow,
+                now,
+                actor,
+                "read",
+                "team_view",
+                client_id=client_id,
+                instance_id=inst,
+                basis="team coordination",
+            )
+        uow.commit()
+        return views
+
+
+def caseload(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, username: str | None = None
+) -> list[CaseloadRow]:
+    """The clients a case manager is named for (their own, or, for the team coordinator,
+    anyone's), with the step each is on, the next review and who is waiting on whom."""
+    now = clock()
+    with uow:
+        person = actor.user_id
+        if username and username != actor.username:
+            if not (actor.is_admin or TEAM_COORDINATOR in actor.roles):
+                raise Forbidden("only the team coordinator sees another case manager's caseload")
+            found = uow.session.scalar(select(User.id).where(User.username == username))
+            if found is None:
+                raise NotFound(f"no user '{username}'")
+            person = found
+        rows = []
+        for instance in uow.session.scalars(
+            select(ProcessInstance)
+            .where(ProcessInstance.case_manager_id == person, ProcessInstance.status == "running")
+            .order_by(ProcessInstance.created_at)
+        ):
+            tasks = [
+                _task_view(t, now)
+                for t in uow.session.scalars(
+                    select(HumanTask).where(
+                        HumanTask.instance_id == instance.id, HumanTask.state == "open"
+                    )
+                )
+            ]
+            waits = list(
+                uow.session.scalars(
+                    select(WaitingEvent).where(
+                        WaitingEvent.instance_id == instance.id, WaitingEvent.settled_at.is_(None)
+                    )
+                )
+            )
+            timers = sorted(w.due_at for w in waits if w.kind == "timer" and w.due_at)
+            waiting_on = [t.assignee or t.role or "" for t in tasks]
+            waiting_on += [f"message:{w.message_name}" for w in waits if w.kind == "message"]
+            rows.append(
+                CaseloadRow(
+                    instance_id=instance.id,
+                    client_id=instance.client_id,
+                    client_pseudonym=instance.client.pseudonym,
+                    client_name=instance.client.full_name,
+                    model_name=instance.model_version.model.name,
+                    current_steps=[t.name for t in tasks] + [w.name for w in waits],
+                    next_review=timers[0] if timers else None,
+                    waiting_on=waiting_on,
+                    open_tasks=tasks,
+                )
+            )
+            access.log(
+                uow,
+                now,
+                actor,
+                "read",
+                "caseload",
+                client_id=instance.client_id,
+                instance_id=instance.id,
+                basis="case manager" if person == actor.user_id else "team coordination",
+            )
+        uow.commit()
+        return rows
