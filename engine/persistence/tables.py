@@ -131,6 +131,7 @@ class Consent(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_process_instance_activity", "status", "last_activity_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     model_version_id: Mapped[int] = mapped_column(ForeignKey("process_model_version.id"))
@@ -141,6 +142,7 @@ class ProcessInstance(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     state: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(20))
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -238,6 +240,7 @@ class Event(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     actor: Mapped[str | None] = mapped_column(String(80))  # username, or "system"
     role: Mapped[str | None] = mapped_column(String(60))
+    phase: Mapped[str | None] = mapped_column(String(30))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -255,6 +258,30 @@ class Deployment(Base):
     accepted: Mapped[bool] = mapped_column(Boolean)
     version_number: Mapped[int | None] = mapped_column(Integer)
     problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class SlaTarget(Base):
+    """A service-level target in working days for a step (BPMN id) or a whole phase, for one
+    model or (model_key NULL) for every model. Set by an administrator without a deploy."""
+
+    __tablename__ = "sla_target"
+    __table_args__ = (UniqueConstraint("model_key", "bpmn_id", "phase"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_key: Mapped[str | None] = mapped_column(String(100))
+    bpmn_id: Mapped[str | None] = mapped_column(String(200))
+    phase: Mapped[str | None] = mapped_column(String(30))
+    working_days: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Milestone(Base):
+    """The first time an instance reached a milestone of the path (for lead times)."""
+
+    __tablename__ = "milestone"
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    reached_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class AccessLog(Base):

@@ -28,13 +28,14 @@ from engine.persistence.tables import (
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
 from engine.services.deployment import latest_version
-from engine.services.progress import record, synchronise
+from engine.services.progress import reach, record, synchronise
 from engine.workflow import forms, runtime
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel
 from engine.workflow.roles import CASE_MANAGER
 
 CASE_MANAGER_FIELD = "case_manager"
+SUPPORT_PLAN_FORM = "support_plan.schema.json"
 # A form that asks for consent to multi-organisation handling records it on the client.
 CONSENT_FIELD, CONSENT_SCOPE_FIELD = "consent_multi_org", "consent_scope"
 
@@ -121,6 +122,7 @@ def start_instance(
             actor=actor.username,
             data={"model": model_key, "version": version.number},
         )
+        reach(uow, instance, "contact", now)
         runtime.start(workflow)
         synchronise(uow, engine, model, instance, workflow, {}, now, actor.username)
         access.log(
@@ -200,7 +202,12 @@ def complete_task(
             element_name=row.name,
             task_id=task_id,
             data=_summary(schema, data),
+            phase=row.phase,
         )
+        if (info.form_path or "").endswith(SUPPORT_PLAN_FORM):
+            reach(uow, instance, "plan", now)
+        if row.phase == "services":
+            reach(uow, instance, "first_service", now)
         named = (
             data.get(CASE_MANAGER_FIELD)
             if CASE_MANAGER_FIELD in forms.user_fields(schema)
@@ -465,6 +472,7 @@ def _set_case_manager(
             None,
             None,
         )
+    reach(uow, instance, "case_manager", now)
     record(
         uow,
         instance,

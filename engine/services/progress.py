@@ -12,13 +12,16 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 
-from engine.persistence.tables import Event, HumanTask, ProcessInstance, WaitingEvent
+from engine.analytics.targets import load_targets
+from engine.persistence.tables import Event, HumanTask, Milestone, ProcessInstance, WaitingEvent
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.workflow import runtime
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel, UserTaskInfo
 from engine.workflow.roles import CASE_MANAGER
 
+# The team has taken the client on once a task of these phases is ready (the "team" milestone).
+TEAM_PHASES = ("assessment",)
 # When a case-manager task is ready before anyone is named, the team coordinator holds it.
 CASE_MANAGER_FALLBACK_ROLE = "case_coordinator"
 USER_TASK_KINDS = {"UserTask"}
@@ -36,6 +39,7 @@ def record(
     element_name: str | None = None,
     task_id: str | None = None,
     data: dict[str, Any] | None = None,
+    phase: str | None = None,
 ) -> None:
     uow.session.add(
         Event(
@@ -48,8 +52,16 @@ def record(
             actor=actor,
             role=role,
             data=data or {},
+            phase=phase,
         )
     )
+    instance.last_activity_at = now
+
+
+def reach(uow: UnitOfWork, instance: ProcessInstance, name: str, now: datetime) -> None:
+    """Note the first time the instance reaches a milestone (contact, team, plan...)."""
+    if uow.session.get(Milestone, (instance.id, name)) is None:
+        uow.session.add(Milestone(instance_id=instance.id, name=name, reached_at=now))
 
 
 def assignment(info: UserTaskInfo, instance: ProcessInstance) -> tuple[str | None, int | None]:
@@ -73,6 +85,7 @@ def synchronise(
 ) -> None:
     session = uow.session
     after = runtime.snapshot(workflow)
+    targets = load_targets(session, model.key)
 
     # History of what the engine did on its own: gateways passed, events caught, ends reached.
     for task_id, element in after.items():
@@ -118,6 +131,7 @@ def synchronise(
                 assignee_id=assignee,
                 state="open",
                 created_at=now,
+                due_at=targets.due(now, info.bpmn_id, info.phase),
             )
         )
         record(
@@ -130,7 +144,10 @@ def synchronise(
             bpmn_id=info.bpmn_id,
             element_name=info.name,
             task_id=task_id,
+            phase=info.phase,
         )
+        if info.phase in TEAM_PHASES:
+            reach(uow, instance, "team", now)
     for task_id, row in open_rows.items():
         if task_id not in ready:
             row.state = "cancelled"
@@ -144,6 +161,7 @@ def synchronise(
                 bpmn_id=row.bpmn_id,
                 element_name=row.name,
                 task_id=task_id,
+                phase=row.phase,
             )
 
     # Timers and messages the instance waits for.
@@ -175,12 +193,13 @@ def synchronise(
             kind="message",
             message_name=message.message_name,
             created_at=now,
+            due_at=targets.due(now, message.bpmn_id, None),
         )
     for task_id, row in waiting.items():
         fresh = current.pop(task_id, None)
         if fresh is None:
             row.settled_at = now
-        elif fresh.due_at != row.due_at:  # a cycle timer moved on to its next due time
+        elif row.kind == "timer" and fresh.due_at != row.due_at:  # a cycle moved on
             row.due_at = fresh.due_at
     for row in current.values():
         session.add(row)
@@ -190,6 +209,7 @@ def synchronise(
         end = runtime.end_event_reached(workflow)
         instance.status = "completed"
         instance.completed_at = now
+        reach(uow, instance, "closed", now)
         if end is not None:
             end_id, data = end
             instance.end_event = end_id

@@ -1,0 +1,52 @@
+"""Working-day arithmetic: weekends and Finnish public holidays excluded (the `holidays`
+package knows them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+FINLAND = ZoneInfo("Europe/Helsinki")
+
+
+@cache
+def _finnish_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("FI", years=year)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _finnish_holidays(day.year)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date `days` working days after `start` (start itself not counted)."""
+    current, left = start, days
+    while left > 0:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            left -= 1
+    return current
+
+
+def due_at(start: datetime, days: int) -> datetime:
+    """The end (16:00 Finnish time) of the working day `days` working days after `start`."""
+    local = start.astimezone(FINLAND).date()
+    end = datetime.combine(add_working_days(local, days), time(16, 0), tzinfo=FINLAND)
+    return end.astimezone(UTC)
+
+
+def working_days_between(start: datetime, end: datetime) -> int:
+    """Working days from `start`'s day (exclusive) to `end`'s day (inclusive); negative if
+    `end` is before `start`."""
+    a, b = start.astimezone(FINLAND).date(), end.astimezone(FINLAND).date()
+    if b < a:
+        return -working_days_between(end, start)
+    count, day = 0, a
+    while day < b:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return count

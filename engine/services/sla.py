@@ -1,0 +1,90 @@
+"""Administering service-level targets (working days per step or phase, per model)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.analytics.targets import refresh_due_dates
+from engine.clock import Clock
+from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.persistence.tables import ProcessModel, SlaTarget
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import access
+from engine.workflow.loader import PHASES
+
+MAX_DAYS = 365
+
+
+def list_targets(uow: UnitOfWork) -> list[SlaTarget]:
+    with uow:
+        return list(
+            uow.session.scalars(
+                select(SlaTarget).order_by(
+                    SlaTarget.model_key.is_not(None),
+                    SlaTarget.model_key,
+                    SlaTarget.phase,
+                    SlaTarget.bpmn_id,
+                )
+            )
+        )
+
+
+def set_target(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: access.Actor,
+    *,
+    model_key: str | None,
+    bpmn_id: str | None,
+    phase: str | None,
+    working_days: int | None,
+) -> None:
+    """Create, change or (working_days None) remove a target; open tasks' due dates follow."""
+    if not actor.is_admin:
+        raise Forbidden("only administrators set service-level targets")
+    errors: dict[str, list[str]] = {}
+    if bool(bpmn_id) == bool(phase):
+        errors["bpmn_id"] = ["Give either a step or a phase."]
+    if phase and phase not in PHASES:
+        errors["phase"] = [f"One of {', '.join(PHASES)}."]
+    if working_days is not None and not 0 <= working_days <= MAX_DAYS:
+        errors["working_days"] = [f"Between 0 and {MAX_DAYS} working days."]
+    if errors:
+        raise InvalidInput("the target is not valid", errors)
+    now = clock()
+    with uow:
+        if (
+            model_key
+            and uow.session.scalar(select(ProcessModel.id).where(ProcessModel.key == model_key))
+            is None
+        ):
+            raise NotFound(f"process model '{model_key}' does not exist")
+        row = uow.session.scalar(
+            select(SlaTarget).where(
+                SlaTarget.model_key.is_(None)
+                if model_key is None
+                else SlaTarget.model_key == model_key,
+                SlaTarget.bpmn_id.is_(None) if not bpmn_id else SlaTarget.bpmn_id == bpmn_id,
+                SlaTarget.phase.is_(None) if not phase else SlaTarget.phase == phase,
+            )
+        )
+        if working_days is None:
+            if row is None:
+                raise NotFound("no such target")
+            uow.session.delete(row)
+        elif row is None:
+            uow.session.add(
+                SlaTarget(
+                    model_key=model_key,
+                    bpmn_id=bpmn_id or None,
+                    phase=phase or None,
+                    working_days=working_days,
+                    updated_by=actor.username,
+                    updated_at=now,
+                )
+            )
+        else:
+            row.working_days, row.updated_by, row.updated_at = working_days, actor.username, now
+        uow.session.flush()
+        refresh_due_dates(uow.session)
+        uow.commit()
