@@ -161,6 +161,8 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_state_role", "state", "role"),
         Index("ix_human_task_state_assignee", "state", "assignee_id"),
+        Index("ix_human_task_created", "created_at"),
+        Index("ix_human_task_completed", "completed_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's id
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
@@ -230,7 +232,10 @@ class Event(Base):
     """Append-only history of every instance: who did what, when, in which role."""
 
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_instance_time", "instance_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_event_instance_time", "instance_id", "occurred_at"),
+        Index("ix_event_kind_element", "kind", "bpmn_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
@@ -273,6 +278,20 @@ class SlaTarget(Base):
     working_days: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[str] = mapped_column(String(80))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PilotTarget(Base):
+    """A pilot's target number of clients for a group (e.g. Eksote's tracks P1+2, P3, P4):
+    clients whose path recorded `group_field` = `group_value` count towards it."""
+
+    __tablename__ = "pilot_target"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_key: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(100))
+    group_field: Mapped[str] = mapped_column(String(100))
+    group_value: Mapped[str] = mapped_column(String(100))
+    target_min: Mapped[int] = mapped_column(Integer)
+    target_max: Mapped[int] = mapped_column(Integer)
 
 
 class Milestone(Base):

@@ -1,0 +1,224 @@
+"""The pilots' own outcome metrics (DOMAIN.md §4), computed from the history: milestones,
+completed-task events (their choice values) and path outcomes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.analytics.stalls import Scope
+from engine.analytics.workdays import FINLAND
+from engine.persistence.tables import (
+    Event,
+    Milestone,
+    PilotTarget,
+    ProcessInstance,
+    ProcessModel,
+    ProcessModelVersion,
+)
+
+COACHING_STEPS = ("Task_ips_coaching",)
+CONSULTATION_STEPS = ("Task_consultation_hour",)
+CLOSING_STEPS = ("Task_closing",)
+KYKYVIISARI_FIELD = "kykyviisari_work_ability"
+# The Rovaniemi onward-referral table, in its order.
+REFERRAL_CATEGORIES = (
+    "employment_company",
+    "employment_company_wage_subsidy",
+    "employment_city",
+    "employment_city_wage_subsidy",
+    "employment_third_sector",
+    "employment_third_sector_wage_subsidy",
+    "apprenticeship",
+    "work_trial",
+    "study",
+)
+
+
+@dataclass
+class Ratio:
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return round(self.numerator / self.denominator, 2) if self.denominator else None
+
+
+@dataclass
+class ReferralRow:
+    category: str
+    count: int
+    percent: float | None
+
+
+@dataclass
+class TargetRow:
+    model_key: str
+    label: str
+    target_min: int
+    target_max: int
+    actual: int
+
+
+@dataclass
+class Metrics:
+    contacted: int = 0
+    enrolled: int = 0
+    plan_coverage: Ratio = field(default_factory=lambda: Ratio(0, 0))
+    case_manager_coverage: Ratio = field(default_factory=lambda: Ratio(0, 0))
+    coached: int = 0
+    employed: int = 0
+    relationships: int = 0
+    employment_rate: Ratio = field(default_factory=lambda: Ratio(0, 0))
+    relationship_rate: Ratio = field(default_factory=lambda: Ratio(0, 0))
+    referrals: list[ReferralRow] = field(default_factory=list)
+    consultation_sessions: int = 0
+    consultation_cases: int = 0
+    kykyviisari: list[tuple[int, int, int]] = field(
+        default_factory=list
+    )  # (instance, first, latest)
+    targets: list[TargetRow] = field(default_factory=list)
+
+    @property
+    def cases_per_session(self) -> float | None:
+        return Ratio(self.consultation_cases, self.consultation_sessions).value
+
+    @property
+    def kykyviisari_mean_change(self) -> float | None:
+        if not self.kykyviisari:
+            return None
+        return round(sum(b - a for _, a, b in self.kykyviisari) / len(self.kykyviisari), 2)
+
+
+def cohort(session: Session, scope: Scope) -> list[int]:
+    """Instances whose first contact falls in the scope (region, version, period)."""
+    query = (
+        select(ProcessInstance.id)
+        .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
+        .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
+    )
+    if scope.model_key:
+        query = query.where(ProcessModel.key == scope.model_key)
+    if scope.version:
+        query = query.where(ProcessModelVersion.number == scope.version)
+    if scope.since:
+        query = query.where(ProcessInstance.created_at >= scope.since)
+    if scope.until:
+        query = query.where(ProcessInstance.created_at < scope.until)
+    return list(session.scalars(query))
+
+
+def _chunks(ids: list[int], size: int = 900) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
+
+
+def compute(session: Session, scope: Scope) -> Metrics:
+    ids = cohort(session, scope)
+    metrics = Metrics(contacted=len(ids))
+    if not ids:
+        metrics.targets = _targets(session, scope, {})
+        return metrics
+    reached: dict[str, set[int]] = defaultdict(set)
+    completed: list[tuple[int, str | None, Any, dict[str, Any]]] = []
+    outcomes: dict[int, str | None] = {}
+    for chunk in _chunks(ids):
+        for instance_id, name in session.execute(
+            select(Milestone.instance_id, Milestone.name).where(Milestone.instance_id.in_(chunk))
+        ):
+            reached[name].add(instance_id)
+        for instance_id, bpmn_id, occurred, data in session.execute(
+            select(Event.instance_id, Event.bpmn_id, Event.occurred_at, Event.data).where(
+                Event.kind == "task_completed", Event.instance_id.in_(chunk)
+            )
+        ):
+            completed.append((instance_id, bpmn_id, occurred, data or {}))
+        for instance_id, outcome in session.execute(
+            select(ProcessInstance.id, ProcessInstance.outcome).where(
+                ProcessInstance.id.in_(chunk), ProcessInstance.status == "completed"
+            )
+        ):
+            outcomes[instance_id] = outcome
+    enrolled = reached["team"]
+    metrics.enrolled = len(enrolled)
+    metrics.plan_coverage = Ratio(len(enrolled & reached["plan"]), len(enrolled))
+    metrics.case_manager_coverage = Ratio(len(enrolled & reached["case_manager"]), len(enrolled))
+
+    coached: set[int] = set()
+    employed: set[int] = set()
+    relationships = 0
+    sessions: set[str] = set()
+    consultation_cases = 0
+    scores: dict[int, list[tuple[Any, int]]] = defaultdict(list)
+    groups: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for instance_id, bpmn_id, occurred, data in completed:
+        choices = data.get("choices", {})
+        if bpmn_id in COACHING_STEPS:
+            coached.add(instance_id)
+        if bpmn_id in CONSULTATION_STEPS:
+            consultation_cases += 1
+            sessions.add(occurred.astimezone(FINLAND).date().isoformat())
+        if bpmn_id in CLOSING_STEPS:
+            if choices.get("employment_started") is True:
+                employed.add(instance_id)
+            count = choices.get("employment_relationships")
+            if isinstance(count, int) and count > 0:
+                relationships += count
+        score = choices.get(KYKYVIISARI_FIELD)
+        if isinstance(score, int):
+            scores[instance_id].append((occurred, score))
+        for key, value in choices.items():
+            if isinstance(value, str):
+                groups[(key, value)].add(instance_id)
+    for instance_id, outcome in outcomes.items():
+        if outcome and outcome.startswith("employment_") and instance_id not in employed:
+            employed.add(instance_id)
+            relationships += 1
+    metrics.coached, metrics.employed, metrics.relationships = (
+        len(coached),
+        len(employed),
+        relationships,
+    )
+    employed_coached = employed & coached
+    metrics.employment_rate = Ratio(len(employed_coached), len(coached))
+    metrics.relationship_rate = Ratio(relationships, len(coached))
+    counts = {c: 0 for c in REFERRAL_CATEGORIES}
+    for outcome in outcomes.values():
+        if outcome in counts:
+            counts[outcome] += 1
+    total = sum(counts.values())
+    metrics.referrals = [
+        ReferralRow(c, n, round(100 * n / total, 1) if total else None) for c, n in counts.items()
+    ]
+    metrics.consultation_sessions, metrics.consultation_cases = len(sessions), consultation_cases
+    metrics.kykyviisari = sorted(
+        (i, min(s)[1], max(s)[1]) for i, s in scores.items() if len(s) >= 2
+    )
+    metrics.targets = _targets(session, scope, groups)
+    return metrics
+
+
+def _targets(
+    session: Session, scope: Scope, groups: dict[tuple[str, str], set[int]]
+) -> list[TargetRow]:
+    query = select(PilotTarget).order_by(PilotTarget.model_key, PilotTarget.label)
+    if scope.model_key:
+        query = query.where(PilotTarget.model_key == scope.model_key)
+    return [
+        TargetRow(
+            t.model_key,
+            t.label,
+            t.target_min,
+            t.target_max,
+            len(groups.get((t.group_field, t.group_value), set())),
+        )
+        for t in session.scalars(query)
+    ]
+
+
+def count_events(session: Session) -> int:
+    return session.scalar(select(func.count(Event.id))) or 0
