@@ -303,6 +303,33 @@ class Milestone(Base):
     reached_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
+class ImportedDataset(Base):
+    """An event log brought in from outside Polku (e.g. a pilot run before it): kept apart
+    from Polku's own history and always shown as imported."""
+
+    __tablename__ = "imported_dataset"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    model_key: Mapped[str] = mapped_column(String(100))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    imported_by: Mapped[str] = mapped_column(String(80))
+    rows: Mapped[int] = mapped_column(Integer)
+    cases: Mapped[int] = mapped_column(Integer)
+
+
+class ImportedEvent(Base):
+    __tablename__ = "imported_event"
+    __table_args__ = (Index("ix_imported_event_case", "dataset_id", "case_id", "timestamp"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("imported_dataset.id"))
+    case_id: Mapped[str] = mapped_column(String(100))
+    activity: Mapped[str] = mapped_column(String(300))
+    timestamp: Mapped[datetime] = mapped_column(UtcDateTime)
+    resource: Mapped[str | None] = mapped_column(String(100))
+    lifecycle: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(60))
+
+
 class AccessLog(Base):
     """Append-only: who read or changed which client's data, when, on what basis."""
 

@@ -1,0 +1,255 @@
+"""Managers' and auditors' views: where clients stall, lead times, the pilots' metrics, the
+event log out and in. Aggregates and pseudonyms only, except where the reader may see clients."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.analytics import eventlog, metrics, stalls
+from engine.analytics.stalls import Scope
+from engine.analytics.stats import Distribution
+from engine.clock import Clock
+from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.persistence.tables import ImportedDataset, ImportedEvent, ProcessModel
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import access
+from engine.services.deployment import latest_version
+from engine.workflow.engine import WorkflowEngine
+
+MANAGEMENT_ROLES = frozenset({"manager", "auditor"})
+DEFAULT_QUIET_DAYS = 10
+
+
+def require_dashboard(actor: access.Actor) -> None:
+    if not (actor.is_admin or actor.coordinates or actor.roles & MANAGEMENT_ROLES):
+        raise Forbidden("the dashboards are for managers, auditors and team coordinators")
+
+
+@dataclass
+class Dashboard:
+    steps: list[stalls.StepStat]
+    lead_times: dict[str, Distribution]
+    trend: list[stalls.WeekRow]
+
+
+def dashboard(uow: UnitOfWork, clock: Clock, actor: access.Actor, scope: Scope) -> Dashboard:
+    require_dashboard(actor)
+    now = clock()
+    with uow:
+        return Dashboard(
+            steps=stalls.step_stats(uow.session, now, scope),
+            lead_times=stalls.lead_times(uow.session, scope),
+            trend=stalls.weekly_trend(uow.session, now, scope),
+        )
+
+
+def stalled(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: access.Actor,
+    scope: Scope,
+    quiet_days: int = DEFAULT_QUIET_DAYS,
+) -> list[stalls.StalledClient]:
+    """Stalled clients: pseudonymous for management roles; with names for coordinators, who
+    may see every client of the service."""
+    require_dashboard(actor)
+    if not 1 <= quiet_days <= 250:
+        raise InvalidInput("quiet days must be 1-250", {"quiet_days": ["Between 1 and 250."]})
+    now = clock()
+    with uow:
+        rows = stalls.stalled_clients(uow.session, now, scope, quiet_days, named=None)
+        if actor.coordinates:
+            named = {r.client_id for r in rows}
+            rows = stalls.stalled_clients(uow.session, now, scope, quiet_days, named=named)
+        basis = "coordination role" if actor.coordinates else "management, pseudonymous"
+        for row in rows:
+            access.log(
+                uow,
+                now,
+                actor,
+                "read",
+                "stall_list",
+                client_id=row.client_id,
+                instance_id=row.instance_id,
+                basis=basis,
+            )
+        uow.commit()
+        return rows
+
+
+def pilot_metrics(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, scope: Scope
+) -> metrics.Metrics:
+    require_dashboard(actor)
+    with uow:
+        return metrics.compute(uow.session, scope)
+
+
+def export_log(
+    uow: UnitOfWork, clock: Clock, actor: access.Actor, scope: Scope, secret: str, fmt: str
+) -> Iterator[str]:
+    """The pseudonymised event log as CSV or XES, streamed."""
+    require_dashboard(actor)
+    if fmt not in ("csv", "xes"):
+        raise InvalidInput("format is csv or xes", {"format": ["csv or xes"]})
+    now = clock()
+    with uow:
+        access.log(
+            uow,
+            now,
+            actor,
+            "export",
+            f"event_log.{fmt}",
+            client_id=None,
+            basis="pseudonymised export for process mining",
+        )
+        uow.commit()
+
+    def generate() -> Iterator[str]:
+        with uow:
+            log = eventlog.rows(uow.session, scope, secret)
+            yield from (eventlog.to_csv(log) if fmt == "csv" else eventlog.to_xes(log))
+
+    return generate()
+
+
+def import_log(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: access.Actor,
+    *,
+    name: str,
+    model_key: str,
+    content: bytes,
+) -> int:
+    """Import a CSV event log into a separate, marked data set; all or nothing."""
+    require_dashboard(actor)
+    if not name.strip():
+        raise InvalidInput("the data set needs a name", {"name": ["Give the data set a name."]})
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("the file is not UTF-8 text", {"file": ["Not UTF-8 text."]}) from None
+    try:
+        parsed = eventlog.parse_csv(text)
+    except eventlog.LogImportError as exc:
+        raise InvalidInput(f"the event log was not imported: {exc}", {"file": [str(exc)]}) from None
+    now = clock()
+    with uow:
+        if latest_version(uow, model_key) is None:
+            raise InvalidInput(
+                f"no process model '{model_key}'", {"model_key": ["Choose a process model."]}
+            )
+        dataset = ImportedDataset(
+            name=name.strip()[:200],
+            model_key=model_key,
+            imported_at=now,
+            imported_by=actor.username,
+            rows=len(parsed),
+            cases=len({r.case_id for r in parsed}),
+        )
+        uow.session.add(dataset)
+        uow.session.flush()
+        uow.session.execute(
+            ImportedEvent.__table__.insert(),
+            [
+                {
+                    "dataset_id": dataset.id,
+                    "case_id": r.case_id,
+                    "activity": r.activity,
+                    "timestamp": r.timestamp,
+                    "resource": r.resource or None,
+                    "lifecycle": r.lifecycle,
+                    "outcome": r.outcome or None,
+                }
+                for r in parsed
+            ],
+        )
+        access.log(
+            uow,
+            now,
+            actor,
+            "create",
+            "imported_event_log",
+            client_id=None,
+            basis="import of a pseudonymised event log",
+        )
+        uow.commit()
+        return dataset.id
+
+
+def list_datasets(uow: UnitOfWork, actor: access.Actor) -> list[ImportedDataset]:
+    require_dashboard(actor)
+    with uow:
+        return list(uow.session.scalars(select(ImportedDataset).order_by(ImportedDataset.id)))
+
+
+def imported_metrics(
+    uow: UnitOfWork, engine: WorkflowEngine, actor: access.Actor, dataset_id: int
+) -> metrics.Metrics:
+    """The pilots' metrics for an imported log: its activities are matched by name to the steps
+    of its process model (phases, the support plan), and its `outcome` column to the onward-
+    referral categories. Coaching, consultation and Kykyviisari need Polku's own history."""
+    require_dashboard(actor)
+    with uow:
+        dataset = uow.session.get(ImportedDataset, dataset_id)
+        if dataset is None:
+            raise NotFound(f"imported data set {dataset_id} does not exist")
+        version = latest_version(uow, dataset.model_key)
+        if version is None:
+            raise NotFound(f"process model '{dataset.model_key}' does not exist")
+        model = engine.model_for_version(version.content_hash, dataset.model_key, version.files)
+        phase_of = {info.name: info.phase for info in model.user_tasks.values()}
+        plan_steps = {
+            info.name
+            for info in model.user_tasks.values()
+            if (info.form_path or "").endswith("support_plan.schema.json")
+        }
+        cases: dict[str, list[ImportedEvent]] = defaultdict(list)
+        for event in uow.session.scalars(
+            select(ImportedEvent)
+            .where(ImportedEvent.dataset_id == dataset_id)
+            .order_by(ImportedEvent.timestamp)
+        ):
+            cases[event.case_id].append(event)
+    result = metrics.Metrics(contacted=len(cases))
+    enrolled = {
+        c for c, evs in cases.items() if any(phase_of.get(e.activity) == "assessment" for e in evs)
+    }
+    planned = {
+        c
+        for c, evs in cases.items()
+        if any(e.activity in plan_steps and e.lifecycle == "complete" for e in evs)
+    }
+    result.enrolled = len(enrolled)
+    result.plan_coverage = metrics.Ratio(len(enrolled & planned), len(enrolled))
+    counts = {c: 0 for c in metrics.REFERRAL_CATEGORIES}
+    for evs in cases.values():
+        outcome = next((e.outcome for e in reversed(evs) if e.outcome), None)
+        if outcome in counts:
+            counts[outcome] += 1
+    total = sum(counts.values())
+    result.referrals = [
+        metrics.ReferralRow(c, n, round(100 * n / total, 1) if total else None)
+        for c, n in counts.items()
+    ]
+    return result
+
+
+def model_keys(uow: UnitOfWork) -> list[str]:
+    with uow:
+        return list(uow.session.scalars(select(ProcessModel.key).order_by(ProcessModel.key)))
+
+
+def scope_from(args: dict[str, Any]) -> Scope:
+    return Scope(
+        model_key=args.get("model") or None,
+        version=args.get("version") or None,
+        since=args.get("since"),
+        until=args.get("until"),
+    )
