@@ -398,3 +398,75 @@ def test_designer_endpoints(app: Flask, api: Api) -> None:
     diagram = api.get(f"/instances/{iid}/diagram", "kaisa").json
     assert diagram["current"] == ["Task_encounter"] and "StartEvent_path" in diagram["done"]
     assert diagram["xml"].startswith("<?xml")
+
+
+def test_dashboard_metrics_targets_and_event_log_endpoints(app: Flask, api: Api) -> None:
+    ctx = app.extensions["polku"]
+    users.create_user(
+        ctx.uow(),
+        ctx.engine.roles,
+        username="maija",
+        display_name="Maija",
+        password=PASSWORD,
+        roles=["manager"],
+    )
+    users.create_user(
+        ctx.uow(),
+        ctx.engine.roles,
+        username="root",
+        display_name="Root",
+        password=PASSWORD,
+        roles=[],
+        is_admin=True,
+    )
+    iid = api.start_path()
+    targets = api.call(
+        "PUT", "/sla-targets", "root", json={"phase": "encounter", "working_days": 3}
+    ).json
+    assert targets[0]["working_days"] == 3
+    _problem(
+        api.call("PUT", "/sla-targets", "maija", json={"phase": "encounter", "working_days": 3}),
+        403,
+    )
+    assert api.get(f"/instances/{iid}", "kaisa").json["open_tasks"][0]["due_at"]
+    board = api.get("/dashboard", "maija", query_string={"model": "national"}).json
+    assert board["steps"][0]["bpmn_id"] == "Task_encounter"
+    assert set(board["lead_times"]) == {
+        "contact->team",
+        "contact->plan",
+        "plan->first_service",
+        "contact->closed",
+    }
+    assert api.get("/dashboard/stalled", "maija").json == []
+    assert api.get("/metrics", "maija").json["contacted"] == 1
+    _problem(api.get("/metrics", "lauri"), 403)
+    log = api.get("/event-log", "maija", query_string={"format": "csv"})
+    assert log.status_code == 200 and log.data.startswith(b"case_id,activity,timestamp")
+    assert b"Maija Mehil" not in log.data
+    xes = api.get("/event-log", "maija", query_string={"format": "xes"})
+    assert b"<trace>" in xes.data
+    from io import BytesIO
+
+    refused = _problem(
+        api.post(
+            "/event-log/imports",
+            "maija",
+            data={
+                "name": "x",
+                "model": "national",
+                "file": (BytesIO(b"case_id,activity\n"), "log.csv"),
+            },
+            content_type="multipart/form-data",
+        ),
+        400,
+    )
+    assert "line 1" in refused["errors"]["file"][0]
+    created = api.post(
+        "/event-log/imports",
+        "maija",
+        data={"name": "Pilotti", "model": "national", "file": (BytesIO(log.data), "log.csv")},
+        content_type="multipart/form-data",
+    )
+    assert created.status_code == 201
+    imported = api.get(f"/event-log/imports/{created.json['id']}/metrics", "maija").json
+    assert imported["contacted"] == 1

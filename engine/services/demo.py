@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.clock import Clock
-from engine.persistence.tables import HumanTask, User
+from engine.persistence.tables import HumanTask, PilotTarget, User
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import clients, instances, users
+from engine.services import clients, instances, sla, users
 from engine.services.access import Actor
 from engine.workflow.engine import WorkflowEngine
 
@@ -34,6 +34,22 @@ DEMO_USERS: list[tuple[str, str, list[str]]] = [
     ("psykologi", "Pia Psykologi", ["psychologist"]),
     ("tyollisyysasiantuntija", "Tuomas Työllisyysasiantuntija", ["employment_expert"]),
     ("suunnittelija", "Sirpa Suunnittelija", ["process_designer"]),
+    ("esihenkilo", "Erkki Esihenkilö", ["manager"]),
+]
+# Service-level targets in working days (phase targets for all models; a few step targets).
+DEMO_TARGETS: list[tuple[str | None, str | None, str | None, int]] = [
+    (None, None, "encounter", 5),
+    (None, None, "referral", 10),
+    (None, None, "assessment", 15),
+    (None, None, "services", 20),
+    (None, None, "follow_up", 10),
+    ("national", "Task_support_plan", None, 10),
+]
+# Eksote's targets vs actual clients per pilot track.
+DEMO_PILOT_TARGETS = [
+    ("eksote", "P1+2", "pilot_track", "P2_integrated_path", 15, 20),
+    ("eksote", "P3", "pilot_track", "P3_group_subcontracting", 15, 15),
+    ("eksote", "P4", "pilot_track", "P4_targeted_employment", 40, 40),
 ]
 DEMO_ADMIN = ("admin", "Ylläpitäjä", [])
 
@@ -137,6 +153,29 @@ def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: C
             is_admin=username == "admin",
         )
     actors = {u: _actor(uow_factory, ids[u]) for u in ids}
+    for model_key, bpmn_id, phase, days in DEMO_TARGETS:
+        sla.set_target(
+            uow_factory(),
+            clock,
+            actors["admin"],
+            model_key=model_key,
+            bpmn_id=bpmn_id,
+            phase=phase,
+            working_days=days,
+        )
+    with uow_factory() as uow:
+        for key, label, group_field, value, low, high in DEMO_PILOT_TARGETS:
+            uow.session.add(
+                PilotTarget(
+                    model_key=key,
+                    label=label,
+                    group_field=group_field,
+                    group_value=value,
+                    target_min=low,
+                    target_max=high,
+                )
+            )
+        uow.commit()
 
     def walk(instance_id: int, steps: list[tuple[str, dict[str, Any]]]) -> None:
         for bpmn_id, data in steps:
