@@ -25,6 +25,8 @@ COACHING_STEPS = ("Task_ips_coaching",)
 CONSULTATION_STEPS = ("Task_consultation_hour",)
 CLOSING_STEPS = ("Task_closing",)
 KYKYVIISARI_FIELD = "kykyviisari_work_ability"
+# the steps whose forms ask for a Kykyviisari score (first contact and the follow-up reviews)
+KYKYVIISARI_STEPS = ("Task_encounter", "Task_follow_up_review")
 # The Rovaniemi onward-referral table, in its order.
 REFERRAL_CATEGORIES = (
     "employment_company",
@@ -95,8 +97,8 @@ class Metrics:
         return round(sum(b - a for _, a, b in self.kykyviisari) / len(self.kykyviisari), 2)
 
 
-def cohort(session: Session, scope: Scope) -> list[int]:
-    """Instances whose first contact falls in the scope (region, version, period)."""
+def cohort(scope: Scope) -> Any:
+    """A subquery of the instances whose first contact falls in the scope."""
     query = (
         select(ProcessInstance.id)
         .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
@@ -110,44 +112,40 @@ def cohort(session: Session, scope: Scope) -> list[int]:
         query = query.where(ProcessInstance.created_at >= scope.since)
     if scope.until:
         query = query.where(ProcessInstance.created_at < scope.until)
-    return list(session.scalars(query))
-
-
-def _chunks(ids: list[int], size: int = 900) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
+    return query
 
 
 def compute(session: Session, scope: Scope) -> Metrics:
-    ids = cohort(session, scope)
-    metrics = Metrics(contacted=len(ids))
-    if not ids:
-        metrics.targets = _targets(session, scope, {})
-        return metrics
+    members = cohort(scope)
+    metrics = Metrics(
+        contacted=session.scalar(select(func.count()).select_from(members.subquery())) or 0
+    )
     reached: dict[str, set[int]] = defaultdict(set)
-    completed: list[tuple[int, str | None, Any, dict[str, Any]]] = []
-    outcomes: dict[int, str | None] = {}
-    for chunk in _chunks(ids):
-        for instance_id, name in session.execute(
-            select(Milestone.instance_id, Milestone.name).where(Milestone.instance_id.in_(chunk))
-        ):
-            reached[name].add(instance_id)
-        for instance_id, bpmn_id, occurred, data in session.execute(
-            select(Event.instance_id, Event.bpmn_id, Event.occurred_at, Event.data).where(
-                Event.kind == "task_completed", Event.instance_id.in_(chunk)
-            )
-        ):
-            completed.append((instance_id, bpmn_id, occurred, data or {}))
-        for instance_id, outcome in session.execute(
-            select(ProcessInstance.id, ProcessInstance.outcome).where(
-                ProcessInstance.id.in_(chunk), ProcessInstance.status == "completed"
-            )
-        ):
-            outcomes[instance_id] = outcome
+    for instance_id, name in session.execute(
+        select(Milestone.instance_id, Milestone.name).where(
+            Milestone.instance_id.in_(members), Milestone.name.in_(("team", "plan", "case_manager"))
+        )
+    ):
+        reached[name].add(instance_id)
     enrolled = reached["team"]
     metrics.enrolled = len(enrolled)
     metrics.plan_coverage = Ratio(len(enrolled & reached["plan"]), len(enrolled))
     metrics.case_manager_coverage = Ratio(len(enrolled & reached["case_manager"]), len(enrolled))
 
+    targets = list(
+        session.scalars(
+            select(PilotTarget).where(PilotTarget.model_key == scope.model_key)
+            if scope.model_key
+            else select(PilotTarget)
+        )
+    )
+    steps = {
+        *COACHING_STEPS,
+        *CONSULTATION_STEPS,
+        *CLOSING_STEPS,
+        *KYKYVIISARI_STEPS,
+        *(t.bpmn_id for t in targets),
+    }
     coached: set[int] = set()
     employed: set[int] = set()
     relationships = 0
@@ -155,8 +153,16 @@ def compute(session: Session, scope: Scope) -> Metrics:
     consultation_cases = 0
     scores: dict[int, list[tuple[Any, int]]] = defaultdict(list)
     groups: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for instance_id, bpmn_id, occurred, data in completed:
-        choices = data.get("choices", {})
+    for instance_id, bpmn_id, occurred, data in session.execute(
+        select(Event.instance_id, Event.bpmn_id, Event.occurred_at, Event.data).where(
+            Event.kind == "task_completed",
+            Event.bpmn_id.in_(sorted(steps)),
+            Event.instance_id.in_(members),
+        )
+    ):
+        choices = (data or {}).get("choices", {})
+        if bpmn_id not in KYKYVIISARI_STEPS:
+            choices = {k: v for k, v in choices.items() if k != KYKYVIISARI_FIELD}
         if bpmn_id in COACHING_STEPS:
             coached.add(instance_id)
         if bpmn_id in CONSULTATION_STEPS:
@@ -174,17 +180,20 @@ def compute(session: Session, scope: Scope) -> Metrics:
         for key, value in choices.items():
             if isinstance(value, str):
                 groups[(key, value)].add(instance_id)
+    outcomes = dict(
+        session.execute(
+            select(ProcessInstance.id, ProcessInstance.outcome).where(
+                ProcessInstance.id.in_(members), ProcessInstance.status == "completed"
+            )
+        ).all()
+    )
     for instance_id, outcome in outcomes.items():
         if outcome and outcome.startswith("employment_") and instance_id not in employed:
             employed.add(instance_id)
             relationships += 1
-    metrics.coached, metrics.employed, metrics.relationships = (
-        len(coached),
-        len(employed),
-        relationships,
-    )
-    employed_coached = employed & coached
-    metrics.employment_rate = Ratio(len(employed_coached), len(coached))
+    metrics.coached, metrics.employed = len(coached), len(employed)
+    metrics.relationships = relationships
+    metrics.employment_rate = Ratio(len(employed & coached), len(coached))
     metrics.relationship_rate = Ratio(relationships, len(coached))
     counts = {c: 0 for c in REFERRAL_CATEGORIES}
     for outcome in outcomes.values():
@@ -198,17 +207,7 @@ def compute(session: Session, scope: Scope) -> Metrics:
     metrics.kykyviisari = sorted(
         (i, min(s)[1], max(s)[1]) for i, s in scores.items() if len(s) >= 2
     )
-    metrics.targets = _targets(session, scope, groups)
-    return metrics
-
-
-def _targets(
-    session: Session, scope: Scope, groups: dict[tuple[str, str], set[int]]
-) -> list[TargetRow]:
-    query = select(PilotTarget).order_by(PilotTarget.model_key, PilotTarget.label)
-    if scope.model_key:
-        query = query.where(PilotTarget.model_key == scope.model_key)
-    return [
+    metrics.targets = [
         TargetRow(
             t.model_key,
             t.label,
@@ -216,8 +215,9 @@ def _targets(
             t.target_max,
             len(groups.get((t.group_field, t.group_value), set())),
         )
-        for t in session.scalars(query)
+        for t in sorted(targets, key=lambda t: (t.model_key, t.label))
     ]
+    return metrics
 
 
 def count_events(session: Session) -> int:

@@ -288,6 +288,7 @@ class PilotTarget(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     model_key: Mapped[str] = mapped_column(String(100))
     label: Mapped[str] = mapped_column(String(100))
+    bpmn_id: Mapped[str] = mapped_column(String(200))  # the step whose form records the group
     group_field: Mapped[str] = mapped_column(String(100))
     group_value: Mapped[str] = mapped_column(String(100))
     target_min: Mapped[int] = mapped_column(Integer)

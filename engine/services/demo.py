@@ -47,9 +47,9 @@ DEMO_TARGETS: list[tuple[str | None, str | None, str | None, int]] = [
 ]
 # Eksote's targets vs actual clients per pilot track.
 DEMO_PILOT_TARGETS = [
-    ("eksote", "P1+2", "pilot_track", "P2_integrated_path", 15, 20),
-    ("eksote", "P3", "pilot_track", "P3_group_subcontracting", 15, 15),
-    ("eksote", "P4", "pilot_track", "P4_targeted_employment", 40, 40),
+    ("eksote", "P1+2", "Task_team_meeting", "pilot_track", "P2_integrated_path", 15, 20),
+    ("eksote", "P3", "Task_team_meeting", "pilot_track", "P3_group_subcontracting", 15, 15),
+    ("eksote", "P4", "Task_team_meeting", "pilot_track", "P4_targeted_employment", 40, 40),
 ]
 DEMO_ADMIN = ("admin", "Ylläpitäjä", [])
 
