@@ -272,3 +272,21 @@ def test_only_managers_auditors_and_coordinators_see_dashboards(services: Servic
     with pytest.raises(Forbidden):
         dashboards.dashboard(services.uow(), services.clock, services.actors["lauri"], Scope())
     assert instances is not None
+
+
+def test_fast_working_day_count_agrees_with_counting_day_by_day() -> None:
+    import random
+
+    from engine.analytics.workdays import FINLAND, is_working_day
+
+    rng = random.Random(3)
+    for _ in range(300):
+        a = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=rng.uniform(0, 800))
+        b = a + timedelta(days=rng.uniform(0, 400))
+        first, last = a.astimezone(FINLAND).date(), b.astimezone(FINLAND).date()
+        slow = sum(
+            1
+            for i in range(1, (last - first).days + 1)
+            if is_working_day(first + timedelta(days=i))
+        )
+        assert working_days_between(a, b) == slow

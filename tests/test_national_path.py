@@ -20,6 +20,7 @@ def instance(services: Services, instance_id: int) -> ProcessInstance:
     with services.uow() as uow:
         row = uow.session.get(ProcessInstance, instance_id)
         assert row is not None
+        assert row.state is not None  # the workflow state is deferred: load it while open
         return row
 
 

@@ -40,13 +40,14 @@ def due_at(start: datetime, days: int) -> datetime:
 
 def working_days_between(start: datetime, end: datetime) -> int:
     """Working days from `start`'s day (exclusive) to `end`'s day (inclusive); negative if
-    `end` is before `start`."""
+    `end` is before `start`. Constant work per year spanned, not per day."""
     a, b = start.astimezone(FINLAND).date(), end.astimezone(FINLAND).date()
     if b < a:
         return -working_days_between(end, start)
-    count, day = 0, a
-    while day < b:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            count += 1
+    full_weeks, rest = divmod((b - a).days, 7)
+    count = full_weeks * 5 + sum(
+        1 for i in range(1, rest + 1) if (a + timedelta(days=i)).weekday() < 5
+    )
+    for year in range(a.year, b.year + 1):
+        count -= sum(1 for day in _finnish_holidays(year) if a < day <= b and day.weekday() < 5)
     return count

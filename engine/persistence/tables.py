@@ -143,14 +143,15 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    state: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, deferred=True)  # large: loaded when used
     serializer_version: Mapped[str] = mapped_column(String(20))
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": lock_version}
 
     client: Mapped[Client] = relationship(lazy="joined")
-    model_version: Mapped[ProcessModelVersion] = relationship(lazy="joined")
+    # versions carry all their files: loaded once per session when used, not with every row
+    model_version: Mapped[ProcessModelVersion] = relationship(lazy="select")
     case_manager: Mapped[User | None] = relationship(lazy="joined")
 
 

@@ -1,0 +1,92 @@
+"""Time every dashboard query on the benchmark data set (see build_dataset.py).
+
+    .venv/bin/python bench/run.py --url sqlite:////tmp/polku-bench.db
+
+Each figure is the median of several runs of the same service call a page makes, after one
+warm-up run, on one process. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from engine.analytics.stalls import Scope
+from engine.clock import FrozenClock
+from engine.persistence.database import make_engine, make_session_factory
+from engine.persistence.tables import Event, HumanTask, ProcessInstance
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import dashboards
+from engine.services.access import Actor
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+MANAGER = Actor(0, "bench-manager", "Bench", frozenset({"manager"}))
+
+
+def timed(call: Callable[[], object], runs: int) -> tuple[float, float]:
+    call()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), max(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default="sqlite:////tmp/polku-bench.db")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    db = make_engine(args.url)
+    factory = make_session_factory(db)
+    uow = lambda: UnitOfWork(factory)  # noqa: E731
+    clock = FrozenClock(NOW)
+    with factory() as session:
+        counts = (
+            session.scalar(select(func.count(ProcessInstance.id))),
+            session.scalar(select(func.count(Event.id))),
+            session.scalar(select(func.count(HumanTask.id))),
+        )
+    print(f"data set: {counts[0]:,} instances, {counts[1]:,} events, {counts[2]:,} worklist rows")
+    print(f"database: {db.dialect.name}\n")
+    pages: list[tuple[str, Callable[[], object]]] = [
+        (
+            "stall dashboard, all regions",
+            lambda: dashboards.dashboard(uow(), clock, MANAGER, Scope()),
+        ),
+        (
+            "stall dashboard, one region",
+            lambda: dashboards.dashboard(uow(), clock, MANAGER, Scope(model_key="kainuu")),
+        ),
+        (
+            "stalled clients (500 listed)",
+            lambda: dashboards.stalled(uow(), clock, MANAGER, Scope()),
+        ),
+        (
+            "pilot metrics, all regions",
+            lambda: dashboards.pilot_metrics(uow(), clock, MANAGER, Scope()),
+        ),
+        (
+            "pilot metrics, one region, one year",
+            lambda: dashboards.pilot_metrics(
+                uow(),
+                clock,
+                MANAGER,
+                Scope(model_key="rovaniemi", since=datetime(2025, 11, 23, tzinfo=UTC)),
+            ),
+        ),
+    ]
+    print("| page | median s | max s |\n|---|---|---|")
+    for name, call in pages:
+        median, worst = timed(call, args.runs)
+        print(f"| {name} | {median:.3f} | {worst:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
