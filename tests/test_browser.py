@@ -1,6 +1,6 @@
 """End to end in a real headless Chromium (Debian's, driven by Playwright): a professional logs
 in, finds a task on the worklist, fills its form wrongly then rightly, and sees the client
-move on."""
+move on; hands a task over, saves a draft, changes the case manager, withdraws a consent."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from engine.persistence.tables import HumanTask
 from engine.services import clients, designer, instances, users
 from engine.services.access import Actor
+from engine.services.demo import sample
 from tests.conftest import PASSWORD, ROOT, STAFF
 from web import create_app
 
@@ -52,7 +55,7 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, Any]]:
         }
     )
     ctx = app.extensions["polku"]
-    for username, roles in STAFF.items():
+    for username, roles in {**STAFF, "kalle": ["work_ability_coordinator"]}.items():
         users.create_user(
             ctx.uow(),
             ctx.engine.roles,
@@ -61,10 +64,36 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, Any]]:
             password=PASSWORD,
             roles=roles,
         )
-    kaisa = users.authenticate(ctx.uow(), "kaisa", PASSWORD)
-    actor = Actor.from_user(kaisa)
+    actors = {u.username: Actor.from_user(u) for u in users.list_users(ctx.uow())}
+    actor = actors["kaisa"]
     client_id = clients.create_client(ctx.uow(), ctx.clock, actor, full_name="Ville Virtanen")
     instances.start_instance(ctx.uow(), ctx.engine, ctx.clock, actor, client_id, "national")
+    # A second client whose plan names Aino the case manager; services are being arranged.
+    other = clients.create_client(ctx.uow(), ctx.clock, actor, full_name="Liisa Laine")
+    iid = instances.start_instance(ctx.uow(), ctx.engine, ctx.clock, actor, other, "national")
+    for bpmn_id in (
+        "Task_encounter",
+        "Task_initial_interview",
+        "Task_physician_assessment",
+        "Task_functional_assessment",
+        "Task_social_assessment",
+        "Task_support_plan",
+    ):
+        with ctx.uow() as uow:
+            row = uow.session.scalar(
+                select(HumanTask).where(
+                    HumanTask.instance_id == iid,
+                    HumanTask.bpmn_id == bpmn_id,
+                    HumanTask.state == "open",
+                )
+            )
+            assert row is not None
+            task_id, role = row.id, row.role
+        doer = next(a for a in actors.values() if role in a.roles)
+        data = sample(bpmn_id, case_manager="aino") if bpmn_id == "Task_support_plan" else None
+        instances.complete_task(
+            ctx.uow(), ctx.engine, ctx.clock, doer, task_id, data or sample(bpmn_id)
+        )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -79,10 +108,12 @@ def shot(page: Any, name: str) -> None:
 
 
 def log_in(page: Any, base: str, username: str) -> None:
+    page.context.clear_cookies()  # whoever was signed in before
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_a_professional_completes_a_task_in_the_browser(
@@ -96,7 +127,7 @@ def test_a_professional_completes_a_task_in_the_browser(
     assert page.get_by_role("heading", name="Oma työlista").is_visible()
     shot(page, "worklist")
 
-    page.get_by_role("link", name="Kohtaaminen ja puheeksiotto").click()
+    page.get_by_role("link", name="Kohtaaminen ja puheeksiotto", exact=True).click()
     shot(page, "task-form")
     # First a mistake the server must catch: switch off the browser's own checks and send
     # the form with required answers missing.
@@ -130,7 +161,7 @@ def test_a_professional_completes_a_task_in_the_browser(
     shot(page, "client-page-diagram")
 
     page.goto(base + "/")
-    assert page.get_by_role("link", name="Alkuhaastattelu ja neuvonta").is_visible()
+    assert page.get_by_role("link", name="Alkuhaastattelu ja neuvonta", exact=True).is_visible()
 
 
 def test_english_is_selectable(page: Any, live_server: tuple[str, Any]) -> None:
@@ -196,3 +227,96 @@ def test_a_designer_saves_a_new_version_in_the_modeller(
     assert [(v.number, v.source, v.deployed_by) for v in versions][0] == (2, "modeller", "dora")
     _, xml = designer.version_bpmn(ctx.uow(), "national", 2)
     assert "Kohtaaminen, puheeksiotto ja Kykyviisari" in xml
+
+
+def test_a_task_is_handed_over_to_a_colleague(page: Any, live_server: tuple[str, Any]) -> None:
+    base, _app = live_server
+    log_in(page, base, "kaisa")
+    task_link = page.get_by_role("link", name="Kohtaaminen ja puheeksiotto", exact=True)
+    row = page.locator("tr", has=task_link)
+    row.get_by_role("link", name="Siirrä kollegalle").click()
+    assert page.get_by_role("heading", name="Siirrä kollegalle").is_visible()
+    page.get_by_label("Kollega").select_option(label="Kalle Testinen")
+    page.get_by_label("Syy").fill("Kalle hoitaa Virtasen asiat tällä viikolla.")
+    shot(page, "hand-over")
+    page.get_by_role("button", name="Siirrä", exact=True).click()
+    assert page.get_by_text("siirrettiin kollegalle Kalle Testinen").is_visible()
+    assert page.get_by_role("link", name="Kohtaaminen ja puheeksiotto", exact=True).count() == 0
+
+    log_in(page, base, "kalle")
+    page.get_by_role("link", name="Minulle osoitetut (1)").click()
+    assert page.get_by_role("link", name="Kohtaaminen ja puheeksiotto", exact=True).is_visible()
+    shot(page, "worklist-assigned-to-me")
+    page.get_by_role("link", name="Kohtaaminen ja puheeksiotto", exact=True).click()
+    page.get_by_role("link", name="Ville Virtanen").first.click()
+    assert page.get_by_text("Kalle hoitaa Virtasen asiat tällä viikolla.").is_visible()
+
+
+def test_a_draft_is_saved_and_found_again(page: Any, live_server: tuple[str, Any]) -> None:
+    base, _app = live_server
+    log_in(page, base, "kaisa")
+    page.get_by_role("link", name="Kohtaaminen ja puheeksiotto", exact=True).click()
+    page.select_option("select[name=entry_channel]", "social_services")
+    page.check("input[name=urgent][value=false]")
+    page.fill("textarea[name=notes]", "Kesken: soitan asiakkaalle huomenna.")
+    page.get_by_role("button", name="Tallenna luonnos").click()
+    assert page.get_by_text("Luonnos tallennettu").first.is_visible()
+
+    page.get_by_role("navigation", name="Päävalikko").get_by_role("link", name="Työlista").click()
+    page.get_by_role("link", name="Kohtaaminen ja puheeksiotto", exact=True).click()
+    assert page.locator("#draft-notice").is_visible()
+    assert page.input_value("textarea[name=notes]") == "Kesken: soitan asiakkaalle huomenna."
+    assert page.input_value("select[name=entry_channel]") == "social_services"
+    assert page.is_checked("input[name=urgent][value=false]")
+    shot(page, "task-form-draft")
+
+
+def test_the_case_manager_is_changed_and_the_new_one_sees_the_client(
+    page: Any, live_server: tuple[str, Any]
+) -> None:
+    base, _app = live_server
+    log_in(page, base, "aino")
+    page.get_by_role("link", name="Asiakkuuteni").click()
+    assert page.get_by_role("link", name="Liisa Laine").is_visible()
+    shot(page, "caseload")
+
+    log_in(page, base, "timo")
+    page.get_by_role("link", name="Asiakkaat").click()
+    page.get_by_role("row", name="Liisa Laine").get_by_role("link").first.click()
+    page.get_by_text("Vaihda asiakasvastaava").first.click()
+    page.get_by_label("Uusi asiakasvastaava").select_option(label="Ari Testinen")
+    page.get_by_role("button", name="Vaihda asiakasvastaava").click()
+    # The reason is required: the browser does not send the form without one.
+    assert page.get_by_text("Asiakasvastaava vaihdettiin").count() == 0
+    page.get_by_label("Vaihdon syy").fill("Työhönvalmennus alkaa.")
+    page.get_by_role("button", name="Vaihda asiakasvastaava").click()
+    assert page.get_by_text("Asiakasvastaava vaihdettiin").is_visible()
+    assert page.get_by_text("Työhönvalmennus alkaa.").is_visible()  # in the history
+
+    log_in(page, base, "ari")
+    page.get_by_role("link", name="Asiakkuuteni").click()
+    assert page.get_by_role("link", name="Liisa Laine").is_visible()
+    log_in(page, base, "aino")
+    page.get_by_role("link", name="Asiakkuuteni").click()
+    assert page.get_by_role("link", name="Liisa Laine").count() == 0
+
+
+def test_consent_is_withdrawn(page: Any, live_server: tuple[str, Any]) -> None:
+    base, _app = live_server
+    log_in(page, base, "kaisa")
+    page.get_by_role("link", name="Asiakkaat").click()
+    page.get_by_role("row", name="Liisa Laine").get_by_role("link").first.click()
+    assert page.get_by_text("Suostumus on voimassa.").is_visible()
+    page.get_by_text("Peru suostumus").first.click()
+    assert page.get_by_text("lopettaa monialaisen käsittelyn").is_visible()
+    page.get_by_label("Perumisen syy").fill("Asiakas perui suostumuksen puhelimessa.")
+    page.get_by_role("button", name="Peru suostumus").click()
+    assert page.get_by_text("Monialainen käsittely on lopetettu").first.is_visible()
+    assert page.get_by_text("Asiakas perui suostumuksen puhelimessa.").first.is_visible()
+    assert page.locator("summary", has_text="Kirjaa suostumus").is_visible()
+    shot(page, "client-page-consent-withdrawn")
+
+    # Kela's advisor no longer sees the client.
+    log_in(page, base, "kerttu")
+    page.get_by_role("link", name="Asiakkaat").click()
+    assert page.get_by_text("Liisa Laine").count() == 0

@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         or f"sqlite:///{Path(app.instance_path) / 'polku.db'}",
         PROCESSES_DIR=os.environ.get("POLKU_PROCESSES_DIR") or str(ROOT / "processes"),
         BABEL_DEFAULT_LOCALE="fi",
-        LANGUAGES=["fi", "en"],
+        LANGUAGES=["fi", "en", "sv"],
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -1,7 +1,8 @@
 """Server-rendered pages for professionals: worklist, task forms, clients and their paths.
 
-Finnish by default, English selectable (`/lang/<code>`). The views stay thin: each calls one or
-two services and renders a template; forms generated from JSON Schema live in `web.ui.forms`.
+Finnish by default, English and Swedish selectable (`/lang/<code>`). The views stay thin: each
+calls one or two services and renders a template; forms generated from JSON Schema live in
+`web.ui.forms`, readable documents of filled-in forms in `web.ui.documents`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from flask import Blueprint, current_app, g
+from babel.numbers import format_decimal
+from flask import Blueprint, current_app, g, request
+from flask_babel import ngettext
 
 from web.ui import labels
 
@@ -50,6 +53,15 @@ def format_day(value: datetime | date | None) -> str:
     return format_date(value, format="medium", locale=current_lang())
 
 
+@blueprint.app_template_filter("days")
+def format_days(value: float | None) -> str:
+    """A length of time in days, with one decimal (e.g. "3,5 vrk")."""
+    if value is None:
+        return ""
+    number = format_decimal(value, format="#,##0.#", locale=current_lang())
+    return ngettext("%(days)s day", "%(days)s days", 1 if value == 1 else 2, days=number)
+
+
 @blueprint.app_context_processor
 def _globals() -> dict[str, Any]:
     return {
@@ -58,7 +70,8 @@ def _globals() -> dict[str, Any]:
         "role_label": role_label,
         "person": person,
         "labels": labels,
-        "languages": current_app.config.get("LANGUAGES", ["fi", "en"]),
+        "languages": current_app.config.get("LANGUAGES", ["fi", "en", "sv"]),
+        "here": request.full_path.removesuffix("?"),
     }
 
 
@@ -92,6 +105,8 @@ from web.ui import (  # noqa: E402,F401  (registers routes)
     designer,
     diagrams,
     errors,
+    plan,
+    team,
     vendor,
     worklist,
 )

@@ -9,11 +9,13 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInput
-from engine.services import clients, instances, queries
+from engine.services import clients, instances, queries, records, workspace
 from engine.services.access import MESSAGE_ROLES, Actor
 from engine.services.queries import InstanceView
 from web.context import polku
-from web.ui import blueprint, labels, people
+from web.ui import blueprint, format_day, labels, people
+from web.ui.charts import line_chart
+from web.ui.plan import plan_revisions
 
 CLIENT_FIELDS = ("full_name", "identity_code", "municipality", "consent_scope")
 HISTORY_HIDDEN = frozenset({"element_completed"})  # shown with ?history=all
@@ -151,6 +153,43 @@ def deliver_message(client_id: int, instance_id: int) -> Response | tuple[str, i
     return redirect(url_for("ui.client_page", client_id=client_id, _anchor=f"path-{instance_id}"))
 
 
+CONSENT_FORM = (0, "consent")
+
+
+@blueprint.post("/clients/<int:client_id>/consent/withdraw")
+def withdraw_consent(client_id: int) -> Response | tuple[str, int]:
+    ctx = polku()
+    values = {"reason": request.form.get("reason", "").strip()}
+    try:
+        workspace.withdraw_consent(ctx.uow(), ctx.clock, _actor(), client_id, values["reason"])
+    except InvalidInput as exc:
+        return _render_client(
+            client_id, forms={CONSENT_FORM: values}, errors={CONSENT_FORM: exc.errors}
+        )
+    flash(
+        _(
+            "The consent was withdrawn. Multi-organisation handling has stopped: the client's "
+            "matter is handled within one organisation only."
+        ),
+        "success",
+    )
+    return redirect(url_for("ui.client_page", client_id=client_id, _anchor="consents-title"))
+
+
+@blueprint.post("/clients/<int:client_id>/consent")
+def give_consent(client_id: int) -> Response | tuple[str, int]:
+    ctx = polku()
+    values = {"scope": request.form.get("scope", "").strip()}
+    try:
+        workspace.give_consent(ctx.uow(), ctx.clock, _actor(), client_id, values["scope"])
+    except InvalidInput as exc:
+        return _render_client(
+            client_id, forms={CONSENT_FORM: values}, errors={CONSENT_FORM: exc.errors}
+        )
+    flash(_("The consent was recorded: multi-organisation handling is possible."), "success")
+    return redirect(url_for("ui.client_page", client_id=client_id, _anchor="consents-title"))
+
+
 def _render_client(
     client_id: int,
     *,
@@ -161,13 +200,20 @@ def _render_client(
     client, views = queries.instances_of_client(ctx.uow(), ctx.clock, actor, client_id)
     show_all = request.args.get("history") == "all"
     paths = [_path(actor, v, show_all) for v in views]
-    consents = views[0].consents if views else []
+    consents = records.get_consents(ctx.uow(), ctx.clock, actor, client_id)
+    series = records.kykyviisari_series(ctx.uow(), ctx.clock, actor, client_id) if views else []
     processes = queries.list_processes(ctx.uow()) if actor.coordinates else []
     return render_template(
         "client.html",
         client=client,
         paths=paths,
         consents=consents,
+        consent_in_force=next((c for c in consents if c["withdrawn_at"] is None), None),
+        last_withdrawn=next((c for c in reversed(consents) if c["withdrawn_at"]), None),
+        may_record_consent=actor.coordinates
+        or any(v.case_manager == actor.username for v in views),
+        series=series,
+        chart=line_chart(series, format_day),
         processes=processes,
         show_all=show_all,
         users=list(people().items()),
@@ -181,6 +227,7 @@ def _path(actor: Actor, view: InstanceView, show_all: bool) -> dict[str, Any]:
     is_case_manager = view.case_manager == actor.username
     return {
         "view": view,
+        "plans": plan_revisions(actor, view.id),
         "history": [e for e in view.history if show_all or e["kind"] not in HISTORY_HIDDEN],
         "hidden_steps": sum(1 for e in view.history if e["kind"] in HISTORY_HIDDEN),
         "may_change_case_manager": running

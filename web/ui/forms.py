@@ -150,15 +150,22 @@ def _type(prop: Mapping[str, Any]) -> str | None:
 # ---------------------------------------------------------------- posted form -> JSON data
 
 
-def parse(schema: Mapping[str, Any], form: MultiDict[str, str]) -> Parsed:
+def parse(
+    schema: Mapping[str, Any], form: MultiDict[str, str], *, keep_invalid: bool = False
+) -> Parsed:
     """Read the posted fields the schema knows. Empty answers are left out; numbers that do not
-    parse give the error "Enter a number." (the service is then not called)."""
-    data, raw, errors = _parse_object(schema, form, "", "")
+    parse give the error "Enter a number." (the service is then not called). With
+    `keep_invalid` (a draft) such an answer is kept in the data as the text typed."""
+    data, raw, errors = _parse_object(schema, form, "", "", keep_invalid)
     return Parsed(data, raw, errors)
 
 
 def _parse_object(
-    schema: Mapping[str, Any], form: MultiDict[str, str], name_prefix: str, path_prefix: str
+    schema: Mapping[str, Any],
+    form: MultiDict[str, str],
+    name_prefix: str,
+    path_prefix: str,
+    keep_invalid: bool = False,
 ) -> tuple[dict[str, Any], Raw, dict[str, list[str]]]:
     data: dict[str, Any] = {}
     raw: Raw = {}
@@ -168,7 +175,7 @@ def _parse_object(
         path = f"{path_prefix}.{key}" if path_prefix else key
         family = kind(prop)
         if family == "group":
-            rows_data, rows_raw, row_errors = _parse_group(prop, form, name, path)
+            rows_data, rows_raw, row_errors = _parse_group(prop, form, name, path, keep_invalid)
             raw[key] = rows_raw
             errors.update(row_errors)
             if rows_data:
@@ -193,13 +200,19 @@ def _parse_object(
             value, error = _convert(family, prop, text)
             if error:
                 errors.setdefault(path, []).append(error)
+                if keep_invalid:
+                    data[key] = text
             else:
                 data[key] = value
     return data, raw, errors
 
 
 def _parse_group(
-    prop: Mapping[str, Any], form: MultiDict[str, str], name: str, path: str
+    prop: Mapping[str, Any],
+    form: MultiDict[str, str],
+    name: str,
+    path: str,
+    keep_invalid: bool = False,
 ) -> tuple[list[dict[str, Any]], list[Raw], dict[str, list[str]]]:
     item = prop.get("items") or {}
     pattern = re.compile(rf"^{re.escape(name)}-(\d+)-")
@@ -209,7 +222,7 @@ def _parse_group(
     errors: dict[str, list[str]] = {}
     for index in indices:
         row_data, row_raw, row_errors = _parse_object(
-            item, form, f"{name}-{index}", f"{path}.{len(rows_raw)}"
+            item, form, f"{name}-{index}", f"{path}.{len(rows_raw)}", keep_invalid
         )
         if not any(_filled(v) for v in row_raw.values()):
             continue  # a fully empty row is not an answer
@@ -264,6 +277,30 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
+
+
+def to_raw(schema: Mapping[str, Any], data: Mapping[str, Any] | None) -> Raw:
+    """The form fields showing `data` (e.g. a saved draft): the reverse of `parse`. Values the
+    schema does not know are left out; text kept from an invalid answer is shown as it is."""
+    raw: Raw = {}
+    if not isinstance(data, Mapping):
+        return raw
+    for key, prop in (schema.get("properties") or {}).items():
+        if key not in data:
+            continue
+        value = data[key]
+        family = kind(prop)
+        if family == "group":
+            item = prop.get("items") or {}
+            rows = value if isinstance(value, list) else []
+            raw[key] = [to_raw(item, row) for row in rows if isinstance(row, Mapping)]
+        elif family == "checkboxes":
+            raw[key] = [_text(v) for v in value] if isinstance(value, list) else []
+        elif family == "lines":
+            raw[key] = "\n".join(_text(v) for v in value) if isinstance(value, list) else ""
+        elif family != "unsupported":
+            raw[key] = _text(value)
+    return raw
 
 
 # ---------------------------------------------------------------- schema -> fields

@@ -22,7 +22,9 @@ EVENT_KINDS = {
     "timer_fired": _l("Waiting time ended"),
     "message_received": _l("External decision received"),
     "case_manager_changed": _l("Case manager changed"),
+    "task_handed_over": _l("Task handed over"),
     "consent_given": _l("Consent given"),
+    "consent_withdrawn": _l("Consent withdrawn"),
     "instance_completed": _l("Path completed"),
 }
 
@@ -138,6 +140,10 @@ MESSAGES = {
     ),
     "A client with this code is registered.": _l("A client with this code is registered."),
     "Give a reason.": _l("Give a reason."),
+    "This colleague does not hold the task's role.": _l(
+        "This colleague does not hold the task's role."
+    ),
+    "Say what the consent covers.": _l("Say what the consent covers."),
     "No such user.": _l("No such user."),
     "Upload a .bpmn file.": _l("Upload a .bpmn file."),
     "Use lower-case letters, digits, '-' or '_'.": _l(
@@ -246,6 +252,40 @@ _DETAILS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (
         re.compile(r"^only the team coordinator or the case manager may change the case manager$"),
         lambda m: _("Only the team coordinator or the case manager may change the case manager."),
+    ),
+    (
+        re.compile(r"^task '(?P<name>.*)' is not yours to hand over$"),
+        lambda m: _("You may not hand over the task “%(name)s”.", name=m["name"]),
+    ),
+    (
+        re.compile(r"^task '(?P<name>.*)' is already (?P<holder>.*)'s$"),
+        lambda m: _(
+            "The task “%(name)s” is already %(holder)s’s.", name=m["name"], holder=m["holder"]
+        ),
+    ),
+    (
+        re.compile(r"^the team view is for the team coordinator$"),
+        lambda m: _("The team view is for the team coordinator."),
+    ),
+    (
+        re.compile(r"^only the team coordinator sees another case manager's caseload$"),
+        lambda m: _("Only the team coordinator sees another case manager’s caseload."),
+    ),
+    (
+        re.compile(r"^only coordinators and the case manager record consent$"),
+        lambda m: _("Only coordinators and the client’s case manager record consent."),
+    ),
+    (
+        re.compile(r"^the client has no consent in force$"),
+        lambda m: _("The client has no consent in force."),
+    ),
+    (
+        re.compile(r"^the client already has a consent in force$"),
+        lambda m: _("The client already has a consent in force."),
+    ),
+    (
+        re.compile(r"^no user '(?P<name>.*)'$"),
+        lambda m: _("No user '%(name)s' exists.", name=m["name"]),
     ),
     (
         re.compile(r"^the client's path was changed by someone else meanwhile: try again$"),

@@ -1,21 +1,42 @@
-"""My worklist and the task pages: claim, release, fill in and complete a task."""
+"""My worklist and the task pages: views with counts, sorting and filters; claim, release, hand
+over to a colleague, save a draft, fill in and complete a task."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInput
-from engine.services import instances, queries
+from engine.services import instances, queries, users, workspace
 from engine.services.access import Actor
 from engine.services.queries import TaskView
 from engine.workflow import forms as schema_forms
 from web.context import polku
-from web.ui import blueprint, forms, people
+from web.ui import blueprint, forms, labels, people
 from web.ui.auth import safe_next
+
+# view code -> (title, what it holds); the counts come from queries.task_counts.
+VIEWS: dict[str, tuple[Any, Any]] = {
+    "all": (_l("All my tasks"), _l("Tasks assigned to you and tasks open to your roles.")),
+    "mine": (_l("Assigned to me"), _l("Tasks assigned to you by name.")),
+    "role": (_l("My roles' tasks"), _l("Tasks open to anyone holding one of your roles.")),
+    "overdue": (_l("Overdue"), _l("Tasks past their due date.")),
+}
+# sort code -> (column title, direction of the order the engine gives)
+SORTS: dict[str, tuple[Any, str]] = {
+    "due": (_l("Due date"), "ascending"),
+    "created": (_l("Created"), "ascending"),
+    "step": (_l("Step"), "ascending"),
+    "client": (_l("Client"), "ascending"),
+    "waiting": (_l("Waiting time"), "descending"),
+}
+DEFAULT_VIEW, DEFAULT_SORT = "all", "due"
+REASON_MAX = 500
 
 
 def _actor() -> Actor:
@@ -27,18 +48,86 @@ def _role_choices(actor: Actor) -> list[str]:
     return polku().engine.roles.codes if actor.is_admin else sorted(actor.roles)
 
 
+@dataclass
+class Listing:
+    """What the worklist's address asks for."""
+
+    view: str
+    sort: str
+    step: str | None
+    client: str
+    role: str | None
+
+    @classmethod
+    def from_args(cls, role_choices: list[str]) -> Listing:
+        args = request.args
+        view = args.get("view", DEFAULT_VIEW)
+        if args.get("mine") == "1":  # the older address of "assigned to me"
+            view = "mine"
+        sort = args.get("sort", DEFAULT_SORT)
+        role = args.get("role") or None
+        return cls(
+            view=view if view in VIEWS else DEFAULT_VIEW,
+            sort=sort if sort in SORTS else DEFAULT_SORT,
+            step=(args.get("step") or "").strip() or None,
+            client=(args.get("client") or "").strip()[:100],
+            role=role if role in role_choices else None,
+        )
+
+    def url(self, **changes: Any) -> str:
+        """The worklist's address with these changes (defaults are left out)."""
+        values = {
+            "view": self.view,
+            "sort": self.sort,
+            "step": self.step,
+            "client": self.client,
+            "role": self.role,
+        }
+        values.update(changes)
+        if values["view"] == DEFAULT_VIEW:
+            values["view"] = None
+        if values["sort"] == DEFAULT_SORT:
+            values["sort"] = None
+        return url_for("ui.worklist", **{k: v for k, v in values.items() if v})
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.step or self.client or self.role)
+
+
 @blueprint.get("/")
 def worklist() -> str:
     ctx, actor = polku(), _actor()
     choices = _role_choices(actor)
-    role = request.args.get("role") or None
-    if role not in choices:
-        role = None
-    mine = request.args.get("mine") == "1"
+    listing = Listing.from_args(choices)
     tasks = queries.list_tasks(
-        ctx.uow(), ctx.clock, actor, role=role, assignee=actor.username if mine else None
+        ctx.uow(),
+        ctx.clock,
+        actor,
+        role=listing.role,
+        sort=listing.sort,
+        overdue=listing.view == "overdue",
+        mine=listing.view == "mine",
+        step=listing.step,
+        client=listing.client or None,
     )
-    return render_template("worklist.html", tasks=tasks, role_choices=choices, role=role, mine=mine)
+    if listing.view == "role":
+        tasks = [t for t in tasks if t.assignee is None]
+    counts = queries.task_counts(ctx.uow(), ctx.clock, actor)
+    steps = {t.bpmn_id: t.name for t in tasks}
+    if listing.step and listing.step not in steps:
+        steps[listing.step] = listing.step
+    return render_template(
+        "worklist.html",
+        tasks=tasks,
+        listing=listing,
+        views=VIEWS,
+        sorts=SORTS,
+        counts=counts,
+        role_choices=choices,
+        step_choices=sorted(steps.items(), key=lambda s: s[1].casefold()),
+        may_hand_over=may_hand_over,
+    )
 
 
 @blueprint.post("/tasks/<task_id>/claim")
@@ -57,13 +146,98 @@ def release_task(task_id: str) -> Response:
     return redirect(safe_next(request.form.get("next")) or url_for("ui.task_page", task_id=task_id))
 
 
+# ---------------------------------------------------------------- handing over
+
+
+def may_hand_over(actor: Actor, task: TaskView) -> bool:
+    """Whether to offer "hand over" (the service decides in the end): the one who may work on
+    the task, and the team coordinator, may pass an open task to a named colleague."""
+    if task.state != "open":
+        return False
+    return may_work_on(actor, task) or actor.is_admin or "case_coordinator" in actor.roles
+
+
+def colleagues(task: TaskView, actor: Actor) -> list[tuple[str, str]]:
+    """(username, display name) of the active users holding the task's role, but the one who
+    holds the task now."""
+    holder = task.claimed_by or task.assignee or actor.username
+    return [
+        (u.username, u.display_name)
+        for u in users.list_users(polku().uow())
+        if task.role in u.role_codes and u.username != holder
+    ]
+
+
+@blueprint.route("/tasks/<task_id>/hand-over", methods=["GET", "POST"])
+def hand_over(task_id: str) -> Response | tuple[str, int]:
+    ctx, actor = polku(), _actor()
+    task = queries.get_task(ctx.uow(), ctx.engine, ctx.clock, actor, task_id)
+    choices = colleagues(task, actor)
+    if request.method == "GET":
+        return _render_hand_over(task, choices, {})
+    values = {
+        "to_username": request.form.get("to_username", "").strip(),
+        "reason": request.form.get("reason", "").strip(),
+    }
+    errors: dict[str, list[str]] = {}
+    if not values["to_username"]:
+        errors["to_username"] = ["This field is required."]
+    elif values["to_username"] not in dict(choices):
+        errors["to_username"] = ["Choose one of the allowed values."]
+    if not values["reason"]:
+        errors["reason"] = ["Give a reason."]
+    elif len(values["reason"]) > REASON_MAX:
+        errors["reason"] = ["The text is too long."]
+    if not errors:
+        try:
+            workspace.hand_over(
+                ctx.uow(), ctx.clock, actor, task_id, values["to_username"], values["reason"]
+            )
+        except InvalidInput as exc:
+            errors = exc.errors or {"_form": [exc.message]}
+    if errors:
+        return _render_hand_over(task, choices, values, errors, 400)
+    name = dict(choices).get(values["to_username"], values["to_username"])
+    flash(
+        _("The task “%(task)s” was handed over to %(name)s.", task=task.name, name=name),
+        "success",
+    )
+    return redirect(safe_next(request.form.get("next")) or url_for("ui.worklist"))
+
+
+def _render_hand_over(
+    task: TaskView,
+    choices: list[tuple[str, str]],
+    values: dict[str, str],
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return render_template(
+        "hand_over.html",
+        task=task,
+        choices=choices,
+        values=values,
+        errors=labels.messages(errors),
+        next_page=safe_next(request.values.get("next")),
+    ), status
+
+
+# ---------------------------------------------------------------- the task form
+
+
 @blueprint.route("/tasks/<task_id>", methods=["GET", "POST"])
 def task_page(task_id: str) -> Response | tuple[str, int]:
     ctx, actor = polku(), _actor()
     task = queries.get_task(ctx.uow(), ctx.engine, ctx.clock, actor, task_id)
     schema: dict[str, Any] = task.form or {"type": "object"}
     if request.method == "GET":
-        return _render(task, schema)
+        raw = forms.to_raw(schema, task.draft) if task.draft is not None else None
+        return _render(task, schema, raw)
+    if request.form.get("action") == "draft":  # kept as typed: no checks, nothing moves on
+        draft = forms.parse(schema, request.form, keep_invalid=True)
+        workspace.save_draft(ctx.uow(), ctx.clock, actor, task_id, draft.data)
+        flash(_("Draft saved."), "success")
+        return redirect(url_for("ui.task_page", task_id=task_id, _anchor="task-form"))
     parsed = forms.parse(schema, request.form)
     if request.form.get("more_rows"):  # only more empty rows asked for: nothing is saved
         return _render(task, schema, parsed.raw)
@@ -102,5 +276,6 @@ def _render(
         form=form,
         form_title=schema.get("title"),
         may_work=may_work_on(actor, task),
+        may_hand_over=may_hand_over(actor, task),
         claimed_by_other=claimed_by_other,
     ), status
