@@ -139,47 +139,55 @@ def compute(session: Session, scope: Scope) -> Metrics:
             else select(PilotTarget)
         )
     )
-    steps = {
-        *COACHING_STEPS,
-        *CONSULTATION_STEPS,
-        *CLOSING_STEPS,
-        *KYKYVIISARI_STEPS,
-        *(t.bpmn_id for t in targets),
-    }
-    coached: set[int] = set()
-    employed: set[int] = set()
-    relationships = 0
+    unscoped = not (scope.model_key or scope.version or scope.since or scope.until)
+    done = (Event.kind == "task_completed",) + (
+        () if unscoped else (Event.instance_id.in_(members),))
+    choice = Event.data["choices"]
+    coached = set(
+        session.scalars(
+            select(Event.instance_id).distinct().where(*done, Event.bpmn_id.in_(COACHING_STEPS))
+        )
+    )
     sessions: set[str] = set()
     consultation_cases = 0
-    scores: dict[int, list[tuple[Any, int]]] = defaultdict(list)
-    groups: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for instance_id, bpmn_id, occurred, data in session.execute(
-        select(Event.instance_id, Event.bpmn_id, Event.occurred_at, Event.data).where(
-            Event.kind == "task_completed",
-            Event.bpmn_id.in_(sorted(steps)),
-            Event.instance_id.in_(members),
+    for (occurred,) in session.execute(
+        select(Event.occurred_at).where(*done, Event.bpmn_id.in_(CONSULTATION_STEPS))
+    ):
+        consultation_cases += 1
+        sessions.add(occurred.astimezone(FINLAND).date().isoformat())
+    employed: set[int] = set()
+    relationships = 0
+    for instance_id, started, count in session.execute(
+        select(
+            Event.instance_id,
+            choice["employment_started"].as_boolean(),
+            choice["employment_relationships"].as_integer(),
+        ).where(*done, Event.bpmn_id.in_(CLOSING_STEPS))
+    ):
+        if started is True:
+            employed.add(instance_id)
+        if isinstance(count, int) and count > 0:
+            relationships += count
+    scores: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    score = choice[KYKYVIISARI_FIELD].as_integer()
+    for instance_id, event_id, value in session.execute(
+        select(Event.instance_id, Event.id, score).where(
+            *done, Event.bpmn_id.in_(KYKYVIISARI_STEPS), score.is_not(None)
         )
     ):
-        choices = (data or {}).get("choices", {})
-        if bpmn_id not in KYKYVIISARI_STEPS:
-            choices = {k: v for k, v in choices.items() if k != KYKYVIISARI_FIELD}
-        if bpmn_id in COACHING_STEPS:
-            coached.add(instance_id)
-        if bpmn_id in CONSULTATION_STEPS:
-            consultation_cases += 1
-            sessions.add(occurred.astimezone(FINLAND).date().isoformat())
-        if bpmn_id in CLOSING_STEPS:
-            if choices.get("employment_started") is True:
-                employed.add(instance_id)
-            count = choices.get("employment_relationships")
-            if isinstance(count, int) and count > 0:
-                relationships += count
-        score = choices.get(KYKYVIISARI_FIELD)
-        if isinstance(score, int):
-            scores[instance_id].append((occurred, score))
-        for key, value in choices.items():
-            if isinstance(value, str):
-                groups[(key, value)].add(instance_id)
+        scores[instance_id].append((event_id, value))
+    groups: dict[tuple[str, str], int] = {}
+    for t in targets:
+        groups[(t.group_field, t.group_value)] = (
+            session.scalar(
+                select(func.count(Event.instance_id.distinct())).where(
+                    *done,
+                    Event.bpmn_id == t.bpmn_id,
+                    choice[t.group_field].as_string() == t.group_value,
+                )
+            )
+            or 0
+        )
     outcomes = dict(
         session.execute(
             select(ProcessInstance.id, ProcessInstance.outcome).where(
@@ -213,7 +221,7 @@ def compute(session: Session, scope: Scope) -> Metrics:
             t.label,
             t.target_min,
             t.target_max,
-            len(groups.get((t.group_field, t.group_value), set())),
+            groups.get((t.group_field, t.group_value), 0),
         )
         for t in sorted(targets, key=lambda t: (t.model_key, t.label))
     ]

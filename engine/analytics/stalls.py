@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from engine.analytics.sqltime import days_between, week_start
 from engine.analytics.stats import Distribution
 from engine.analytics.workdays import FINLAND, is_working_day, working_days_between
 from engine.persistence.tables import (
@@ -88,16 +89,17 @@ def _scoped(query, scope: Scope):  # type: ignore[no-untyped-def]
 
 def step_stats(session: Session, now: datetime, scope: Scope) -> list[StepStat]:
     """Clients waiting now at each step: count, overdue, median/90th percentile/oldest wait."""
+    overdue = case((HumanTask.due_at < now, 1), else_=0)
     query = _scoped(
         select(
             HumanTask.bpmn_id,
             HumanTask.name,
             HumanTask.phase,
-            HumanTask.created_at,
-            HumanTask.due_at,
             ProcessModel.key,
             ProcessModel.region,
             ProcessModelVersion.number,
+            days_between(session, HumanTask.created_at, now),
+            overdue,
         )
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
@@ -105,16 +107,15 @@ def step_stats(session: Session, now: datetime, scope: Scope) -> list[StepStat]:
         .where(HumanTask.state == "open"),
         scope,
     )
-    groups: dict[tuple[str, int, str], list[tuple[float, bool]]] = defaultdict(list)
+    groups: dict[tuple[str, int, str], list[tuple[float, int]]] = defaultdict(list)
     names: dict[tuple[str, int, str], tuple[str, str | None, str | None]] = {}
-    for bpmn_id, name, phase, created, due, key, region, number in session.execute(query):
+    for bpmn_id, name, phase, key, region, number, age, late in session.execute(query):
         group = (key, number, bpmn_id)
-        groups[group].append(((now - created).total_seconds() / DAY, due is not None and due < now))
+        groups[group].append((float(age), int(late)))
         names[group] = (name, phase, region)
     result = []
     for (key, number, bpmn_id), waits in groups.items():
-        days = [w for w, _ in waits]
-        dist = Distribution.of(days)
+        dist = Distribution.of([w for w, _ in waits])
         name, phase, region = names[(key, number, bpmn_id)]
         result.append(
             StepStat(
@@ -125,7 +126,7 @@ def step_stats(session: Session, now: datetime, scope: Scope) -> list[StepStat]:
                 name,
                 phase,
                 len(waits),
-                sum(1 for _, late in waits if late),
+                sum(late for _, late in waits),
                 dist.median,
                 dist.p90,
                 dist.maximum,
@@ -226,7 +227,8 @@ def lead_times(session: Session, scope: Scope) -> dict[str, Distribution]:
     for first, second in MILESTONE_PAIRS:
         a, b = aliased(Milestone), aliased(Milestone)
         query = _scoped(
-            select(a.reached_at, b.reached_at)
+            select(days_between(session, a.reached_at, b.reached_at))
+            .select_from(a)
             .join(b, and_(b.instance_id == a.instance_id, b.name == second))
             .join(ProcessInstance, ProcessInstance.id == a.instance_id)
             .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
@@ -238,43 +240,52 @@ def lead_times(session: Session, scope: Scope) -> dict[str, Distribution]:
             query = query.where(a.reached_at >= scope.since)
         if scope.until:
             query = query.where(a.reached_at < scope.until)
-        days = [(end - start).total_seconds() / DAY for start, end in session.execute(query)]
-        result[f"{first}->{second}"] = Distribution.of(days)
+        result[f"{first}->{second}"] = Distribution.of(
+            [float(d) for d in session.scalars(query) if d is not None]
+        )
     return result
 
 
 def weekly_trend(session: Session, now: datetime, scope: Scope, weeks: int = 12) -> list[WeekRow]:
-    """Per ISO week: steps opened, steps completed, and how many of those were late."""
-    start_day = (now.astimezone(FINLAND) - timedelta(weeks=weeks)).date()
+    """Per week (Monday, UTC): steps opened, steps completed, and how many of those were late.
+    Counted by the database."""
+    start_day = (now.astimezone(UTC) - timedelta(weeks=weeks)).date()
     start_day -= timedelta(days=start_day.weekday())
-    start = datetime.combine(start_day, datetime.min.time(), tzinfo=FINLAND)
-    base = (
-        select(HumanTask.created_at, HumanTask.completed_at, HumanTask.due_at)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
-        .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
-    )
-    rows: dict[str, WeekRow] = {}
-    for offset in range(weeks + 1):
-        day = start_day + timedelta(weeks=offset)
-        rows[day.isoformat()] = WeekRow(day.isoformat(), 0, 0, 0)
-
-    def week_of(moment: datetime) -> str:
-        local = moment.astimezone(FINLAND).date()
-        return (local - timedelta(days=local.weekday())).isoformat()
-
-    for (created,) in session.execute(
-        _scoped(
-            base.with_only_columns(HumanTask.created_at).where(HumanTask.created_at >= start), scope
+    start = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
+    rows = {
+        (start_day + timedelta(weeks=i)).isoformat(): WeekRow(
+            (start_day + timedelta(weeks=i)).isoformat(), 0, 0, 0
         )
+        for i in range(weeks + 1)
+    }
+
+    def joined(query):  # type: ignore[no-untyped-def]
+        if not (scope.model_key or scope.version):
+            return query  # no joins needed for every region and version
+        return _scoped(
+            query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
+            .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id),
+            scope,
+        )
+
+    opened = week_start(session, HumanTask.created_at)
+    for week, count in session.execute(
+        joined(
+            select(opened, func.count()).select_from(HumanTask).where(HumanTask.created_at >= start)
+        ).group_by(opened)
     ):
-        if (w := week_of(created)) in rows:
-            rows[w].opened += 1
-    for _created, completed, due in session.execute(
-        _scoped(base.where(HumanTask.completed_at >= start), scope)
+        if week in rows:
+            rows[week].opened = count
+    done = week_start(session, HumanTask.completed_at)
+    late = func.sum(case((HumanTask.completed_at > HumanTask.due_at, 1), else_=0))
+    for week, count, late_count in session.execute(
+        joined(
+            select(done, func.count(), late)
+            .select_from(HumanTask)
+            .where(HumanTask.completed_at >= start)
+        ).group_by(done)
     ):
-        if (w := week_of(completed)) in rows:
-            rows[w].completed += 1
-            if due is not None and completed > due:
-                rows[w].overdue_completed += 1
+        if week in rows:
+            rows[week].completed, rows[week].overdue_completed = count, int(late_count or 0)
     return list(rows.values())
