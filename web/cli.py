@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from pathlib import Path
 
 import click
@@ -124,7 +123,6 @@ def serve(host: str, port: int, timer_interval: float) -> None:
         app.run(host=host, port=port, debug=False, use_reloader=False)
     finally:
         stop.set()
-        time.sleep(0)
 
 
 if __name__ == "__main__":

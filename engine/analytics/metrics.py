@@ -141,7 +141,8 @@ def compute(session: Session, scope: Scope) -> Metrics:
     )
     unscoped = not (scope.model_key or scope.version or scope.since or scope.until)
     done = (Event.kind == "task_completed",) + (
-        () if unscoped else (Event.instance_id.in_(members),))
+        () if unscoped else (Event.instance_id.in_(members),)
+    )
     choice = Event.data["choices"]
     coached = set(
         session.scalars(
@@ -226,7 +227,3 @@ def compute(session: Session, scope: Scope) -> Metrics:
         for t in sorted(targets, key=lambda t: (t.model_key, t.label))
     ]
     return metrics
-
-
-def count_events(session: Session) -> int:
-    return session.scalar(select(func.count(Event.id))) or 0

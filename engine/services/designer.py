@@ -232,27 +232,6 @@ def _refuse(
     uow.commit()
 
 
-def plan_migration(
-    uow: UnitOfWork,
-    engine: WorkflowEngine,
-    actor: access.Actor,
-    key: str,
-    from_version: int,
-    to_version: int,
-) -> list[MigrationCandidate]:
-    """Which running paths on `from_version` could move to `to_version`, and why not."""
-    return migrate(
-        uow,
-        engine,
-        lambda: datetime.now().astimezone(),
-        actor,
-        key,
-        from_version,
-        to_version,
-        dry_run=True,
-    )
-
-
 def migrate(
     uow: UnitOfWork,
     engine: WorkflowEngine,

@@ -183,6 +183,23 @@ def _client_for_consent(uow: UnitOfWork, actor: access.Actor, client_id: int, no
     return client
 
 
+def _on_running_paths(
+    uow: UnitOfWork,
+    client_id: int,
+    now: Any,
+    kind: str,
+    actor: access.Actor,
+    data: dict[str, Any],
+) -> None:
+    """Note a change of the client's consent in the history of each of their running paths."""
+    for instance in uow.session.scalars(
+        select(ProcessInstance).where(
+            ProcessInstance.client_id == client_id, ProcessInstance.status == "running"
+        )
+    ):
+        record(uow, instance, now, kind, actor=actor.username, data=data)
+
+
 def withdraw_consent(
     uow: UnitOfWork, clock: Clock, actor: access.Actor, client_id: int, reason: str
 ) -> None:
@@ -204,19 +221,9 @@ def withdraw_consent(
         for consent in active:
             consent.withdrawn_at, consent.withdrawn_by = now, actor.username
             consent.withdrawal_reason = reason.strip()[:500]
-        for instance in uow.session.scalars(
-            select(ProcessInstance).where(
-                ProcessInstance.client_id == client_id, ProcessInstance.status == "running"
-            )
-        ):
-            record(
-                uow,
-                instance,
-                now,
-                "consent_withdrawn",
-                actor=actor.username,
-                data={"reason": reason.strip()[:500]},
-            )
+        _on_running_paths(
+            uow, client_id, now, "consent_withdrawn", actor, {"reason": reason.strip()[:500]}
+        )
         access.log(
             uow,
             now,
@@ -251,19 +258,9 @@ def give_consent(
                 recorded_by=actor.username,
             )
         )
-        for instance in uow.session.scalars(
-            select(ProcessInstance).where(
-                ProcessInstance.client_id == client_id, ProcessInstance.status == "running"
-            )
-        ):
-            record(
-                uow,
-                instance,
-                now,
-                "consent_given",
-                actor=actor.username,
-                data={"scope": scope.strip()[:500]},
-            )
+        _on_running_paths(
+            uow, client_id, now, "consent_given", actor, {"scope": scope.strip()[:500]}
+        )
         access.log(
             uow,
             now,
