@@ -15,10 +15,15 @@ from engine.analytics.stalls import Scope
 from engine.analytics.stats import Distribution
 from engine.clock import Clock
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.persistence.tables import ImportedDataset, ImportedEvent, ProcessModel
+from engine.persistence.tables import (
+    ImportedDataset,
+    ImportedEvent,
+    ProcessModel,
+    ProcessModelVersion,
+)
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
-from engine.services.deployment import latest_version
+from engine.services.deployment import get_version, latest_version
 from engine.workflow.engine import WorkflowEngine
 
 MANAGEMENT_ROLES = frozenset({"manager", "auditor"})
@@ -46,6 +51,91 @@ def dashboard(uow: UnitOfWork, clock: Clock, actor: access.Actor, scope: Scope) 
             lead_times=stalls.lead_times(uow.session, scope),
             trend=stalls.weekly_trend(uow.session, now, scope),
         )
+
+
+@dataclass
+class HeatCell:
+    """One step of a diagram: clients waiting there now and how many of them are overdue.
+    Steps inside a called subprocess count on the call activity that calls it."""
+
+    element_id: str
+    names: list[str]
+    waiting: int
+    overdue: int
+
+    @property
+    def overdue_share(self) -> float:
+        return round(self.overdue / self.waiting, 2) if self.waiting else 0.0
+
+
+@dataclass
+class Heatmap:
+    model_key: str
+    version: int
+    xml: str
+    cells: list[HeatCell]
+
+
+def heatmap(
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    clock: Clock,
+    actor: access.Actor,
+    model_key: str,
+    number: int | None = None,
+) -> Heatmap:
+    """The stall figures of one model version, per element of its main diagram."""
+    require_dashboard(actor)
+    now = clock()
+    with uow:
+        version = (
+            latest_version(uow, model_key)
+            if number is None
+            else get_version(uow, model_key, number)
+        )
+        if version is None:
+            raise NotFound(f"process model '{model_key}' has no version {number}")
+        model = engine.model_for_version(version.content_hash, model_key, version.files)
+        steps = stalls.step_stats(
+            uow.session, now, Scope(model_key=model_key, version=version.number)
+        )
+        xml = version.files[version.main_file]
+        number = version.number
+    cells: dict[str, HeatCell] = {}
+    for step in steps:
+        element = model.top_level.get(step.bpmn_id, step.bpmn_id)
+        cell = cells.setdefault(element, HeatCell(element, [], 0, 0))
+        cell.names.append(step.name)
+        cell.waiting += step.waiting
+        cell.overdue += step.overdue
+    return Heatmap(model_key, number, xml, sorted(cells.values(), key=lambda c: -c.waiting))
+
+
+@dataclass
+class ModelChoice:
+    key: str
+    name: str
+    region: str | None
+    versions: list[int]
+
+
+def scope_choices(uow: UnitOfWork) -> list[ModelChoice]:
+    """The models and their version numbers, for choosing what a figure covers."""
+    with uow:
+        choices: dict[int, ModelChoice] = {}
+        for model_id, key, name, region, number in uow.session.execute(
+            select(
+                ProcessModel.id,
+                ProcessModel.key,
+                ProcessModel.name,
+                ProcessModel.region,
+                ProcessModelVersion.number,
+            )
+            .join(ProcessModelVersion, ProcessModelVersion.model_id == ProcessModel.id)
+            .order_by(ProcessModel.key, ProcessModelVersion.number)
+        ):
+            choices.setdefault(model_id, ModelChoice(key, name, region, [])).versions.append(number)
+        return list(choices.values())
 
 
 def stalled(
@@ -239,11 +329,6 @@ def imported_metrics(
         for c, n in counts.items()
     ]
     return result
-
-
-def model_keys(uow: UnitOfWork) -> list[str]:
-    with uow:
-        return list(uow.session.scalars(select(ProcessModel.key).order_by(ProcessModel.key)))
 
 
 def scope_from(args: dict[str, Any]) -> Scope:

@@ -164,11 +164,12 @@ def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: C
             working_days=days,
         )
     with uow_factory() as uow:
-        for key, label, group_field, value, low, high in DEMO_PILOT_TARGETS:
+        for key, label, bpmn_id, group_field, value, low, high in DEMO_PILOT_TARGETS:
             uow.session.add(
                 PilotTarget(
                     model_key=key,
                     label=label,
+                    bpmn_id=bpmn_id,
                     group_field=group_field,
                     group_value=value,
                     target_min=low,

@@ -10,6 +10,8 @@ from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.persistence.tables import ProcessModel, SlaTarget
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
+from engine.services.deployment import latest_version
+from engine.workflow.engine import WorkflowEngine
 from engine.workflow.loader import PHASES
 
 MAX_DAYS = 365
@@ -27,6 +29,21 @@ def list_targets(uow: UnitOfWork) -> list[SlaTarget]:
                 )
             )
         )
+
+
+def step_choices(uow: UnitOfWork, engine: WorkflowEngine) -> list[tuple[str, str]]:
+    """The user-task steps of the latest version of every model: (BPMN id, name), one per id
+    (the regional variants share the national path's step ids)."""
+    steps: dict[str, str] = {}
+    with uow:
+        for key in uow.session.scalars(select(ProcessModel.key).order_by(ProcessModel.key)):
+            version = latest_version(uow, key)
+            if version is None:
+                continue
+            model = engine.model_for_version(version.content_hash, key, version.files)
+            for info in model.user_tasks.values():
+                steps.setdefault(info.bpmn_id, info.name)
+    return sorted(steps.items(), key=lambda item: item[1].casefold())
 
 
 def set_target(

@@ -4,7 +4,10 @@
  *   kind "state": the URL answers JSON {xml, current, done}; the elements where the path is now
  *                 get the marker "polku-current", those already passed "polku-done";
  *   kind "xml":   the URL answers BPMN XML; data-diagram-marks names a <script type=
- *                 "application/json"> element holding {"marker-class": [element ids]}.
+ *                 "application/json"> element holding {"marker-class": [element ids]};
+ *   kind "heatmap": the URL answers JSON {xml, cells: [{id, waiting, overdue, share, label}]};
+ *                 each step gets a badge with its counts and a marker "heat-none|low|mid|high"
+ *                 by the share of its clients that are overdue.
  * Buttons with data-diagram-zoom="in|out|fit" and aria-controls=<diagram id> zoom it.
  * The drawn <svg> gets role="img", the container's data-label as its name and data-describedby
  * as its description.
@@ -51,6 +54,40 @@
       });
     });
     return marked;
+  }
+
+  function heatClass(share) {
+    if (share >= 0.5) {
+      return 'heat-high';
+    }
+    if (share >= 0.25) {
+      return 'heat-mid';
+    }
+    return share > 0 ? 'heat-low' : 'heat-none';
+  }
+
+  function heatMarks(cells) {
+    var marks = { 'heat-none': [], 'heat-low': [], 'heat-mid': [], 'heat-high': [] };
+    cells.forEach(function (cell) {
+      marks[heatClass(cell.share)].push(cell.id);
+    });
+    return marks;
+  }
+
+  // A badge on each step with clients waiting: "12 · 3 late" (the text says it in words).
+  function addBadges(viewer, cells) {
+    var registry = viewer.get('elementRegistry');
+    var overlays = viewer.get('overlays');
+    cells.forEach(function (cell) {
+      if (!registry.get(cell.id)) {
+        return;
+      }
+      var badge = document.createElement('span');
+      badge.className = 'heat-badge ' + heatClass(cell.share);
+      badge.setAttribute('data-heat-id', cell.id);
+      badge.textContent = cell.label;
+      overlays.add(cell.id, 'polku-heat', { position: { top: -14, left: -6 }, html: badge });
+    });
   }
 
   var STEP_TYPES = /(Task|Event|SubProcess|CallActivity|Gateway)$/;
@@ -129,12 +166,12 @@
   function fetchData(url, kind) {
     return fetch(url, {
       credentials: 'same-origin',
-      headers: { Accept: kind === 'state' ? 'application/json' : 'application/xml' }
+      headers: { Accept: kind === 'xml' ? 'application/xml' : 'application/json' }
     }).then(function (response) {
       if (!response.ok) {
         throw new Error('HTTP ' + response.status);
       }
-      return kind === 'state' ? response.json() : response.text();
+      return kind === 'xml' ? response.text() : response.json();
     });
   }
 
@@ -143,9 +180,11 @@
     say(container, 'loading');
     return fetchData(container.getAttribute('data-diagram-url'), kind)
       .then(function (data) {
-        var xml = kind === 'state' ? data.xml : data;
+        var xml = kind === 'xml' ? data : data.xml;
         var marks;
-        if (kind === 'state') {
+        if (kind === 'heatmap') {
+          marks = heatMarks(data.cells || []);
+        } else if (kind === 'state') {
           var current = data.current || [];
           marks = {
             'polku-done': (data.done || []).filter(function (id) {
@@ -162,6 +201,9 @@
           viewer.get('canvas').zoom('fit-viewport', 'auto');
           labelDrawing(container);
           addMarkers(viewer, marks);
+          if (kind === 'heatmap') {
+            addBadges(viewer, data.cells || []);
+          }
           if (kind === 'state') {
             focusOn(viewer, marks['polku-current']);
           }

@@ -122,6 +122,9 @@ def outcome(code: str | None) -> str:
 
 # Field messages: engine.workflow.forms.MESSAGES and OTHER, and those of the services.
 MESSAGES = {
+    "Not UTF-8 text.": _l("The file is not UTF-8 text."),
+    "Choose a process model.": _l("Choose a process model."),
+    "Give the data set a name.": _l("Give the data set a name."),
     "This field is required.": _l("This field is required."),
     "Choose one of the allowed values.": _l("Choose one of the allowed values."),
     "The value is of the wrong type.": _l("The value is of the wrong type."),

@@ -1,0 +1,353 @@
+"""Where clients stall: the stall figures per step (as tables, and painted on the diagram),
+lead times between milestones, the weekly trend, and the list of stalled clients.
+
+Open to managers, auditors, team coordinators and administrators; the services check again.
+Management roles see no client's name: the stall list shows pseudonyms to them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import g, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from engine.analytics.stalls import MILESTONE_PAIRS
+from engine.errors import Forbidden, NotFound
+from engine.services import dashboards
+from engine.services.access import Actor
+from web.context import polku
+from web.ui import blueprint, labels
+from web.ui.diagrams import json_error
+from web.ui.reports import Column, Link, ScopeForm, Table, bar_chart, download_or, read_scope
+from web.ui.team import holder_label
+
+BASE_MODEL = "national"
+MILESTONES = {
+    "contact": _l("first contact"),
+    "team": _l("the team"),
+    "plan": _l("plan approved"),
+    "first_service": _l("first service"),
+    "closed": _l("closing"),
+}
+STALL_REASONS = {"overdue": _l("Overdue"), "quiet": _l("No events")}
+
+
+def may_see_dashboards(actor: Actor | None) -> bool:
+    return actor is not None and (
+        actor.coordinates or bool(actor.roles & dashboards.MANAGEMENT_ROLES)
+    )
+
+
+@blueprint.app_context_processor
+def _dashboard_globals() -> dict[str, Any]:
+    return {"may_see_dashboards": may_see_dashboards(g.get("actor"))}
+
+
+def dashboard_actor() -> Actor:
+    actor: Actor = g.actor
+    if not may_see_dashboards(actor):
+        raise Forbidden("the dashboards are for managers, auditors and team coordinators")
+    return actor
+
+
+def milestone_pair(key: str) -> str:
+    first, second = key.split("->")
+    return _(
+        "From %(first)s to %(second)s",
+        first=MILESTONES.get(first, first),
+        second=MILESTONES.get(second, second),
+    )
+
+
+def step_table(steps: list[dashboards.stalls.StepStat]) -> Table:
+    table = Table(
+        "steps",
+        _("Clients waiting per step"),
+        [
+            Column(_("Step")),
+            Column(_("Phase")),
+            Column(_("Model")),
+            Column(_("Region")),
+            Column(_("Version"), "int"),
+            Column(_("Waiting now"), "int"),
+            Column(_("Overdue"), "int"),
+            Column(_("Median wait (days)"), "days"),
+            Column(_("90th percentile (days)"), "days"),
+            Column(_("Oldest wait (days)"), "days"),
+        ],
+        note=_("Waiting time counts calendar days from the moment the step opened."),
+    )
+    for s in steps:
+        table.rows.append(
+            [
+                s.name,
+                labels.phase(s.phase),
+                s.model_key,
+                s.region,
+                s.version,
+                s.waiting,
+                s.overdue,
+                s.median_days,
+                s.p90_days,
+                s.oldest_days,
+            ]
+        )
+    return table
+
+
+def lead_time_table(lead_times: dict[str, Any]) -> Table:
+    table = Table(
+        "lead-times",
+        _("Lead times between milestones"),
+        [
+            Column(_("Between")),
+            Column(_("Clients"), "int"),
+            Column(_("Shortest (days)"), "days"),
+            Column(_("25th percentile (days)"), "days"),
+            Column(_("Median (days)"), "days"),
+            Column(_("75th percentile (days)"), "days"),
+            Column(_("90th percentile (days)"), "days"),
+            Column(_("Longest (days)"), "days"),
+        ],
+        note=_("Counted for the paths whose first milestone falls in the chosen period."),
+    )
+    for first, second in MILESTONE_PAIRS:
+        d = lead_times[f"{first}->{second}"]
+        table.rows.append(
+            [
+                milestone_pair(f"{first}->{second}"),
+                d.count,
+                d.minimum,
+                d.p25,
+                d.median,
+                d.p75,
+                d.p90,
+                d.maximum,
+            ]
+        )
+    return table
+
+
+def trend_table(trend: list[dashboards.stalls.WeekRow]) -> Table:
+    table = Table(
+        "weekly-trend",
+        _("Trend by week"),
+        [
+            Column(_("Week starting"), "date"),
+            Column(_("Steps opened"), "int"),
+            Column(_("Steps completed"), "int"),
+            Column(_("Completed late"), "int"),
+        ],
+    )
+    for row in trend:
+        table.rows.append(
+            [date.fromisoformat(row.week_start), row.opened, row.completed, row.overdue_completed]
+        )
+    return table
+
+
+def heat_table(heat: dashboards.Heatmap) -> Table:
+    table = Table(
+        "diagram-steps",
+        _("The figures on the diagram"),
+        [
+            Column(_("Step on the diagram")),
+            Column(_("Waiting now"), "int"),
+            Column(_("Overdue"), "int"),
+            Column(_("Share overdue"), "percent"),
+        ],
+    )
+    for cell in heat.cells:
+        table.rows.append(
+            [
+                ", ".join(dict.fromkeys(cell.names)),
+                cell.waiting,
+                cell.overdue,
+                round(100 * cell.overdue_share, 1),
+            ]
+        )
+    return table
+
+
+def _scope_form() -> tuple[ScopeForm, list[dashboards.ModelChoice]]:
+    choices = dashboards.scope_choices(polku().uow())
+    return read_scope(request.args, choices), choices
+
+
+@blueprint.get("/dashboard")
+def dashboard_page() -> Any:
+    actor = dashboard_actor()
+    ctx = polku()
+    form, choices = _scope_form()
+    tables: list[Table] = []
+    heat = None
+    charts: dict[str, Any] = {}
+    if form.valid:
+        board = dashboards.dashboard(ctx.uow(), ctx.clock, actor, form.scope)
+        steps, leads, trend = (
+            step_table(board.steps),
+            lead_time_table(board.lead_times),
+            trend_table(board.trend),
+        )
+        heat_key = form.scope.model_key or (
+            BASE_MODEL if any(c.key == BASE_MODEL for c in choices) else None
+        )
+        if heat_key is None and choices:
+            heat_key = choices[0].key
+        if heat_key:
+            heat = dashboards.heatmap(
+                ctx.uow(), ctx.engine, ctx.clock, actor, heat_key, form.scope.version
+            )
+            tables.append(heat_table(heat))
+        tables += [steps, leads, trend]
+        charts["weekly-trend"] = bar_chart(
+            [(trend.display(trend.columns[0], r[0]), r[1]) for r in trend.rows],
+            trend.columns[1],
+            trend,
+            secondary=[r[2] for r in trend.rows],
+        )
+        charts["lead-times"] = box_plot(leads)
+    return download_or(
+        tables,
+        lambda: render_template(
+            "dashboard.html",
+            form=form,
+            choices=choices,
+            tables={t.key: t for t in tables},
+            heat=heat,
+            charts=charts,
+        ),
+    )
+
+
+def box_plot(table: Table) -> dict[str, Any] | None:
+    """Box plots of the lead-time distributions: whiskers from the shortest to the 90th
+    percentile, the box from the 25th to the 75th, a line at the median."""
+    rows = [r for r in table.rows if r[1]]
+    if not rows:
+        return None
+    top = max(r[6] or r[7] or 0 for r in rows) or 1.0
+    width, label_width, plot = 640, 250, 330
+    items = []
+    for i, r in enumerate(rows):
+
+        def x(value: float | None) -> float:
+            return label_width + plot * min(value or 0, top) / top
+
+        items.append(
+            {
+                "label": r[0],
+                "y": 12 + i * 40,
+                "low": x(r[2]),
+                "q1": x(r[3]),
+                "median": x(r[4]),
+                "q3": x(r[5]),
+                "high": x(r[6]),
+                "shown": table.display(table.columns[4], r[4]),
+            }
+        )
+    return {
+        "width": width,
+        "height": 24 + len(rows) * 40,
+        "label_width": label_width,
+        "plot": plot,
+        "top": table.display(table.columns[4], top),
+        "items": items,
+    }
+
+
+@blueprint.get("/dashboard/diagram.json")
+def dashboard_diagram() -> Response | tuple[Response, int]:
+    """The BPMN XML of a model version and the stall figures of its steps (the heatmap)."""
+    ctx = polku()
+    key = request.args.get("model") or BASE_MODEL
+    number = request.args.get("version", type=int)
+    try:
+        heat = dashboards.heatmap(ctx.uow(), ctx.engine, ctx.clock, dashboard_actor(), key, number)
+    except NotFound as exc:
+        return json_error(404, labels.detail(exc.message) or _("Not found"))
+    except Forbidden as exc:
+        return json_error(403, labels.detail(exc.message) or _("Access denied"))
+    response = jsonify(
+        {
+            "model_key": heat.model_key,
+            "version": heat.version,
+            "xml": heat.xml,
+            "cells": [
+                {
+                    "id": c.element_id,
+                    "waiting": c.waiting,
+                    "overdue": c.overdue,
+                    "share": c.overdue_share,
+                    "label": _(
+                        "%(waiting)s waiting, %(overdue)s overdue",
+                        waiting=c.waiting,
+                        overdue=c.overdue,
+                    ),
+                }  # fmt: skip
+                for c in heat.cells
+            ],
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/dashboard/stalled")
+def stalled_page() -> Any:
+    actor = dashboard_actor()
+    ctx = polku()
+    form, choices = _scope_form()
+    quiet_text = (request.args.get("quiet_days") or str(dashboards.DEFAULT_QUIET_DAYS)).strip()
+    quiet_days = int(quiet_text) if quiet_text.isdigit() else 0
+    if not 1 <= quiet_days <= 250:
+        form.errors["quiet_days"] = [_("Give a whole number of working days from 1 to 250.")]
+    tables: list[Table] = []
+    if form.valid:
+        rows = dashboards.stalled(ctx.uow(), ctx.clock, actor, form.scope, quiet_days)
+        named = actor.coordinates
+        table = Table(
+            "stalled-clients",
+            _("Stalled clients"),
+            [Column(_("Client"))] * (1 if named else 0)
+            + [
+                Column(_("Pseudonym")),
+                Column(_("Model")),
+                Column(_("Open steps")),
+                Column(_("Held by")),
+                Column(_("Working days over target"), "int"),
+                Column(_("Working days without events"), "int"),
+                Column(_("Why listed")),
+            ],
+        )
+        for r in rows:
+            cells: list[Any] = []
+            if named:
+                cells.append(
+                    Link(r.name or r.pseudonym, url_for("ui.client_page", client_id=r.client_id))
+                )
+            cells += [
+                r.pseudonym,
+                r.model_key,
+                "; ".join(r.steps),
+                "; ".join(holder_label(h) for h in r.held_by),
+                r.days_over_target,
+                r.quiet_working_days,
+                ", ".join(str(STALL_REASONS.get(x, x)) for x in r.reasons),
+            ]
+            table.rows.append(cells)
+        tables.append(table)
+    return download_or(
+        tables,
+        lambda: render_template(
+            "stalled.html",
+            form=form,
+            choices=choices,
+            quiet_text=quiet_text,
+            table=tables[0] if tables else None,
+            named=actor.coordinates,
+        ),
+    )
