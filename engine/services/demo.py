@@ -53,6 +53,24 @@ DEMO_PILOT_TARGETS = [
 ]
 DEMO_ADMIN = ("admin", "Ylläpitäjä", [])
 
+
+def add_pilot_targets(uow: UnitOfWork) -> None:
+    """The Eksote pilots' client targets (DOMAIN.md §3): P1+2 15-20, P3 15, P4 40."""
+    with uow:
+        for key, label, bpmn_id, group_field, value, low, high in DEMO_PILOT_TARGETS:
+            uow.session.add(
+                PilotTarget(
+                    model_key=key,
+                    label=label,
+                    bpmn_id=bpmn_id,
+                    group_field=group_field,
+                    group_value=value,
+                    target_min=low,
+                    target_max=high,
+                )
+            )
+        uow.commit()
+
 # Typical answers for each task of the national path, by BPMN id.
 SAMPLE_FORM_DATA: dict[str, dict[str, Any]] = {
     "Task_encounter": {
@@ -163,20 +181,7 @@ def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: C
             phase=phase,
             working_days=days,
         )
-    with uow_factory() as uow:
-        for key, label, bpmn_id, group_field, value, low, high in DEMO_PILOT_TARGETS:
-            uow.session.add(
-                PilotTarget(
-                    model_key=key,
-                    label=label,
-                    bpmn_id=bpmn_id,
-                    group_field=group_field,
-                    group_value=value,
-                    target_min=low,
-                    target_max=high,
-                )
-            )
-        uow.commit()
+    add_pilot_targets(uow_factory())
 
     def walk(instance_id: int, steps: list[tuple[str, dict[str, Any]]]) -> None:
         for bpmn_id, data in steps:

@@ -31,19 +31,18 @@ def list_targets(uow: UnitOfWork) -> list[SlaTarget]:
         )
 
 
-def step_choices(uow: UnitOfWork, engine: WorkflowEngine) -> list[tuple[str, str]]:
-    """The user-task steps of the latest version of every model: (BPMN id, name), one per id
-    (the regional variants share the national path's step ids)."""
-    steps: dict[str, str] = {}
+def step_names(uow: UnitOfWork, engine: WorkflowEngine) -> dict[str, dict[str, str]]:
+    """The user-task steps of the latest version of every model: model key -> BPMN id -> name
+    (the regional variants share the national path's step ids, not always its names)."""
+    names: dict[str, dict[str, str]] = {}
     with uow:
         for key in uow.session.scalars(select(ProcessModel.key).order_by(ProcessModel.key)):
             version = latest_version(uow, key)
             if version is None:
                 continue
             model = engine.model_for_version(version.content_hash, key, version.files)
-            for info in model.user_tasks.values():
-                steps.setdefault(info.bpmn_id, info.name)
-    return sorted(steps.items(), key=lambda item: item[1].casefold())
+            names[key] = {info.bpmn_id: info.name for info in model.user_tasks.values()}
+    return names
 
 
 def set_target(

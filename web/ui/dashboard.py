@@ -212,13 +212,16 @@ def dashboard_page() -> Any:
         charts["lead-times"] = box_plot(leads)
     return download_or(
         tables,
-        lambda: render_template(
-            "dashboard.html",
-            form=form,
-            choices=choices,
-            tables={t.key: t for t in tables},
-            heat=heat,
-            charts=charts,
+        lambda: (
+            render_template(
+                "dashboard.html",
+                form=form,
+                choices=choices,
+                tables={t.key: t for t in tables},
+                heat=heat,
+                charts=charts,
+            ),
+            200 if form.valid else 400,
         ),
     )
 
@@ -342,12 +345,15 @@ def stalled_page() -> Any:
         tables.append(table)
     return download_or(
         tables,
-        lambda: render_template(
-            "stalled.html",
-            form=form,
-            choices=choices,
-            quiet_text=quiet_text,
-            table=tables[0] if tables else None,
-            named=actor.coordinates,
+        lambda: (
+            render_template(
+                "stalled.html",
+                form=form,
+                choices=choices,
+                quiet_text=quiet_text,
+                table=tables[0] if tables else None,
+                named=actor.coordinates,
+            ),
+            200 if form.valid else 400,
         ),
     )

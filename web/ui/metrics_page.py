@@ -221,15 +221,18 @@ def metrics_page() -> Any:
     query = form.query(dataset=dataset.id if dataset else None)
     return download_or(
         tables,
-        lambda: render_template(
-            "metrics.html",
-            form=form,
-            choices=choices,
-            datasets=datasets,
-            dataset=dataset,
-            tables={t.key: t for t in tables},
-            order=[t.key for t in tables],
-            charts=charts,
-            query=query,
+        lambda: (
+            render_template(
+                "metrics.html",
+                form=form,
+                choices=choices,
+                datasets=datasets,
+                dataset=dataset,
+                tables={t.key: t for t in tables},
+                order=[t.key for t in tables],
+                charts=charts,
+                query=query,
+            ),
+            200 if form.valid else 400,
         ),
     )

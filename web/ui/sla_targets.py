@@ -20,7 +20,20 @@ from web.ui.reports import Column, Table, download_or
 FIELDS = ("model_key", "target", "working_days")
 
 
-def targets_table(steps: dict[str, str]) -> Table:
+BASE_MODEL = "national"
+
+
+def all_steps(names: dict[str, dict[str, str]]) -> dict[str, str]:
+    """One name per step id, the national path's first, sorted by name."""
+    merged: dict[str, str] = {}
+    for key in sorted(names, key=lambda k: (k != BASE_MODEL, k)):
+        for bpmn_id, name in names[key].items():
+            merged.setdefault(bpmn_id, name)
+    return dict(sorted(merged.items(), key=lambda item: item[1].casefold()))
+
+
+def targets_table(names: dict[str, dict[str, str]]) -> Table:
+    steps = all_steps(names)
     table = Table(
         "service-level-targets",
         _("Targets in force"),
@@ -41,7 +54,10 @@ def targets_table(steps: dict[str, str]) -> Table:
         table.rows.append(
             [
                 t.model_key or _("Every model"),
-                _("Step: %(name)s", name=steps.get(t.bpmn_id, t.bpmn_id))
+                _(
+                    "Step: %(name)s",
+                    name=names.get(t.model_key or "", steps).get(t.bpmn_id, t.bpmn_id),
+                )
                 if t.bpmn_id
                 else _("Phase: %(name)s", name=labels.phase(t.phase)),
                 t.working_days,
@@ -56,8 +72,9 @@ def _page(errors: dict[str, list[str]] | None = None, values: dict[str, str] | N
           status: int = 200) -> Any:  # fmt: skip
     actor = dashboard_actor()
     ctx = polku()
-    steps = dict(sla.step_choices(ctx.uow(), ctx.engine))
-    table = targets_table(steps)
+    names = sla.step_names(ctx.uow(), ctx.engine)
+    steps = all_steps(names)
+    table = targets_table(names)
     raw = sla.list_targets(ctx.uow())
     return download_or(
         [table],
