@@ -96,6 +96,7 @@ def build(url: str, instances: int, events_per_instance: int, seed: int) -> None
                 )
                 n_events += 1
                 milestones.append({"instance_id": iid, "name": "contact", "reached_at": moment})
+                team_reached = False
                 for position, (bpmn_id, info) in enumerate(path[:reached]):
                     open_now = position == reached - 1 and not finished
                     ready = moment
@@ -113,14 +114,14 @@ def build(url: str, instances: int, events_per_instance: int, seed: int) -> None
                         )
                     )
                     n_events += 1
-                    if info.phase == "assessment" and not any(
-                        m["instance_id"] == iid and m["name"] == "team" for m in milestones[-8:]
-                    ):
+                    if info.phase == "assessment" and not team_reached:
+                        team_reached = True
                         milestones.append({"instance_id": iid, "name": "team", "reached_at": ready})
                     due = due_at(ready, rng.choice((5, 10, 15)))
                     task = {
                         "id": f"{iid:08d}-{position:04d}-0000-0000-000000000000",
                         "instance_id": iid,
+                        "model_version_id": version_id,
                         "bpmn_id": bpmn_id,
                         "name": info.name,
                         "phase": info.phase,
@@ -238,6 +239,9 @@ def build(url: str, instances: int, events_per_instance: int, seed: int) -> None
                 )
             conn.execute(insert(Client), clients)
             conn.execute(insert(ProcessInstance), paths)
+            version_of = {p["id"]: p["model_version_id"] for p in paths}
+            for milestone in milestones:
+                milestone["model_version_id"] = version_of[milestone["instance_id"]]
             conn.execute(insert(HumanTask), tasks)
             conn.execute(insert(Event), events)
             conn.execute(insert(Milestone), milestones)

@@ -6,6 +6,7 @@ error page — in Finnish, and on the main pages in Swedish and English. No viol
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,6 +98,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         **STAFF,
         "kalle": ["work_ability_coordinator"],
         "dora": ["process_designer"],
+        "maija": ["manager"],
         "admin": [],
     }
     for username, roles in staff.items():
@@ -148,7 +150,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     interview = _open_task(ctx, pekka[1], "Task_initial_interview")
     instances.claim_task(ctx.uow(), clock, kaisa, interview)
     workspace.withdraw_consent(ctx.uow(), clock, kaisa, pekka[0], "Asiakas perui suostumuksen.")
-    # SpiffWorkflow sets the 30-day follow-up timer by the real clock: go past it.
+    # past the 30-day follow-up timer
     clock.now = now + timedelta(days=31)
     instances.fire_due_timers(ctx.uow, ctx.engine, clock)
     _walk(ctx, clock, actors, liisa[1], "Task_follow_up_review")
@@ -292,6 +294,37 @@ def test_the_designer_pages(page: Any, site: Site) -> None:
     page.goto(f"{site.base}/designer/national/edit")
     page.wait_for_selector('[data-element-id="Task_encounter"]')
     check(page, "designer-edit")
+
+
+def test_the_dashboard_pages(page: Any, site: Site) -> None:
+    log_in(page, site.base, "maija")
+    page.goto(f"{site.base}/dashboard?model=national")
+    badge = page.locator('.heat-badge[data-heat-id="Task_encounter"]')
+    badge.wait_for()
+    assert re.search(r"\d+ odottaa", badge.inner_text()), badge.inner_text()
+    check(page, "dashboard")
+    page.goto(f"{site.base}/dashboard?model=nowhere&since=eilen")
+    check(page, "dashboard-errors")
+    page.goto(f"{site.base}/dashboard/stalled")
+    assert "Ville Virtanen" not in page.content()  # pseudonyms only for a manager
+    check(page, "stalled")
+    page.goto(f"{site.base}/dashboard/metrics?model=national")
+    check(page, "metrics")
+    page.goto(f"{site.base}/dashboard/event-log")
+    page.set_input_files("#f-file", files=[{"name": "loki.csv", "mimeType": "text/csv",
+                                             "buffer": b"case_id,activity\nx,y\n"}])  # fmt: skip
+    page.fill("#f-name", "Vanha pilotti")
+    page.get_by_role("button", name="Tuo").click()
+    assert page.locator(".error-summary").is_visible()
+    assert "Rivi 1" in page.locator("#f-file-error").inner_text()
+    check(page, "event-log-import-error")
+    log_in(page, site.base, "admin")
+    page.goto(f"{site.base}/dashboard/targets")
+    check(page, "service-level-targets")
+    log_in(page, site.base, "timo")  # a coordinator sees the stalled clients by name
+    page.goto(f"{site.base}/dashboard/stalled")
+    assert page.get_by_role("link", name="Ville Virtanen").count() == 1
+    check(page, "stalled-coordinator")
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])

@@ -87,46 +87,79 @@ def _scoped(query, scope: Scope):  # type: ignore[no-untyped-def]
     return query
 
 
-def step_stats(session: Session, now: datetime, scope: Scope) -> list[StepStat]:
-    """Clients waiting now at each step: count, overdue, median/90th percentile/oldest wait."""
-    overdue = case((HumanTask.due_at < now, 1), else_=0)
+@dataclass(frozen=True)
+class VersionInfo:
+    model_key: str
+    region: str | None
+    number: int
+
+
+def versions_in_scope(session: Session, scope: Scope) -> dict[int, VersionInfo]:
+    """The model versions a scope covers (a handful of rows): the worklist and milestone rows
+    carry their version's id, so figures filter on it without joining the instances."""
     query = _scoped(
         select(
-            HumanTask.bpmn_id,
-            HumanTask.name,
-            HumanTask.phase,
+            ProcessModelVersion.id,
             ProcessModel.key,
             ProcessModel.region,
             ProcessModelVersion.number,
-            days_between(session, HumanTask.created_at, now),
-            overdue,
-        )
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
-        .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
-        .where(HumanTask.state == "open"),
+        ).join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id),
         scope,
     )
-    groups: dict[tuple[str, int, str], list[tuple[float, int]]] = defaultdict(list)
-    names: dict[tuple[str, int, str], tuple[str, str | None, str | None]] = {}
-    for bpmn_id, name, phase, key, region, number, age, late in session.execute(query):
-        group = (key, number, bpmn_id)
-        groups[group].append((float(age), int(late)))
-        names[group] = (name, phase, region)
+    return {row[0]: VersionInfo(*row[1:]) for row in session.execute(query)}
+
+
+def step_stats(session: Session, now: datetime, scope: Scope) -> list[StepStat]:
+    """Clients waiting now at each step: count, overdue, median/90th percentile/oldest wait.
+    Reads the open worklist rows' ages (computed by the database) through one index."""
+    versions = versions_in_scope(session, scope)
+    scoped = bool(scope.model_key or scope.version)
+    where = [HumanTask.state == "open"]
+    if scoped:
+        where.append(HumanTask.model_version_id.in_(list(versions)))
+    names = {
+        (version_id, bpmn_id): (name, phase)
+        for version_id, bpmn_id, name, phase in session.execute(
+            select(
+                HumanTask.model_version_id,
+                HumanTask.bpmn_id,
+                func.max(HumanTask.name),
+                func.max(HumanTask.phase),
+            )
+            .where(*where)
+            .group_by(HumanTask.model_version_id, HumanTask.bpmn_id)
+        )
+    }
+    groups: dict[tuple[int, str], list[float]] = defaultdict(list)
+    late: dict[tuple[int, str], int] = defaultdict(int)
+    overdue = case((HumanTask.due_at < now, 1), else_=0)
+    for version_id, bpmn_id, age, is_late in session.execute(
+        select(
+            HumanTask.model_version_id,
+            HumanTask.bpmn_id,
+            days_between(session, HumanTask.created_at, now),
+            overdue,
+        ).where(*where)
+    ):
+        groups[(version_id, bpmn_id)].append(float(age))
+        late[(version_id, bpmn_id)] += is_late
     result = []
-    for (key, number, bpmn_id), waits in groups.items():
-        dist = Distribution.of([w for w, _ in waits])
-        name, phase, region = names[(key, number, bpmn_id)]
+    for (version_id, bpmn_id), waits in groups.items():
+        version = versions.get(version_id)
+        if version is None:
+            continue
+        dist = Distribution.of(waits)
+        name, phase = names[(version_id, bpmn_id)]
         result.append(
             StepStat(
-                key,
-                region,
-                number,
+                version.model_key,
+                version.region,
+                version.number,
                 bpmn_id,
                 name,
                 phase,
                 len(waits),
-                sum(late for _, late in waits),
+                late[(version_id, bpmn_id)],
                 dist.median,
                 dist.p90,
                 dist.maximum,
@@ -222,20 +255,21 @@ def stalled_clients(
 
 
 def lead_times(session: Session, scope: Scope) -> dict[str, Distribution]:
-    """Days between milestones, as distributions, for paths whose first milestone is in scope."""
+    """Days between milestones, as distributions, for paths whose first milestone is in scope.
+    The database pairs the milestones of each path and subtracts; only the day counts travel."""
+    scoped = bool(scope.model_key or scope.version)
+    versions = list(versions_in_scope(session, scope)) if scoped else []
     result = {}
     for first, second in MILESTONE_PAIRS:
         a, b = aliased(Milestone), aliased(Milestone)
-        query = _scoped(
+        query = (
             select(days_between(session, a.reached_at, b.reached_at))
             .select_from(a)
             .join(b, and_(b.instance_id == a.instance_id, b.name == second))
-            .join(ProcessInstance, ProcessInstance.id == a.instance_id)
-            .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
-            .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
-            .where(a.name == first),
-            scope,
+            .where(a.name == first)
         )
+        if scoped:
+            query = query.where(a.model_version_id.in_(versions))
         if scope.since:
             query = query.where(a.reached_at >= scope.since)
         if scope.until:
@@ -259,15 +293,11 @@ def weekly_trend(session: Session, now: datetime, scope: Scope, weeks: int = 12)
         for i in range(weeks + 1)
     }
 
+    scoped = bool(scope.model_key or scope.version)
+    versions = list(versions_in_scope(session, scope)) if scoped else []
+
     def joined(query):  # type: ignore[no-untyped-def]
-        if not (scope.model_key or scope.version):
-            return query  # no joins needed for every region and version
-        return _scoped(
-            query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
-            .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id),
-            scope,
-        )
+        return query.where(HumanTask.model_version_id.in_(versions)) if scoped else query
 
     opened = week_start(session, HumanTask.created_at)
     for week, count in session.execute(

@@ -164,9 +164,14 @@ class HumanTask(Base):
         Index("ix_human_task_state_assignee", "state", "assignee_id"),
         Index("ix_human_task_created", "created_at"),
         Index("ix_human_task_completed", "completed_at"),
+        # the stall figures: open steps per model version and step, by age
+        Index("ix_human_task_open_steps", "state", "model_version_id", "bpmn_id", "created_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's id
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    # the instance's model version (a copy, kept in step on migration): figures per version
+    # read the worklist alone
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("process_model_version.id"))
     bpmn_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
     phase: Mapped[str | None] = mapped_column(String(30))
@@ -303,6 +308,8 @@ class Milestone(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(30), primary_key=True)
     reached_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # the instance's model version (a copy, kept in step on migration)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("process_model_version.id"))
 
 
 class ImportedDataset(Base):

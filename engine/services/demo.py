@@ -71,6 +71,7 @@ def add_pilot_targets(uow: UnitOfWork) -> None:
             )
         uow.commit()
 
+
 # Typical answers for each task of the national path, by BPMN id.
 SAMPLE_FORM_DATA: dict[str, dict[str, Any]] = {
     "Task_encounter": {
@@ -148,6 +149,17 @@ SAMPLE_FORM_DATA: dict[str, dict[str, Any]] = {
 }
 
 
+# The national path up to the support plan, in an order its gateways accept.
+TO_PLAN = (
+    "Task_encounter",
+    "Task_initial_interview",
+    "Task_physician_assessment",
+    "Task_functional_assessment",
+    "Task_social_assessment",
+    "Task_support_plan",
+)
+
+
 def sample(bpmn_id: str, **overrides: Any) -> dict[str, Any]:
     data = deepcopy(SAMPLE_FORM_DATA[bpmn_id])
     data.update(overrides)
@@ -183,70 +195,22 @@ def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: C
         )
     add_pilot_targets(uow_factory())
 
-    def walk(instance_id: int, steps: list[tuple[str, dict[str, Any]]]) -> None:
-        for bpmn_id, data in steps:
-            with uow_factory() as uow:
-                row = uow.session.scalar(
-                    select(HumanTask).where(
-                        HumanTask.instance_id == instance_id,
-                        HumanTask.bpmn_id == bpmn_id,
-                        HumanTask.state == "open",
-                    )
-                )
-                assert row is not None, f"demo: {bpmn_id} is not open"
-                task_id, role, assignee = row.id, row.role, row.assignee_id
-            doer = next(
-                a
-                for a in actors.values()
-                if (assignee and a.user_id == assignee) or (not assignee and role in a.roles)
-            )
-            instances.complete_task(uow_factory(), engine, clock, doer, task_id, data)
-
     coordinator = actors["koordinaattori"]
-    people = [
+    to_plan = [(step, sample(step)) for step in TO_PLAN]
+    people: list[tuple[str, str, list[tuple[str, dict[str, Any]]]]] = [
         ("Matti Meikäläinen", "Iisalmi", []),
-        (
-            "Liisa Laine",
-            "Kajaani",
-            [
-                ("Task_encounter", sample("Task_encounter")),
-                ("Task_initial_interview", sample("Task_initial_interview")),
-            ],
-        ),
-        (
-            "Jari Järvinen",
-            "Rovaniemi",
-            [
-                ("Task_encounter", sample("Task_encounter")),
-                ("Task_initial_interview", sample("Task_initial_interview")),
-                ("Task_physician_assessment", sample("Task_physician_assessment")),
-                ("Task_functional_assessment", sample("Task_functional_assessment")),
-                ("Task_social_assessment", sample("Task_social_assessment")),
-                ("Task_support_plan", sample("Task_support_plan")),
-            ],
-        ),
+        ("Liisa Laine", "Kajaani", to_plan[:2]),
+        ("Jari Järvinen", "Rovaniemi", to_plan),
         (
             "Anna Aaltonen",
             "Lappeenranta",
-            [
-                ("Task_encounter", sample("Task_encounter")),
-                ("Task_initial_interview", sample("Task_initial_interview")),
-                ("Task_physician_assessment", sample("Task_physician_assessment")),
-                ("Task_functional_assessment", sample("Task_functional_assessment")),
-                ("Task_social_assessment", sample("Task_social_assessment")),
-                ("Task_support_plan", sample("Task_support_plan")),
-                ("Task_arrange_services", sample("Task_arrange_services")),
-            ],
+            [*to_plan, ("Task_arrange_services", sample("Task_arrange_services"))],
         ),
         (
             "Pekka Peltonen",
             "Kajaani",
             [
-                ("Task_encounter", sample("Task_encounter")),
-                ("Task_initial_interview", sample("Task_initial_interview")),
-                ("Task_physician_assessment", sample("Task_physician_assessment")),
-                ("Task_functional_assessment", sample("Task_functional_assessment")),
-                ("Task_social_assessment", sample("Task_social_assessment")),
+                *to_plan[:-1],
                 (
                     "Task_support_plan",
                     sample(
@@ -275,8 +239,40 @@ def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: C
         instance_id = instances.start_instance(
             uow_factory(), engine, clock, coordinator, client_id, "national"
         )
-        walk(instance_id, steps)
+        for bpmn_id, data in steps:
+            complete(uow_factory, engine, clock, actors, instance_id, bpmn_id, data)
+    from engine.services.demo_history import seed_history
+
+    seed_history(uow_factory, engine, clock, actors)
     return True
+
+
+def complete(
+    uow_factory: Callable[[], UnitOfWork],
+    engine: WorkflowEngine,
+    clock: Clock,
+    actors: dict[str, Actor],
+    instance_id: int,
+    bpmn_id: str,
+    data: dict[str, Any],
+) -> None:
+    """Complete the path's open step `bpmn_id` as the demo user who holds it."""
+    with uow_factory() as uow:
+        row = uow.session.scalar(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance_id,
+                HumanTask.bpmn_id == bpmn_id,
+                HumanTask.state == "open",
+            )
+        )
+        assert row is not None, f"demo: {bpmn_id} is not open"
+        task_id, role, assignee = row.id, row.role, row.assignee_id
+    doer = next(
+        a
+        for a in actors.values()
+        if (assignee and a.user_id == assignee) or (not assignee and role in a.roles)
+    )
+    instances.complete_task(uow_factory(), engine, clock, doer, task_id, data)
 
 
 def _actor(uow_factory: Callable[[], UnitOfWork], user_id: int) -> Actor:

@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine.clock import Clock
 from engine.errors import Forbidden, InvalidInput, ModelRejected, NotFound
 from engine.persistence.tables import (
     Deployment,
     HumanTask,
+    Milestone,
     ProcessInstance,
     ProcessModel,
     ProcessModelVersion,
@@ -283,6 +284,12 @@ def migrate(
             before = runtime.snapshot(workflow)
             instance.model_version_id = new_row.id
             instance.model_version = new_row
+            for copy in (HumanTask, Milestone):  # the figures per version follow the path
+                uow.session.execute(
+                    update(copy)
+                    .where(copy.instance_id == instance.id)
+                    .values(model_version_id=new_row.id)
+                )
             record(
                 uow,
                 instance,

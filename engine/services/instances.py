@@ -123,7 +123,7 @@ def start_instance(
             data={"model": model_key, "version": version.number},
         )
         reach(uow, instance, "contact", now)
-        runtime.start(workflow)
+        runtime.start(workflow, now=now)
         synchronise(uow, engine, model, instance, workflow, {}, now, actor.username)
         access.log(
             uow,
@@ -187,7 +187,7 @@ def complete_task(
         if errors:
             raise InvalidInput(f"the form of task '{row.name}' has errors", errors)
         instance = loaded.instance
-        runtime.complete_user_task(loaded.workflow, task_id, data)
+        runtime.complete_user_task(loaded.workflow, task_id, data, now)
         row.state = "completed"
         row.completed_by_id = actor.user_id
         row.completed_at = now
@@ -322,7 +322,7 @@ def deliver_message(
             )
         if instance.status != "running":
             raise Conflict(f"the path is {instance.status}: it waits for no messages")
-        runtime.deliver_message(loaded.workflow, name, payload)
+        runtime.deliver_message(loaded.workflow, name, payload, now)
         record(
             uow,
             instance,

@@ -61,7 +61,14 @@ def record(
 def reach(uow: UnitOfWork, instance: ProcessInstance, name: str, now: datetime) -> None:
     """Note the first time the instance reaches a milestone (contact, team, plan...)."""
     if uow.session.get(Milestone, (instance.id, name)) is None:
-        uow.session.add(Milestone(instance_id=instance.id, name=name, reached_at=now))
+        uow.session.add(
+            Milestone(
+                instance_id=instance.id,
+                name=name,
+                reached_at=now,
+                model_version_id=instance.model_version_id,
+            )
+        )
 
 
 def assignment(info: UserTaskInfo, instance: ProcessInstance) -> tuple[str | None, int | None]:
@@ -123,6 +130,7 @@ def synchronise(
             HumanTask(
                 id=task_id,
                 instance_id=instance.id,
+                model_version_id=instance.model_version_id,
                 bpmn_id=info.bpmn_id,
                 name=info.name,
                 phase=info.phase,

@@ -13,6 +13,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -78,14 +79,50 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
     return list(workflow.get_tasks(state=TaskState.READY, manual=True))
 
 
-def start(workflow: BpmnWorkflow, data: dict[str, Any] | None = None) -> None:
+def _waiting_ids(workflow: BpmnWorkflow) -> set[UUID]:
+    return {task.id for task in workflow.get_tasks(state=TaskState.WAITING)}
+
+
+def _engine_steps(workflow: BpmnWorkflow, now: datetime | None) -> None:
+    """Run the engine on; then put the timers it started on Polku's clock.
+
+    SpiffWorkflow computes a duration or cycle timer's due time from the real clock when the
+    timer is reached. Polku's clock is injectable (tests, the demo's history): each newly
+    started duration or cycle timer is moved by the difference of the two clocks, so that it is
+    due `duration` after Polku's now. Timers at a fixed date stay as they are."""
+    before = _waiting_ids(workflow) if now is not None else set()
+    real = datetime.now(UTC)
+    workflow.do_engine_steps()
+    if now is None:
+        return
+    shift = now - real
+    if abs(shift) < timedelta(seconds=1):
+        return
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        value = task._get_internal_data("event_value")
+        if task.id in before or value is None:
+            continue
+        if isinstance(definition, CycleTimerEventDefinition) and isinstance(value, dict):
+            moved = datetime.fromisoformat(value["next"]) + shift
+            task._set_internal_data(event_value=dict(value, next=moved.isoformat()))
+        elif isinstance(definition, DurationTimerEventDefinition) and isinstance(value, str):
+            moved = TimerEventDefinition.get_datetime(value) + shift
+            task._set_internal_data(event_value=moved.isoformat())
+
+
+def start(
+    workflow: BpmnWorkflow, data: dict[str, Any] | None = None, now: datetime | None = None
+) -> None:
     if data:
         workflow.data.update(data)
         workflow.task_tree.data.update(data)
-    workflow.do_engine_steps()
+    _engine_steps(workflow, now)
 
 
-def complete_user_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> Task:
+def complete_user_task(
+    workflow: BpmnWorkflow, task_id: str, data: dict[str, Any], now: datetime | None = None
+) -> Task:
     task = workflow.get_task_from_id(UUID(task_id))
     if task is None:
         raise WorkflowError(f"task {task_id} is not part of this workflow")
@@ -93,7 +130,7 @@ def complete_user_task(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any
         raise WorkflowError(f"task {task_id} is not ready ({TaskState.get_name(task.state)})")
     task.set_data(**data)
     task.run()
-    workflow.do_engine_steps()
+    _engine_steps(workflow, now)
     return task
 
 
@@ -160,14 +197,16 @@ def fire_timer(workflow: BpmnWorkflow, task_id: str, now: datetime) -> None:
     else:
         task._set_internal_data(event_fired=True)
         workflow.refresh_timers()
-    workflow.do_engine_steps()
+    _engine_steps(workflow, now)
 
 
-def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
+def deliver_message(
+    workflow: BpmnWorkflow, name: str, payload: dict[str, Any], now: datetime | None = None
+) -> None:
     if not any(m.message_name == name for m in waiting_messages(workflow)):
         raise WorkflowError(f"nothing in this instance waits for message '{name}'")
     workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
-    workflow.do_engine_steps()
+    _engine_steps(workflow, now)
 
 
 def end_event_reached(workflow: BpmnWorkflow) -> tuple[str, dict[str, Any]] | None:
