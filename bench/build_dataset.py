@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from engine.analytics.stalls import LEAD_FROM
 from engine.analytics.workdays import due_at
 from engine.clock import FrozenClock
 from engine.persistence.database import create_schema, make_engine, make_session_factory
@@ -240,8 +241,14 @@ def build(url: str, instances: int, events_per_instance: int, seed: int) -> None
             conn.execute(insert(Client), clients)
             conn.execute(insert(ProcessInstance), paths)
             version_of = {p["id"]: p["model_version_id"] for p in paths}
+            reached = {(m["instance_id"], m["name"]): m["reached_at"] for m in milestones}
             for milestone in milestones:
                 milestone["model_version_id"] = version_of[milestone["instance_id"]]
+                begun = reached.get((milestone["instance_id"], LEAD_FROM.get(milestone["name"])))
+                milestone["lead_from_at"] = begun
+                milestone["lead_days"] = (
+                    (milestone["reached_at"] - begun).total_seconds() / 86400 if begun else None
+                )
             conn.execute(insert(HumanTask), tasks)
             conn.execute(insert(Event), events)
             conn.execute(insert(Milestone), milestones)
@@ -288,6 +295,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     build(args.url, args.instances, args.events_per_instance, args.seed)
+    with make_engine(args.url).connect() as conn:  # planner statistics, as a live database has
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from engine.services import dashboards
 from engine.services.access import Actor
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-MANAGER = Actor(0, "bench-manager", "Bench", frozenset({"manager"}))
+MANAGER = Actor(0, "bench_manager", "Bench", frozenset({"manager"}))
 
 
 def timed(call: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -82,9 +82,51 @@ def main() -> None:
             ),
         ),
     ]
-    print("| page | median s | max s |\n|---|---|---|")
+    print("| service call | median s | max s |\n|---|---|---|")
     for name, call in pages:
         median, worst = timed(call, args.runs)
+        print(f"| {name} | {median:.3f} | {worst:.3f} |")
+    print()
+    time_pages(args.url, args.runs)
+
+
+PAGES = [
+    ("where clients wait, all regions (with the national heatmap table)", "/dashboard"),
+    ("where clients wait, one region", "/dashboard?model=kainuu"),
+    ("heatmap data for the diagram", "/dashboard/diagram.json?model=national"),
+    ("stalled clients (500 listed, each read logged)", "/dashboard/stalled"),
+    ("pilot metrics, all regions", "/dashboard/metrics"),
+    ("pilot metrics, one region, one year", "/dashboard/metrics?model=rovaniemi&since=2025-11-23"),
+    ("one table as CSV (steps)", "/dashboard?download=steps"),
+    ("service-level targets", "/dashboard/targets"),
+]
+
+
+def time_pages(url: str, runs: int) -> None:
+    """The whole pages as a browser gets them: Flask, the services, the templates."""
+    from engine.services import users
+    from web import create_app
+
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "bench", "CLOCK": FrozenClock(NOW),
+         "WTF_CSRF_ENABLED": False}
+    )  # fmt: skip
+    ctx = app.extensions["polku"]
+    if not any(u.username == "bench_manager" for u in users.list_users(ctx.uow())):
+        users.create_user(
+            ctx.uow(), ctx.engine.roles, username="bench_manager", display_name="Bench",
+            password="bench-password", roles=["manager"],
+        )  # fmt: skip
+    client = app.test_client()
+    client.post("/login", data={"username": "bench_manager", "password": "bench-password"})
+    print("| page (HTTP GET through Flask) | median s | max s |\n|---|---|---|")
+    for name, path in PAGES:
+
+        def get(path: str = path) -> None:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+
+        median, worst = timed(get, runs)
         print(f"| {name} | {median:.3f} | {worst:.3f} |")
 
 

@@ -165,7 +165,9 @@ def test_pilot_metrics_on_a_cohort_known_by_hand(services: Services, manager: Ac
     assert table["work_trial"] == (1, 50.0)
     assert table["study"] == (0, 0.0)
     assert (result.consultation_sessions, result.consultation_cases) == (1, 1)
-    assert sorted((a, b) for _, a, b in result.kykyviisari) == [(5, 2), (5, 6), (5, 8)]
+    # first and latest scores (5, 2), (5, 6), (5, 8): one worse, two better, mean +1/3
+    change = result.kykyviisari
+    assert (change.clients, change.improved, change.unchanged, change.worsened) == (3, 2, 0, 1)
     assert result.kykyviisari_mean_change == 0.33
     lead = dashboards.dashboard(
         services.uow(), services.clock, manager, Scope(model_key="rovaniemi")
@@ -290,3 +292,30 @@ def test_fast_working_day_count_agrees_with_counting_day_by_day() -> None:
             if is_working_day(first + timedelta(days=i))
         )
         assert working_days_between(a, b) == slow
+
+
+def test_step_waits_are_the_median_and_90th_percentile_of_the_open_steps(
+    services: Services, manager: Actor
+) -> None:
+    from engine.analytics.stats import Distribution
+
+    started = []
+    for days in (0, 1, 2, 4, 7, 11, 16):  # seven clients, reached the step days apart
+        services.clock.advance(days=days)
+        started.append(services.clock())
+        services.start()
+    ages = [(services.clock() - t).total_seconds() / 86400 for t in started]
+    expected = Distribution.of(ages)
+    board = dashboards.dashboard(
+        services.uow(), services.clock, manager, Scope(model_key="national")
+    )
+    [step] = [s for s in board.steps if s.bpmn_id == "Task_encounter"]
+    assert step.waiting == 7
+    assert (step.median_days, step.p90_days, step.oldest_days) == (
+        expected.median,
+        expected.p90,
+        expected.maximum,
+    )
+    # by hand: waits 0, 16, 27, 34, 38, 40, 41 days; the 90th percentile lies 0.4 of the way
+    # from the sixth to the seventh
+    assert (step.median_days, step.p90_days, step.oldest_days) == (34.0, 40.4, 41.0)

@@ -3,12 +3,11 @@ completed-task events (their choice values) and path outcomes."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from engine.analytics.stalls import Scope
 from engine.analytics.workdays import FINLAND
@@ -68,6 +67,22 @@ class TargetRow:
 
 
 @dataclass
+class KykyviisariChange:
+    """Change in the work ability score between each client's first and latest response,
+    over the clients who answered at least twice."""
+
+    clients: int = 0
+    improved: int = 0
+    unchanged: int = 0
+    worsened: int = 0
+    total_change: int = 0
+
+    @property
+    def mean_change(self) -> float | None:
+        return round(self.total_change / self.clients, 2) if self.clients else None
+
+
+@dataclass
 class Metrics:
     contacted: int = 0
     enrolled: int = 0
@@ -81,9 +96,7 @@ class Metrics:
     referrals: list[ReferralRow] = field(default_factory=list)
     consultation_sessions: int = 0
     consultation_cases: int = 0
-    kykyviisari: list[tuple[int, int, int]] = field(
-        default_factory=list
-    )  # (instance, first, latest)
+    kykyviisari: KykyviisariChange = field(default_factory=lambda: KykyviisariChange())
     targets: list[TargetRow] = field(default_factory=list)
 
     @property
@@ -92,9 +105,7 @@ class Metrics:
 
     @property
     def kykyviisari_mean_change(self) -> float | None:
-        if not self.kykyviisari:
-            return None
-        return round(sum(b - a for _, a, b in self.kykyviisari) / len(self.kykyviisari), 2)
+        return self.kykyviisari.mean_change
 
 
 def cohort(scope: Scope) -> Any:
@@ -120,17 +131,24 @@ def compute(session: Session, scope: Scope) -> Metrics:
     metrics = Metrics(
         contacted=session.scalar(select(func.count()).select_from(members.subquery())) or 0
     )
-    reached: dict[str, set[int]] = defaultdict(set)
-    for instance_id, name in session.execute(
-        select(Milestone.instance_id, Milestone.name).where(
-            Milestone.instance_id.in_(members), Milestone.name.in_(("team", "plan", "case_manager"))
-        )
-    ):
-        reached[name].add(instance_id)
-    enrolled = reached["team"]
-    metrics.enrolled = len(enrolled)
-    metrics.plan_coverage = Ratio(len(enrolled & reached["plan"]), len(enrolled))
-    metrics.case_manager_coverage = Ratio(len(enrolled & reached["case_manager"]), len(enrolled))
+    unscoped = not (scope.model_key or scope.version or scope.since or scope.until)
+
+    def enrolled_with(second: str | None) -> int:
+        """Enrolled paths (the team milestone) of the cohort, with milestone `second` too."""
+        team = aliased(Milestone)
+        query = select(func.count()).select_from(team).where(team.name == "team")
+        if not unscoped:
+            query = query.where(team.instance_id.in_(members))
+        if second:
+            other = aliased(Milestone)
+            query = query.join(
+                other, and_(other.instance_id == team.instance_id, other.name == second)
+            )
+        return session.scalar(query) or 0
+
+    metrics.enrolled = enrolled_with(None)
+    metrics.plan_coverage = Ratio(enrolled_with("plan"), metrics.enrolled)
+    metrics.case_manager_coverage = Ratio(enrolled_with("case_manager"), metrics.enrolled)
 
     targets = list(
         session.scalars(
@@ -139,7 +157,6 @@ def compute(session: Session, scope: Scope) -> Metrics:
             else select(PilotTarget)
         )
     )
-    unscoped = not (scope.model_key or scope.version or scope.since or scope.until)
     done = (Event.kind == "task_completed",) + (
         () if unscoped else (Event.instance_id.in_(members),)
     )
@@ -169,14 +186,7 @@ def compute(session: Session, scope: Scope) -> Metrics:
             employed.add(instance_id)
         if isinstance(count, int) and count > 0:
             relationships += count
-    scores: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    score = choice[KYKYVIISARI_FIELD].as_integer()
-    for instance_id, event_id, value in session.execute(
-        select(Event.instance_id, Event.id, score).where(
-            *done, Event.bpmn_id.in_(KYKYVIISARI_STEPS), score.is_not(None)
-        )
-    ):
-        scores[instance_id].append((event_id, value))
+    metrics.kykyviisari = kykyviisari_change(session, done)
     groups: dict[tuple[str, str], int] = {}
     for t in targets:
         groups[(t.group_field, t.group_value)] = (
@@ -213,9 +223,6 @@ def compute(session: Session, scope: Scope) -> Metrics:
         ReferralRow(c, n, round(100 * n / total, 1) if total else None) for c, n in counts.items()
     ]
     metrics.consultation_sessions, metrics.consultation_cases = len(sessions), consultation_cases
-    metrics.kykyviisari = sorted(
-        (i, min(s)[1], max(s)[1]) for i, s in scores.items() if len(s) >= 2
-    )
     metrics.targets = [
         TargetRow(
             t.model_key,
@@ -227,3 +234,37 @@ def compute(session: Session, scope: Scope) -> Metrics:
         for t in sorted(targets, key=lambda t: (t.model_key, t.label))
     ]
     return metrics
+
+
+def kykyviisari_change(session: Session, done: tuple[Any, ...]) -> KykyviisariChange:
+    """First and latest Kykyviisari score per path, compared in the database."""
+    score = Event.data["choices"][KYKYVIISARI_FIELD].as_integer()
+    answered = (
+        select(
+            Event.instance_id,
+            func.min(Event.id).label("first_id"),
+            func.max(Event.id).label("latest_id"),
+        )
+        .where(*done, Event.bpmn_id.in_(KYKYVIISARI_STEPS), score.is_not(None))
+        .group_by(Event.instance_id)
+        .having(func.count() >= 2)
+        .subquery()
+    )
+    first, latest = aliased(Event), aliased(Event)
+    change = (
+        latest.data["choices"][KYKYVIISARI_FIELD].as_integer()
+        - first.data["choices"][KYKYVIISARI_FIELD].as_integer()
+    )
+    row = session.execute(
+        select(
+            func.count(),
+            func.sum(case((change > 0, 1), else_=0)),
+            func.sum(case((change == 0, 1), else_=0)),
+            func.sum(case((change < 0, 1), else_=0)),
+            func.sum(change),
+        )
+        .select_from(answered)
+        .join(first, first.id == answered.c.first_id)
+        .join(latest, latest.id == answered.c.latest_id)
+    ).one()
+    return KykyviisariChange(*(int(v or 0) for v in row))

@@ -7,10 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.analytics.sqltime import days_between, week_start
+from engine.analytics.sqltime import week_start
 from engine.analytics.stats import Distribution
 from engine.analytics.workdays import FINLAND, is_working_day, working_days_between
 from engine.persistence.tables import (
@@ -30,6 +30,8 @@ MILESTONE_PAIRS = (
     ("plan", "first_service"),
     ("contact", "closed"),
 )
+# milestone -> the milestone its lead time is counted from (noted when it is reached)
+LEAD_FROM = {second: first for first, second in MILESTONE_PAIRS}
 
 
 @dataclass
@@ -109,47 +111,62 @@ def versions_in_scope(session: Session, scope: Scope) -> dict[int, VersionInfo]:
     return {row[0]: VersionInfo(*row[1:]) for row in session.execute(query)}
 
 
+def _age_quantile(session: Session, where: list, count: int, share: float, now: datetime) -> float:
+    """The waiting time (days) at a quantile of one step's open rows, interpolated as
+    `statistics.quantiles(method="inclusive")` does: two rows read through the index."""
+    position = (count - 1) * share
+    offset = int(position)
+    rows = list(
+        session.scalars(
+            select(HumanTask.created_at)
+            .where(*where)
+            .order_by(HumanTask.created_at.desc())  # the shortest wait first
+            .limit(2)
+            .offset(offset)
+        )
+    )
+    ages = [(now - created).total_seconds() / DAY for created in rows]
+    if len(ages) == 2:
+        return ages[0] + (ages[1] - ages[0]) * (position - offset)
+    return ages[0]
+
+
 def step_stats(session: Session, now: datetime, scope: Scope) -> list[StepStat]:
     """Clients waiting now at each step: count, overdue, median/90th percentile/oldest wait.
-    Reads the open worklist rows' ages (computed by the database) through one index."""
+    The database counts per step from one covering index; each percentile is an indexed
+    look-up at its offset, so no open row travels to Python."""
     versions = versions_in_scope(session, scope)
-    scoped = bool(scope.model_key or scope.version)
-    where = [HumanTask.state == "open"]
-    if scoped:
-        where.append(HumanTask.model_version_id.in_(list(versions)))
-    names = {
-        (version_id, bpmn_id): (name, phase)
-        for version_id, bpmn_id, name, phase in session.execute(
-            select(
-                HumanTask.model_version_id,
-                HumanTask.bpmn_id,
-                func.max(HumanTask.name),
-                func.max(HumanTask.phase),
-            )
-            .where(*where)
-            .group_by(HumanTask.model_version_id, HumanTask.bpmn_id)
-        )
-    }
-    groups: dict[tuple[int, str], list[float]] = defaultdict(list)
-    late: dict[tuple[int, str], int] = defaultdict(int)
-    overdue = case((HumanTask.due_at < now, 1), else_=0)
-    for version_id, bpmn_id, age, is_late in session.execute(
+    open_rows = [HumanTask.state == "open"]
+    if scope.model_key or scope.version:
+        open_rows.append(HumanTask.model_version_id.in_(list(versions)))
+    overdue = func.sum(case((HumanTask.due_at < now, 1), else_=0))
+    result = []
+    for version_id, bpmn_id, waiting, late, oldest in session.execute(
         select(
             HumanTask.model_version_id,
             HumanTask.bpmn_id,
-            days_between(session, HumanTask.created_at, now),
+            func.count(),
             overdue,
-        ).where(*where)
+            func.min(HumanTask.created_at),
+        )
+        .where(*open_rows)
+        .group_by(HumanTask.model_version_id, HumanTask.bpmn_id)
     ):
-        groups[(version_id, bpmn_id)].append(float(age))
-        late[(version_id, bpmn_id)] += is_late
-    result = []
-    for (version_id, bpmn_id), waits in groups.items():
         version = versions.get(version_id)
         if version is None:
             continue
-        dist = Distribution.of(waits)
-        name, phase = names[(version_id, bpmn_id)]
+        step = [
+            HumanTask.state == "open",
+            HumanTask.model_version_id == version_id,
+            HumanTask.bpmn_id == bpmn_id,
+        ]
+        name, phase = session.execute(
+            select(HumanTask.name, HumanTask.phase).where(*step).limit(1)
+        ).one()
+        if isinstance(oldest, str):  # SQLite gives the aggregate as stored text
+            oldest = datetime.fromisoformat(oldest)
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
         result.append(
             StepStat(
                 version.model_key,
@@ -158,11 +175,11 @@ def step_stats(session: Session, now: datetime, scope: Scope) -> list[StepStat]:
                 bpmn_id,
                 name,
                 phase,
-                len(waits),
-                late[(version_id, bpmn_id)],
-                dist.median,
-                dist.p90,
-                dist.maximum,
+                waiting,
+                int(late or 0),
+                round(_age_quantile(session, step, waiting, 0.5, now), 1),
+                round(_age_quantile(session, step, waiting, 0.9, now), 1),
+                round((now - oldest).total_seconds() / DAY, 1),
             )
         )
     return sorted(result, key=lambda s: (-s.overdue, -s.waiting, s.model_key, s.name))
@@ -256,28 +273,24 @@ def stalled_clients(
 
 def lead_times(session: Session, scope: Scope) -> dict[str, Distribution]:
     """Days between milestones, as distributions, for paths whose first milestone is in scope.
-    The database pairs the milestones of each path and subtracts; only the day counts travel."""
+    Each milestone row carries the lead time that ends at it, so this reads one index."""
     scoped = bool(scope.model_key or scope.version)
-    versions = list(versions_in_scope(session, scope)) if scoped else []
-    result = {}
-    for first, second in MILESTONE_PAIRS:
-        a, b = aliased(Milestone), aliased(Milestone)
-        query = (
-            select(days_between(session, a.reached_at, b.reached_at))
-            .select_from(a)
-            .join(b, and_(b.instance_id == a.instance_id, b.name == second))
-            .where(a.name == first)
-        )
-        if scoped:
-            query = query.where(a.model_version_id.in_(versions))
-        if scope.since:
-            query = query.where(a.reached_at >= scope.since)
-        if scope.until:
-            query = query.where(a.reached_at < scope.until)
-        result[f"{first}->{second}"] = Distribution.of(
-            [float(d) for d in session.scalars(query) if d is not None]
-        )
-    return result
+    query = select(Milestone.name, Milestone.lead_days).where(
+        Milestone.name.in_(list(LEAD_FROM)), Milestone.lead_days.is_not(None)
+    )
+    if scoped:
+        query = query.where(Milestone.model_version_id.in_(list(versions_in_scope(session, scope))))
+    if scope.since:
+        query = query.where(Milestone.lead_from_at >= scope.since)
+    if scope.until:
+        query = query.where(Milestone.lead_from_at < scope.until)
+    days: dict[str, list[float]] = defaultdict(list)
+    for name, lead in session.execute(query):
+        days[name].append(lead)
+    return {
+        f"{first}->{second}": Distribution.of(days.get(second, []))
+        for first, second in MILESTONE_PAIRS
+    }
 
 
 def weekly_trend(session: Session, now: datetime, scope: Scope, weeks: int = 12) -> list[WeekRow]:

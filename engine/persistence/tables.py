@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -162,10 +163,18 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_state_role", "state", "role"),
         Index("ix_human_task_state_assignee", "state", "assignee_id"),
-        Index("ix_human_task_created", "created_at"),
-        Index("ix_human_task_completed", "completed_at"),
+        # the weekly trend counts from these alone
+        Index("ix_human_task_created", "created_at", "model_version_id"),
+        Index("ix_human_task_completed", "completed_at", "due_at", "model_version_id"),
         # the stall figures: open steps per model version and step, by age
-        Index("ix_human_task_open_steps", "state", "model_version_id", "bpmn_id", "created_at"),
+        Index(
+            "ix_human_task_open_steps",
+            "state",
+            "model_version_id",
+            "bpmn_id",
+            "created_at",
+            "due_at",
+        ),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's id
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
@@ -305,11 +314,25 @@ class Milestone(Base):
     """The first time an instance reached a milestone of the path (for lead times)."""
 
     __tablename__ = "milestone"
+    __table_args__ = (
+        # lead times and coverage read this index alone
+        Index(
+            "ix_milestone_lead",
+            "name",
+            "model_version_id",
+            "lead_from_at",
+            "lead_days",
+            "instance_id",
+        ),
+    )
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(30), primary_key=True)
     reached_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     # the instance's model version (a copy, kept in step on migration)
     model_version_id: Mapped[int] = mapped_column(ForeignKey("process_model_version.id"))
+    # the lead time that ends here (e.g. contact -> team), noted when the milestone is reached
+    lead_from_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lead_days: Mapped[float | None] = mapped_column(Float)
 
 
 class ImportedDataset(Base):

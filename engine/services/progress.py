@@ -12,6 +12,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 
+from engine.analytics.stalls import LEAD_FROM
 from engine.analytics.targets import load_targets
 from engine.persistence.tables import Event, HumanTask, Milestone, ProcessInstance, WaitingEvent
 from engine.persistence.unit_of_work import UnitOfWork
@@ -59,16 +60,22 @@ def record(
 
 
 def reach(uow: UnitOfWork, instance: ProcessInstance, name: str, now: datetime) -> None:
-    """Note the first time the instance reaches a milestone (contact, team, plan...)."""
-    if uow.session.get(Milestone, (instance.id, name)) is None:
-        uow.session.add(
-            Milestone(
-                instance_id=instance.id,
-                name=name,
-                reached_at=now,
-                model_version_id=instance.model_version_id,
-            )
+    """Note the first time the instance reaches a milestone (contact, team, plan...), with the
+    lead time that ends there (e.g. days from first contact to the team)."""
+    if uow.session.get(Milestone, (instance.id, name)) is not None:
+        return
+    start = LEAD_FROM.get(name)
+    begun = uow.session.get(Milestone, (instance.id, start)) if start else None
+    uow.session.add(
+        Milestone(
+            instance_id=instance.id,
+            name=name,
+            reached_at=now,
+            model_version_id=instance.model_version_id,
+            lead_from_at=begun.reached_at if begun else None,
+            lead_days=(now - begun.reached_at).total_seconds() / 86400 if begun else None,
         )
+    )
 
 
 def assignment(info: UserTaskInfo, instance: ProcessInstance) -> tuple[str | None, int | None]:

@@ -131,7 +131,7 @@ def consultation_table(m: pilot.Metrics) -> Table:
 
 
 def kykyviisari_table(m: pilot.Metrics) -> Table:
-    changes = [latest - first for _, first, latest in m.kykyviisari]
+    change = m.kykyviisari
     table = Table(
         "kykyviisari",
         _("Kykyviisari: change in work ability"),
@@ -142,10 +142,10 @@ def kykyviisari_table(m: pilot.Metrics) -> Table:
         ),
     )
     table.rows += [
-        [_("Clients who answered at least twice"), len(changes)],
-        [_("Improved"), sum(1 for c in changes if c > 0)],
-        [_("Unchanged"), sum(1 for c in changes if c == 0)],
-        [_("Worsened"), sum(1 for c in changes if c < 0)],
+        [_("Clients who answered at least twice"), change.clients],
+        [_("Improved"), change.improved],
+        [_("Unchanged"), change.unchanged],
+        [_("Worsened"), change.worsened],
         [_("Mean change (points)"), m.kykyviisari_mean_change],
     ]
     return table
