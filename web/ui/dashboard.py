@@ -233,17 +233,17 @@ def box_plot(table: Table) -> dict[str, Any] | None:
     if not rows:
         return None
     top = max(r[6] or r[7] or 0 for r in rows) or 1.0
-    width, label_width, plot = 640, 250, 330
+    width, left, plot = 720, 12, 560  # each row's label is written above its box
     items = []
     for i, r in enumerate(rows):
 
         def x(value: float | None) -> float:
-            return label_width + plot * min(value or 0, top) / top
+            return left + plot * min(value or 0, top) / top
 
         items.append(
             {
                 "label": r[0],
-                "y": 12 + i * 40,
+                "y": 30 + i * 58,
                 "low": x(r[2]),
                 "q1": x(r[3]),
                 "median": x(r[4]),
@@ -254,8 +254,8 @@ def box_plot(table: Table) -> dict[str, Any] | None:
         )
     return {
         "width": width,
-        "height": 24 + len(rows) * 40,
-        "label_width": label_width,
+        "height": 20 + len(rows) * 58,
+        "left": left,
         "plot": plot,
         "top": table.display(table.columns[4], top),
         "items": items,

@@ -205,11 +205,10 @@ def metrics_page() -> Any:
         by_key = {t.key: t for t in tables}
         referrals = by_key["onward-referrals"]
         charts["onward-referrals"] = bar_chart(
-            [(r[0], r[1]) for i, r in enumerate(referrals.rows[:-1])
-             if i not in referrals.emphasised],
+            [(labels.outcome(r.category), r.count) for r in result.referrals],
             referrals.columns[1],
             referrals,
-        )  # fmt: skip
+        )
         if "targets" in by_key:
             targets = by_key["targets"]
             charts["targets"] = bar_chart(

@@ -62,8 +62,10 @@ class Table:
         lang = current_lang()
         if column.kind == "int":
             return format_decimal(value, format="#,##0", locale=lang)
-        if column.kind in ("days", "ratio"):
+        if column.kind == "days":
             return format_decimal(value, format="#,##0.0#", locale=lang)
+        if column.kind == "ratio":
+            return format_decimal(value, format="#,##0.##", locale=lang)
         if column.kind == "percent":
             return format_percent(value / 100, format="#,##0.0 %", locale=lang)
         if column.kind == "date":
@@ -229,14 +231,14 @@ def bar_chart(
     table: Table,
     *,
     secondary: Sequence[float | None] | None = None,
-    width: int = 640,
-    label_width: int = 260,
+    width: int = 720,
+    label_width: int = 340,
 ) -> BarChart | None:
     """Horizontal bars, one per row (a missing value draws no bar); `secondary` draws a thin
     second bar under each (e.g. a target beside the actual)."""
     values = [v for _, v in rows if v is not None] + [v for v in (secondary or []) if v]
-    if not rows or not values:
-        return None
+    if not rows or not any(values):
+        return None  # nothing to draw: the table says so
     maximum = max(values) or 1.0
     bar_height = 22 if secondary is None else 30
     gap = 10
