@@ -22,7 +22,7 @@ from engine.clock import FrozenClock
 from engine.persistence.tables import HumanTask
 from engine.services import clients, instances, sla, users, workspace
 from engine.services.access import Actor
-from engine.services.demo import sample
+from engine.services.demo import complete, sample
 from engine.workflow.loader import PHASES
 from tests.conftest import PASSWORD, ROOT, STAFF
 from tests.test_browser import CHROMIUM, browser_type_launch_args  # noqa: F401
@@ -52,22 +52,7 @@ class Site:
 def _walk(ctx: Any, clock: Any, actors: dict[str, Actor], iid: int, *steps: Any) -> None:
     for step in steps:
         bpmn_id, data = step if isinstance(step, tuple) else (step, sample(step))
-        with ctx.uow() as uow:
-            row = uow.session.scalar(
-                select(HumanTask).where(
-                    HumanTask.instance_id == iid,
-                    HumanTask.bpmn_id == bpmn_id,
-                    HumanTask.state == "open",
-                )
-            )
-            assert row is not None, f"{bpmn_id} is not open"
-            task_id, role, assignee = row.id, row.role, row.assignee_id
-        doer = next(
-            a
-            for a in actors.values()
-            if (assignee and a.user_id == assignee) or (not assignee and role in a.roles)
-        )
-        instances.complete_task(ctx.uow(), ctx.engine, clock, doer, task_id, data)
+        complete(ctx.uow, ctx.engine, clock, actors, iid, bpmn_id, data)
 
 
 def _open_task(ctx: Any, iid: int, bpmn_id: str) -> str:

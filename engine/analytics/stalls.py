@@ -163,10 +163,6 @@ def step_stats(session: Session, now: datetime, scope: Scope) -> list[StepStat]:
         name, phase = session.execute(
             select(HumanTask.name, HumanTask.phase).where(*step).limit(1)
         ).one()
-        if isinstance(oldest, str):  # SQLite gives the aggregate as stored text
-            oldest = datetime.fromisoformat(oldest)
-        if oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
         result.append(
             StepStat(
                 version.model_key,

@@ -30,8 +30,18 @@ MANAGEMENT_ROLES = frozenset({"manager", "auditor"})
 DEFAULT_QUIET_DAYS = 10
 
 
+def may_see_dashboards(actor: access.Actor) -> bool:
+    """Managers, auditors, team coordinators and administrators."""
+    return actor.is_admin or actor.coordinates or bool(actor.roles & MANAGEMENT_ROLES)
+
+
+def sees_names(actor: access.Actor) -> bool:
+    """Coordinators may see every client of the service; management sees pseudonyms only."""
+    return actor.coordinates
+
+
 def require_dashboard(actor: access.Actor) -> None:
-    if not (actor.is_admin or actor.coordinates or actor.roles & MANAGEMENT_ROLES):
+    if not may_see_dashboards(actor):
         raise Forbidden("the dashboards are for managers, auditors and team coordinators")
 
 
@@ -149,14 +159,16 @@ def stalled(
     may see every client of the service."""
     require_dashboard(actor)
     if not 1 <= quiet_days <= 250:
-        raise InvalidInput("quiet days must be 1-250", {"quiet_days": ["Between 1 and 250."]})
+        raise InvalidInput(
+            "quiet days must be 1-250", {"quiet_days": ["Between 1 and 250 working days."]}
+        )
     now = clock()
     with uow:
         rows = stalls.stalled_clients(uow.session, now, scope, quiet_days, named=None)
-        if actor.coordinates:
+        if sees_names(actor):
             named = {r.client_id for r in rows}
             rows = stalls.stalled_clients(uow.session, now, scope, quiet_days, named=named)
-        basis = "coordination role" if actor.coordinates else "management, pseudonymous"
+        basis = "coordination role" if sees_names(actor) else "management, pseudonymous"
         for row in rows:
             access.log(
                 uow,

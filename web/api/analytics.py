@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flask import Response, current_app, jsonify, request, stream_with_context
+from flask import Response, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from engine.errors import InvalidInput
@@ -13,6 +13,7 @@ from engine.services import dashboards, sla
 from web.api import blueprint
 from web.api.auth import actor, token_required
 from web.context import polku
+from web.downloads import event_log_response
 
 
 class ScopeSchema(Schema):
@@ -106,16 +107,7 @@ def metrics() -> Response:
 @token_required
 def event_log() -> Response:
     scope, args = _scope()
-    ctx = polku()
-    chunks = dashboards.export_log(
-        ctx.uow(), ctx.clock, actor(), scope, current_app.config["SECRET_KEY"], args["format"]
-    )
-    kind = "text/csv" if args["format"] == "csv" else "application/xml"
-    response = Response(stream_with_context(chunks), mimetype=kind)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="polku-event-log.{args["format"]}"'
-    )
-    return response
+    return event_log_response(actor(), scope, args["format"])
 
 
 @blueprint.post("/event-log/imports")

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from engine.analytics.stalls import MILESTONE_PAIRS
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.services import dashboards
 from engine.services.access import Actor
 from web.context import polku
@@ -36,9 +36,7 @@ STALL_REASONS = {"overdue": _l("Overdue"), "quiet": _l("No events")}
 
 
 def may_see_dashboards(actor: Actor | None) -> bool:
-    return actor is not None and (
-        actor.coordinates or bool(actor.roles & dashboards.MANAGEMENT_ROLES)
-    )
+    return actor is not None and dashboards.may_see_dashboards(actor)
 
 
 @blueprint.app_context_processor
@@ -305,13 +303,21 @@ def stalled_page() -> Any:
     ctx = polku()
     form, choices = _scope_form()
     quiet_text = (request.args.get("quiet_days") or str(dashboards.DEFAULT_QUIET_DAYS)).strip()
-    quiet_days = int(quiet_text) if quiet_text.isdigit() else 0
-    if not 1 <= quiet_days <= 250:
-        form.errors["quiet_days"] = [_("Give a whole number of working days from 1 to 250.")]
     tables: list[Table] = []
+    named = dashboards.sees_names(actor)
+    rows: list[Any] = []
     if form.valid:
-        rows = dashboards.stalled(ctx.uow(), ctx.clock, actor, form.scope, quiet_days)
-        named = actor.coordinates
+        try:  # the service checks the number of days
+            rows = dashboards.stalled(
+                ctx.uow(),
+                ctx.clock,
+                actor,
+                form.scope,
+                int(quiet_text) if quiet_text.isdigit() else 0,
+            )
+        except InvalidInput as exc:
+            form.errors.update(labels.messages(exc.errors))
+    if form.valid:
         table = Table(
             "stalled-clients",
             _("Stalled clients"),
@@ -352,7 +358,7 @@ def stalled_page() -> Any:
                 choices=choices,
                 quiet_text=quiet_text,
                 table=tables[0] if tables else None,
-                named=actor.coordinates,
+                named=named,
             ),
             200 if form.valid else 400,
         ),

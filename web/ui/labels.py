@@ -123,6 +123,7 @@ def outcome(code: str | None) -> str:
 # Field messages: engine.workflow.forms.MESSAGES and OTHER, and those of the services.
 MESSAGES = {
     "Not UTF-8 text.": _l("The file is not UTF-8 text."),
+    "Between 1 and 250 working days.": _l("Give a whole number of working days from 1 to 250."),
     "Choose a process model.": _l("Choose a process model."),
     "Give the data set a name.": _l("Give the data set a name."),
     "This field is required.": _l("This field is required."),
@@ -167,8 +168,59 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 ]
 
 
+# What the event-log importer (engine.analytics.eventlog) finds wrong on a line.
+_IMPORT_LINE = re.compile(r"^line (?P<line>\d+): (?P<problem>.*)$", re.S)
+_IMPORT_PROBLEMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"^the file is empty$"), lambda m: _("the file is empty")),
+    (re.compile(r"^the file has no events$"), lambda m: _("the file has no events")),
+    (
+        re.compile(r"^the header must be (?P<columns>[\w,]+)(?P<rest>.*)$"),
+        lambda m: _("the header must be %(columns)s", columns=m["columns"]) + m["rest"],
+    ),
+    (
+        re.compile(r"^expected (?P<want>\d+) fields, found (?P<got>\d+)$"),
+        lambda m: _("expected %(want)s fields, found %(got)s", want=m["want"], got=m["got"]),
+    ),
+    (re.compile(r"^(?P<name>\w+) is empty$"), lambda m: _("%(name)s is empty", name=m["name"])),
+    (
+        re.compile(r"^(?P<name>\w+) is longer than (?P<max>\d+) characters$"),
+        lambda m: _("%(name)s is longer than %(max)s characters", name=m["name"], max=m["max"]),
+    ),
+    (
+        re.compile(r"^timestamp '(?P<value>.*)' is not ISO 8601$", re.S),
+        lambda m: _("timestamp '%(value)s' is not an ISO 8601 time", value=m["value"]),
+    ),
+    (
+        re.compile(r"^timestamp '(?P<value>.*)' has no time zone$", re.S),
+        lambda m: _("timestamp '%(value)s' has no time zone", value=m["value"]),
+    ),
+    (
+        re.compile(r"^lifecycle '(?P<value>.*)' is not one of (?P<allowed>.*)$", re.S),
+        lambda m: _(
+            "lifecycle '%(value)s' is not one of %(allowed)s",
+            value=m["value"],
+            allowed=m["allowed"],
+        ),
+    ),  # fmt: skip
+    (
+        re.compile(r"^more than (?P<max>\d+) rows$"),
+        lambda m: _("more than %(max)s rows", max=m["max"]),
+    ),
+]
+
+
 def message(text: str) -> str:
-    """A field message in the reader's language (unknown messages are shown as they are)."""
+    """A field message in the reader's language (unknown messages are shown as they are).
+    An import problem keeps its line number: "line 3: ..." becomes "Rivi 3: ..."."""
+    line = _IMPORT_LINE.match(text)
+    if line is not None:
+        problem = line["problem"]
+        for pattern, render in _IMPORT_PROBLEMS:
+            match = pattern.match(problem)
+            if match:
+                problem = render(match)
+                break
+        return _("Line %(line)s: %(problem)s", line=line["line"], problem=problem)
     known = MESSAGES.get(text)
     if known is not None:
         return str(known)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_decimal, format_percent
 from flask import Response, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import NotFound
 
 from engine.analytics.stalls import Scope
 from engine.services.dashboards import ModelChoice
@@ -108,8 +109,6 @@ def download_or(tables: Sequence[Table], render: Callable[[], Any]) -> Any:
         return render()
     table = next((t for t in tables if t.key == wanted), None)
     if table is None:
-        from werkzeug.exceptions import NotFound
-
         raise NotFound()
     response = Response(table.csv(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="polku-{table.key}.csv"'

@@ -32,7 +32,7 @@ def all_steps(names: dict[str, dict[str, str]]) -> dict[str, str]:
     return dict(sorted(merged.items(), key=lambda item: item[1].casefold()))
 
 
-def targets_table(names: dict[str, dict[str, str]]) -> Table:
+def targets_table(targets: list[Any], names: dict[str, dict[str, str]]) -> Table:
     steps = all_steps(names)
     table = Table(
         "service-level-targets",
@@ -50,7 +50,7 @@ def targets_table(names: dict[str, dict[str, str]]) -> Table:
         ),
         row_headers=False,
     )
-    for t in sla.list_targets(polku().uow()):
+    for t in targets:
         table.rows.append(
             [
                 t.model_key or _("Every model"),
@@ -74,8 +74,8 @@ def _page(errors: dict[str, list[str]] | None = None, values: dict[str, str] | N
     ctx = polku()
     names = sla.step_names(ctx.uow(), ctx.engine)
     steps = all_steps(names)
-    table = targets_table(names)
     raw = sla.list_targets(ctx.uow())
+    table = targets_table(raw, names)
     return download_or(
         [table],
         lambda: (
