@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint check worker browser clean
+.PHONY: run run-dev run-postgres test lint check worker browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,26 +20,44 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-## Serve on http://127.0.0.1:$(PORT) with the timer worker; demo data on first run, kept after.
+# make run is a demo: demo accounts with the public password, a secret key made in instance/.
+DEMO := POLKU_DEMO=1
+
+## Demo on http://127.0.0.1:$(PORT): upgrade (or create) instance/polku.db keeping its data, demo
+## data on first run, gunicorn and a timer worker process. Ctrl-C stops everything.
 run: $(STAMP) $(NODE_STAMP)
-	$(BIN)/polku seed-demo
-	PORT=$(PORT) $(BIN)/polku serve --port $(PORT)
+	$(DEMO) $(BIN)/polku db upgrade
+	$(DEMO) $(BIN)/polku seed-demo
+	$(DEMO) PORT=$(PORT) $(BIN)/polku serve --port $(PORT)
+
+## The same on Flask's development server (one process, the timer worker as a thread).
+run-dev: $(STAMP) $(NODE_STAMP)
+	$(DEMO) $(BIN)/polku db upgrade
+	$(DEMO) $(BIN)/polku seed-demo
+	$(DEMO) PORT=$(PORT) $(BIN)/polku serve --dev --port $(PORT)
+
+## The demo on a throwaway PostgreSQL started from the machine's own binaries (removed on exit).
+run-postgres: $(STAMP) $(NODE_STAMP)
+	$(DEMO) PORT=$(PORT) $(BIN)/python -m tests.postgres --serve
 
 ## The whole suite: lint, engine, API (SQLite and PostgreSQL), browser.
-test: $(STAMP) $(NODE_STAMP) browser
-	$(BIN)/ruff check engine web tests
+test: $(STAMP) $(NODE_STAMP) browser lint
 	$(BIN)/python -m pytest
 
+## ruff, mypy, and the import-linter contracts (web -> engine.services -> the rest; no Flask
+## in the engine).
 lint: $(STAMP)
-	$(BIN)/ruff check engine web tests
+	$(BIN)/ruff check engine web tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## Validate every BPMN model and form under processes/.
 check: $(STAMP)
 	$(BIN)/polku check
 
-## Run the timer worker on its own (make run already runs one inside the server).
+## Run a timer worker on its own (make run already starts one).
 worker: $(STAMP)
-	$(BIN)/polku worker
+	$(DEMO) $(BIN)/polku worker
 
 ## Debian's Chromium for the browser tests (Playwright never downloads a browser here).
 browser:

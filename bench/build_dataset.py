@@ -20,7 +20,8 @@ from sqlalchemy import insert, select
 from engine.analytics.stalls import LEAD_FROM
 from engine.analytics.workdays import due_at
 from engine.clock import FrozenClock
-from engine.persistence.database import create_schema, make_engine, make_session_factory
+from engine.persistence import schema
+from engine.persistence.database import make_engine, make_session_factory
 from engine.persistence.tables import (
     Client,
     Event,
@@ -53,7 +54,7 @@ OUTCOMES = [
 def build(url: str, instances: int, events_per_instance: int, seed: int) -> None:
     rng = random.Random(seed)
     db = make_engine(url)
-    create_schema(db)
+    schema.upgrade(db)
     factory = make_session_factory(db)
     engine = WorkflowEngine(ROOT / "processes")
     deploy_all(UnitOfWork(factory), engine, FrozenClock(NOW), actor="bench")

@@ -108,7 +108,8 @@ def time_pages(url: str, runs: int) -> None:
     from web import create_app
 
     app = create_app(
-        {"DATABASE_URL": url, "SECRET_KEY": "bench", "CLOCK": FrozenClock(NOW),
+        {"DATABASE_AUTO_UPGRADE": True, "DATABASE_URL": url, "SECRET_KEY": "bench",
+         "CLOCK": FrozenClock(NOW),
          "WTF_CSRF_ENABLED": False}
     )  # fmt: skip
     ctx = app.extensions["polku"]

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from engine.clock import FrozenClock
-from engine.persistence.database import create_schema, make_engine, make_session_factory
+from engine.persistence import schema
+from engine.persistence.database import make_engine, make_session_factory
 from engine.persistence.tables import HumanTask
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import clients, instances, users
@@ -184,7 +185,7 @@ def template_database(
     deliberately slow, so it is done once and the file copied for each test)."""
     path = tmp_path_factory.mktemp("template") / "engine.db"
     db = make_engine(f"sqlite:///{path}")
-    create_schema(db)
+    schema.upgrade(db)
     factory = make_session_factory(db)
     deploy_all(UnitOfWork(factory), workflow_engine, FrozenClock(), actor="test")
     actors = make_staff(factory, workflow_engine, {**STAFF, **MORE_STAFF})

@@ -25,6 +25,7 @@ def make_app(database_url: str, clock: FrozenClock) -> Flask:
     return create_app(
         {
             "TESTING": True,
+            "DATABASE_AUTO_UPGRADE": True,
             "DATABASE_URL": database_url,
             "CLOCK": clock,
             "SECRET_KEY": "test",

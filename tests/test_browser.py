@@ -50,6 +50,7 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     app = create_app(
         {
             "TESTING": True,
+            "DATABASE_AUTO_UPGRADE": True,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'ui.db'}",
             "SECRET_KEY": "browser-test",
         }

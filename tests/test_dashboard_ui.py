@@ -46,7 +46,8 @@ def app(
     administrator, a manager, and every step due in five working days."""
     path = tmp_path / "dash.db"
     shutil.copyfile(template_database[0], path)
-    site = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "CLOCK": clock,
+    site = create_app({"TESTING": True, "DATABASE_AUTO_UPGRADE": True,
+                       "DATABASE_URL": f"sqlite:///{path}", "CLOCK": clock,
                        "SECRET_KEY": "dashboards", "WTF_CSRF_ENABLED": False})  # fmt: skip
     ctx = site.extensions["polku"]
     for username, name, roles, admin in [
@@ -388,7 +389,8 @@ def test_a_malformed_log_is_refused_on_the_page_naming_the_line(
 
 
 def test_the_demo_data_gives_the_dashboards_something_to_show(tmp_path: Path) -> None:
-    site = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+    site = create_app({"TESTING": True, "DATABASE_AUTO_UPGRADE": True,
+                       "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
                        "SECRET_KEY": "demo", "WTF_CSRF_ENABLED": False})  # fmt: skip
     ctx = site.extensions["polku"]
     assert demo.seed(ctx.uow, ctx.engine, ctx.clock)

@@ -23,6 +23,7 @@ def app(tmp_path: Any, clock: FrozenClock) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
+            "DATABASE_AUTO_UPGRADE": True,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'ui.db'}",
             "CLOCK": clock,
             "SECRET_KEY": "ui-test",
@@ -105,6 +106,7 @@ def test_a_form_with_errors_changes_nothing_and_a_good_one_moves_the_client_on(
 def test_forms_without_a_csrf_token_are_refused(tmp_path: Any, clock: FrozenClock) -> None:
     app = create_app(
         {
+            "DATABASE_AUTO_UPGRADE": True,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'csrf.db'}",
             "CLOCK": clock,
             "SECRET_KEY": "csrf-test",

@@ -1,16 +1,22 @@
-"""The `polku` command: check models, seed demo data, run the timer worker, serve the app."""
+"""The `polku` command: the schema, models, demo data, the timer worker and the server."""
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
+from sqlalchemy import Engine
 
 from engine.errors import ModelError
+from web.config import ConfigError
 
 
 def register_commands(app: Flask) -> None:
@@ -36,7 +42,7 @@ def check(processes: Path | None) -> None:
     """Validate every BPMN model and form under processes/ without touching the database."""
     from engine.services.deployment import check_all
     from engine.workflow.engine import WorkflowEngine
-    from web import ROOT
+    from web.config import ROOT
 
     engine = WorkflowEngine(
         processes or Path(os.environ.get("POLKU_PROCESSES_DIR") or ROOT / "processes")
@@ -54,75 +60,225 @@ def check(processes: Path | None) -> None:
         sys.exit(1)
 
 
-def _app() -> Flask:
+def _app(**overrides: Any) -> Flask:
+    from engine.persistence.schema import SchemaError
     from web import create_app
 
     try:
-        return create_app()
+        return create_app(overrides or None)
     except ModelError as exc:
         raise click.ClickException(f"a process model is broken: {exc}") from None
+    except (ConfigError, SchemaError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group()
+def db() -> None:
+    """The database schema: upgrade it, see where it stands."""
+
+
+@contextmanager
+def _database() -> Iterator[Engine]:
+    """The database POLKU_DATABASE_URL names (default: instance/polku.db), without the app."""
+    from engine.persistence.database import make_engine
+    from web.config import ROOT, environment
+
+    try:
+        url = environment().get("POLKU_DATABASE_URL") or f"sqlite:///{ROOT / 'instance/polku.db'}"
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Bring the schema to the newest revision (keeps every record). A database made by
+    Polku 0.1.0 is recognised and stamped first."""
+    from engine.persistence import schema
+
+    try:
+        with _database() as database:
+            before, after = schema.upgrade(database, revision)
+    except schema.SchemaError as exc:
+        raise click.ClickException(str(exc)) from None
+    if before == after:
+        click.echo(f"the schema is at {after}: nothing to do")
+    else:
+        click.echo(f"the schema was upgraded from {before or 'an empty database'} to {after}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Take the schema back to REVISION, to roll back an upgrade (run the older Polku after).
+    Columns and tables added since are dropped: take a backup first."""
+    from engine.persistence import schema
+
+    try:
+        with _database() as database:
+            after = schema.downgrade(database, revision)
+    except schema.SchemaError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"the schema is now at {after or 'nothing (empty)'}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """The database's schema revision, and whether it is the newest. Exit 1 if behind."""
+    from engine.persistence import schema
+
+    try:
+        with _database() as database:
+            found = schema.status(database)
+    except schema.SchemaError as exc:
+        raise click.ClickException(str(exc)) from None
+    current = "0.1.0 (no revision recorded)" if found.legacy else found.current or "empty"
+    click.echo(f"current: {current}")
+    click.echo(f"head:    {found.head}" + ("  (up to date)" if found.at_head else ""))
+    if not found.at_head:
+        click.echo("run `polku db upgrade` to bring it up to date", err=True)
+        sys.exit(1)
+
+
+@db.command("history")
+def db_history() -> None:
+    """Every schema revision, newest first."""
+    from engine.persistence import schema
+
+    for revision in schema.history():
+        click.echo(f"{revision.revision}  {revision.message.splitlines()[0]}")
 
 
 @main.command("seed-demo")
 def seed_demo() -> None:
-    """Create the demo users and clients (only into an empty database)."""
+    """Create the demo users and clients (only into an empty database, only in demo mode)."""
     from engine.services.demo import seed
 
     app = _app()
+    if not app.config["DEMO_MODE"]:
+        raise click.ClickException(
+            "demo data has a public password: seed it only in demo mode (POLKU_DEMO=1)"
+        )
     ctx = app.extensions["polku"]
     created = seed(ctx.uow, ctx.engine, ctx.clock)
     click.echo("demo data created" if created else "demo data already present: nothing changed")
 
 
-def _timer_loop(app: Flask, interval: float, stop: threading.Event) -> None:
-    from engine.services.instances import fire_due_timers
+@main.group()
+def demo() -> None:
+    """Demo accounts."""
 
-    ctx = app.extensions["polku"]
-    while not stop.is_set():
-        try:
-            fired = fire_due_timers(ctx.uow, ctx.engine, ctx.clock)
-            if fired:
-                app.logger.info("timer worker: fired %d timer(s)", fired)
-        except Exception:  # keep the worker alive; the failed instance stays due
-            app.logger.exception("timer worker: a timer could not be fired")
-        stop.wait(interval)
+
+@demo.command("close-accounts")
+def demo_close_accounts() -> None:
+    """Close every demo account (public password) so the installation can run outside demo
+    mode. Their history stays; they can no longer sign in."""
+    from engine.persistence.database import make_session_factory
+    from engine.persistence.unit_of_work import UnitOfWork
+    from engine.services.users import close_demo_accounts
+
+    with _database() as database:
+        closed = close_demo_accounts(UnitOfWork(make_session_factory(database)))
+    click.echo(
+        f"closed {len(closed)} demo account(s)" + (f": {', '.join(closed)}" if closed else "")
+    )
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 @main.command()
-@click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
+@click.option(
+    "--interval",
+    default=None,
+    type=float,
+    help="Seconds between rounds (default POLKU_TIMER_INTERVAL or 30).",
+)
 @click.option("--once", is_flag=True, help="Fire what is due now and exit.")
-def worker(interval: float, once: bool) -> None:
-    """Fire due timers (follow-up reviews, deadlines). Timers are in the database, so the
-    worker can be stopped and restarted at any time."""
+def worker(interval: float | None, once: bool) -> None:
+    """Fire due timers (follow-up reviews, deadlines). Timers are in the database, so any
+    number of workers can be stopped and restarted at any time."""
+    from engine.services import timer_worker
     from engine.services.instances import fire_due_timers
+    from web import logs
+    from web.config import server_settings
 
     app = _app()
     ctx = app.extensions["polku"]
     if once:
         click.echo(f"fired {fire_due_timers(ctx.uow, ctx.engine, ctx.clock)} timer(s)")
         return
+    logs.configure(app.config)
     stop = threading.Event()
-    try:
-        _timer_loop(app, interval, stop)
-    except KeyboardInterrupt:
-        stop.set()
+    _stop_on_signals(stop)
+    timer_worker.run(
+        ctx.uow, ctx.engine, ctx.clock, stop, interval or server_settings()["timer_interval"]
+    )
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000")
-@click.option("--timer-interval", default=30.0, show_default=True)
-def serve(host: str, port: int, timer_interval: float) -> None:
-    """Serve the app with the timer worker running beside it."""
-    app = _app()
-    stop = threading.Event()
-    thread = threading.Thread(target=_timer_loop, args=(app, timer_interval, stop), daemon=True)
-    thread.start()
-    click.echo(f"Polku on http://{host}:{port}/ (timer worker every {timer_interval:g}s)")
+@click.option("--host", default=None, help="Address to listen on (default from POLKU_BIND).")
+@click.option("--port", default=None, type=int, help="Port (default PORT or 5000).")
+@click.option(
+    "--workers",
+    "web_workers",
+    default=None,
+    type=int,
+    help="Web worker processes (default POLKU_WEB_WORKERS).",
+)
+@click.option(
+    "--timer-workers",
+    default=None,
+    type=int,
+    help="Timer worker processes (default POLKU_TIMER_WORKERS or 1).",
+)
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Flask's development server, one process with the "
+    "timer worker as a thread: for developing Polku only.",
+)
+def serve(
+    host: str | None,
+    port: int | None,
+    web_workers: int | None,
+    timer_workers: int | None,
+    dev: bool,
+) -> None:
+    """Serve Polku: gunicorn with several worker processes, and the timer worker(s) as their
+    own processes. Ctrl-C (or SIGTERM) stops them all."""
+    from web import server
+    from web.config import server_settings
+
     try:
-        app.run(host=host, port=port, debug=False, use_reloader=False)
-    finally:
-        stop.set()
+        settings = server_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if host or port:
+        default_host, _, default_port = settings["bind"].rpartition(":")
+        settings["bind"] = f"{host or default_host}:{port or default_port}"
+    if web_workers is not None:
+        settings["web_workers"] = web_workers
+    if timer_workers is not None:
+        settings["timer_workers"] = timer_workers
+    app = _app()  # checks configuration, schema and models before any process starts
+    if dev:
+        server.run_development(app, settings)
+        return
+    app.extensions["polku"].db.dispose()
+    sys.exit(server.run_production(settings))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock, system_clock
-from engine.persistence.database import create_schema, make_engine, make_session_factory
+from engine.persistence import schema
+from engine.persistence.database import make_engine, make_session_factory
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.deployment import deploy_all
 from engine.workflow.engine import WorkflowEngine
@@ -24,6 +25,7 @@ class PolkuContext:
     session_factory: sessionmaker[Session]
     engine: WorkflowEngine
     clock: Clock
+    models_loaded: bool = False
 
     @classmethod
     def create(cls, config: Mapping[str, Any]) -> PolkuContext:
@@ -31,7 +33,14 @@ class PolkuContext:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         db = make_engine(url)
-        create_schema(db)
+        try:
+            if config.get("DATABASE_AUTO_UPGRADE"):
+                schema.upgrade(db)
+            else:
+                schema.require_current(db)  # an old or empty database: `polku db upgrade` first
+        except Exception:
+            db.dispose()
+            raise
         context = cls(
             db=db,
             session_factory=make_session_factory(db),
@@ -40,6 +49,7 @@ class PolkuContext:
         )
         # Load and validate every model under processes/; a broken one stops start-up.
         deploy_all(context.uow(), context.engine, context.clock, actor="system")
+        context.models_loaded = True
         return context
 
     def uow(self) -> UnitOfWork:

@@ -282,7 +282,8 @@ def lead_times(session: Session, scope: Scope) -> dict[str, Distribution]:
         query = query.where(Milestone.lead_from_at < scope.until)
     days: dict[str, list[float]] = defaultdict(list)
     for name, lead in session.execute(query):
-        days[name].append(lead)
+        if lead is not None:
+            days[name].append(lead)
     return {
         f"{first}->{second}": Distribution.of(days.get(second, []))
         for first, second in MILESTONE_PAIRS

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -50,6 +51,7 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_app_user_oidc"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
@@ -57,6 +59,11 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(5), default="fi")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # made by `polku seed-demo` with the public demo password: refused outside demo mode
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # signs in through an organisation's OpenID provider: (issuer, subject) is the identity
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
     roles: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="user"
     )
@@ -64,6 +71,18 @@ class User(Base):
     @property
     def role_codes(self) -> list[str]:
         return sorted(r.role for r in self.roles)
+
+
+class WorkerHeartbeat(Base):
+    """A timer worker's last sign of life, one row per worker process (for /metrics and
+    /readyz on any app server)."""
+
+    __tablename__ = "worker_heartbeat"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    timers_fired: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class UserRole(Base):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from engine.analytics import eventlog, metrics, stalls
 from engine.analytics.stalls import Scope
@@ -258,7 +258,7 @@ def import_log(
         uow.session.add(dataset)
         uow.session.flush()
         uow.session.execute(
-            ImportedEvent.__table__.insert(),
+            insert(ImportedEvent),
             [
                 {
                     "dataset_id": dataset.id,

@@ -51,7 +51,7 @@ DEMO_PILOT_TARGETS = [
     ("eksote", "P3", "Task_team_meeting", "pilot_track", "P3_group_subcontracting", 15, 15),
     ("eksote", "P4", "Task_team_meeting", "pilot_track", "P4_targeted_employment", 40, 40),
 ]
-DEMO_ADMIN = ("admin", "Ylläpitäjä", [])
+DEMO_ADMIN: tuple[str, str, list[str]] = ("admin", "Ylläpitäjä", [])
 
 
 def add_pilot_targets(uow: UnitOfWork) -> None:
@@ -181,6 +181,7 @@ def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: C
             password=DEMO_PASSWORD,
             roles=roles,
             is_admin=username == "admin",
+            is_demo=True,
         )
     actors = {u: _actor(uow_factory, ids[u]) for u in ids}
     for model_key, bpmn_id, phase, days in DEMO_TARGETS:

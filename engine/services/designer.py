@@ -27,7 +27,7 @@ from engine.services.progress import record, synchronise
 from engine.workflow import migration, runtime
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.loader import load_model
-from engine.workflow.model import ModelSource, Problem
+from engine.workflow.model import ModelSource, ParsedModel, Problem
 
 DESIGNER_ROLE = "process_designer"
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -198,7 +198,7 @@ def deploy_bpmn(
 
 def _load(
     candidate: ModelSource, target: str, content: bytes, engine: WorkflowEngine
-) -> tuple[object | None, list[Problem]]:
+) -> tuple[ParsedModel | None, list[Problem]]:
     try:
         content.decode("utf-8")
     except UnicodeDecodeError:

@@ -29,6 +29,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
 from engine.services.deployment import latest_version
 from engine.services.progress import reach, record, synchronise
+from engine.services.telemetry import TIMERS_FIRED, timed_command
 from engine.workflow import forms, runtime
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel
@@ -60,10 +61,11 @@ def _load(uow: UnitOfWork, engine: WorkflowEngine, instance: ProcessInstance) ->
 
 
 @contextmanager
-def _command(uow: UnitOfWork) -> Iterator[None]:
+def _command(uow: UnitOfWork, kind: str) -> Iterator[None]:
     """Translate engine and concurrency failures into domain errors; nothing is kept."""
     try:
-        yield
+        with timed_command(kind):
+            yield
     except StaleDataError:
         raise Conflict(
             "the client's path was changed by someone else meanwhile: try again"
@@ -83,7 +85,7 @@ def start_instance(
     model_key: str,
 ) -> int:
     now = clock()
-    with uow, _command(uow):
+    with uow, _command(uow, "start_instance"):
         client = uow.session.get(Client, client_id)
         if client is None:
             raise NotFound(f"client {client_id} does not exist")
@@ -175,7 +177,7 @@ def complete_task(
 ) -> int:
     """Validate the form data, complete the task and run the path on. Returns the instance id."""
     now = clock()
-    with uow, _command(uow):
+    with uow, _command(uow, "complete_task"):
         row, basis = _task_for_work(uow, actor, task_id, "update", now)
         loaded = _load(uow, engine, row.instance)
         info = loaded.model.user_tasks[row.bpmn_id]
@@ -297,7 +299,7 @@ def deliver_message(
     payload: dict[str, Any],
 ) -> None:
     now = clock()
-    with uow, _command(uow):
+    with uow, _command(uow, "deliver_message"):
         instance = _instance(uow, instance_id)
         may = (
             actor.is_admin
@@ -415,9 +417,13 @@ def fire_due_timers(
         )
     for waiting_id in due:
         uow = uow_factory()
-        with uow, _command(uow):
+        with uow, _command(uow, "fire_timer"):
+            # still due when locked: a cycle timer another worker just fired keeps its row
+            # with the next due time, so it must not fire again now
             query = select(WaitingEvent).where(
-                WaitingEvent.id == waiting_id, WaitingEvent.settled_at.is_(None)
+                WaitingEvent.id == waiting_id,
+                WaitingEvent.settled_at.is_(None),
+                WaitingEvent.due_at <= now,
             )
             if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
@@ -443,6 +449,7 @@ def fire_due_timers(
             )
             uow.commit()
             fired += 1
+            TIMERS_FIRED.inc()
     return fired
 
 

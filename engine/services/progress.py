@@ -210,14 +210,14 @@ def synchronise(
             created_at=now,
             due_at=targets.due(now, message.bpmn_id, None),
         )
-    for task_id, row in waiting.items():
+    for task_id, waiting_row in waiting.items():
         fresh = current.pop(task_id, None)
         if fresh is None:
-            row.settled_at = now
-        elif row.kind == "timer" and fresh.due_at != row.due_at:  # a cycle moved on
-            row.due_at = fresh.due_at
-    for row in current.values():
-        session.add(row)
+            waiting_row.settled_at = now
+        elif waiting_row.kind == "timer" and fresh.due_at != waiting_row.due_at:  # a cycle moved
+            waiting_row.due_at = fresh.due_at
+    for new_row in current.values():
+        session.add(new_row)
 
     # Status and outcome.
     if workflow.is_completed() and instance.status != "completed":

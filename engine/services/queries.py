@@ -551,8 +551,8 @@ def diagram_state(
             version.model.key,
             version.number,
             version.files[version.main_file],
-            sorted(current),
-            sorted(done - current),
+            sorted(c for c in current if c),
+            sorted(d for d in done - current if d),
         )
 
 

@@ -35,6 +35,7 @@ def create_user(
     roles: list[str],
     is_admin: bool = False,
     language: str = "fi",
+    is_demo: bool = False,
 ) -> int:
     errors: dict[str, list[str]] = {}
     if (
@@ -58,6 +59,7 @@ def create_user(
             display_name=display_name,
             password_hash=hash_password(password),
             is_admin=is_admin,
+            is_demo=is_demo,
             language=language,
             roles=[UserRole(role=r) for r in sorted(set(roles))],
         )
@@ -128,6 +130,32 @@ def list_users(uow: UnitOfWork) -> list[User]:
         for u in users:
             uow.session.expunge(u)
         return users
+
+
+def demo_accounts(uow: UnitOfWork) -> list[str]:
+    """Usernames of the active accounts made by `seed-demo` (their password is public)."""
+    with uow:
+        return list(
+            uow.session.scalars(
+                select(User.username).where(User.is_demo, User.active).order_by(User.username)
+            )
+        )
+
+
+def close_demo_accounts(uow: UnitOfWork) -> list[str]:
+    """Close every demo account: deactivated, its password unusable, its tokens revoked. The
+    rows stay, because the history and the access log name them."""
+    with uow:
+        closing = list(uow.session.scalars(select(User).where(User.is_demo, User.active)))
+        for user in closing:
+            user.active = False
+            user.password_hash = hash_password(secrets.token_urlsafe(32))
+        if closing:
+            uow.session.execute(
+                delete(ApiToken).where(ApiToken.user_id.in_([u.id for u in closing]))
+            )
+        uow.commit()
+        return sorted(u.username for u in closing)
 
 
 def _digest(token: str) -> str:

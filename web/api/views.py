@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Response, jsonify, request, url_for
 
-from engine.errors import InvalidInput
+from engine.errors import Forbidden, InvalidInput
 from engine.services import clients, designer, instances, queries, users
 from engine.services.access import Actor
+from web import sso
 from web.api import blueprint
 from web.api import schemas as s
 from web.api.auth import actor, token_required
@@ -34,6 +35,8 @@ def _created(schema_id: int, location: str) -> Response:
 @blueprint.post("/tokens")
 def create_token() -> Response:
     body = s.TokenRequestSchema().load(_body())
+    if not sso.password_login_allowed():
+        raise Forbidden("passwords are turned off here: staff sign in through single sign-on")
     ctx = polku()
     user = users.authenticate(ctx.uow(), body["username"], body["password"])
     token, row = users.issue_token(ctx.uow(), ctx.clock, user.id)

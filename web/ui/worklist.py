@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -36,6 +36,9 @@ SORTS: dict[str, tuple[Any, str]] = {
     "waiting": (_l("Waiting time"), "descending"),
 }
 DEFAULT_VIEW, DEFAULT_SORT = "all", "due"
+# The client search is a name: it is kept in the session, never in the address (addresses end
+# up in server logs, browser history and Referer headers).
+CLIENT_FILTER_KEY = "worklist_client"
 REASON_MAX = 500
 
 
@@ -59,8 +62,14 @@ class Listing:
     role: str | None
 
     @classmethod
-    def from_args(cls, role_choices: list[str]) -> Listing:
-        args = request.args
+    def from_args(cls, role_choices: list[str], args: Any = None) -> Listing:
+        if args is None:
+            args = request.args
+            if args.get("clear") == "1":
+                session.pop(CLIENT_FILTER_KEY, None)
+            client = str(session.get(CLIENT_FILTER_KEY) or "")
+        else:
+            client = (args.get("client") or "").strip()[:100]
         view = args.get("view", DEFAULT_VIEW)
         if args.get("mine") == "1":  # the older address of "assigned to me"
             view = "mine"
@@ -70,25 +79,21 @@ class Listing:
             view=view if view in VIEWS else DEFAULT_VIEW,
             sort=sort if sort in SORTS else DEFAULT_SORT,
             step=(args.get("step") or "").strip() or None,
-            client=(args.get("client") or "").strip()[:100],
+            client=client,
             role=role if role in role_choices else None,
         )
 
     def url(self, **changes: Any) -> str:
-        """The worklist's address with these changes (defaults are left out)."""
-        values = {
-            "view": self.view,
-            "sort": self.sort,
-            "step": self.step,
-            "client": self.client,
-            "role": self.role,
-        }
+        """The worklist's address with these changes (defaults are left out; the client
+        search stays in the session, `clear=True` ends it)."""
+        values = {"view": self.view, "sort": self.sort, "step": self.step, "role": self.role}
         values.update(changes)
         if values["view"] == DEFAULT_VIEW:
             values["view"] = None
         if values["sort"] == DEFAULT_SORT:
             values["sort"] = None
-        return url_for("ui.worklist", **{k: v for k, v in values.items() if v})
+        values["clear"] = "1" if values.get("clear") else None
+        return url_for("ui.worklist", **{k: v for k, v in values.items() if v})  # type: ignore[arg-type]
 
     @property
     def filtered(self) -> bool:
@@ -128,6 +133,17 @@ def worklist() -> str:
         step_choices=sorted(steps.items(), key=lambda s: s[1].casefold()),
         may_hand_over=may_hand_over,
     )
+
+
+@blueprint.post("/worklist/filter")
+def filter_worklist() -> Response:
+    """The filter form: the client search goes into the session, the rest into the address."""
+    listing = Listing.from_args(_role_choices(_actor()), request.form)
+    if listing.client:
+        session[CLIENT_FILTER_KEY] = listing.client
+    else:
+        session.pop(CLIENT_FILTER_KEY, None)
+    return redirect(listing.url())
 
 
 @blueprint.post("/tasks/<task_id>/claim")
