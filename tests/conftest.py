@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,15 @@ from engine.services.demo import SAMPLE_FORM_DATA, sample
 from engine.services.deployment import deploy_all
 from engine.workflow.engine import WorkflowEngine
 from tests.postgres import find_bindir, postgres_server
+
+# The tests serve plain http on 127.0.0.1: session cookies cannot be Secure-only there (outside
+# demo mode Polku makes them so by default), and the processes the tests start inherit this.
+os.environ.setdefault("POLKU_SECURE_COOKIES", "0")
+# Hundreds of sign-ins from 127.0.0.1: throttling is tested on its own (test_sessions.py).
+os.environ.setdefault("POLKU_SIGN_IN_THROTTLE", "0")
+
+# For tests that move Polku's clock by days while someone stays signed in.
+LONG_SESSIONS = {"SESSION_IDLE_MINUTES": 10**7, "SESSION_LIFETIME_HOURS": 10**6}
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"

@@ -22,7 +22,7 @@ from engine.clock import FrozenClock
 from engine.services import demo, instances, sla, users
 from engine.services.access import Actor
 from engine.workflow.loader import PHASES
-from tests.conftest import PASSWORD, Services
+from tests.conftest import LONG_SESSIONS, PASSWORD, Services
 from tests.test_api import database_fingerprint
 from tests.test_regional_walks import test_walk as replay
 from tests.test_workspace_ui import login, text_of
@@ -48,7 +48,8 @@ def app(
     shutil.copyfile(template_database[0], path)
     site = create_app({"TESTING": True, "DATABASE_AUTO_UPGRADE": True,
                        "DATABASE_URL": f"sqlite:///{path}", "CLOCK": clock,
-                       "SECRET_KEY": "dashboards", "WTF_CSRF_ENABLED": False})  # fmt: skip
+                       "SECRET_KEY": "dashboards", "WTF_CSRF_ENABLED": False,
+                       **LONG_SESSIONS})  # fmt: skip
     ctx = site.extensions["polku"]
     for username, name, roles, admin in [
         ("admin", "Ylläpitäjä", [], True),

@@ -212,3 +212,35 @@ def test_history_lists_every_revision() -> None:
     lines = result.output.splitlines()
     assert lines[0].startswith(schema.head_revision())
     assert lines[-1].startswith(f"{schema.BASELINE}  Release 0.1.0")
+
+
+def test_a_failed_upgrade_leaves_a_0_1_0_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All migrations of one upgrade commit together, on SQLite too (its driver would
+    otherwise commit each CREATE at once and leave a half-made revision table behind)."""
+    import shutil
+
+    broken = tmp_path / "migrations"
+    shutil.copytree(schema.MIGRATIONS, broken)
+    last = broken / "versions" / f"{schema.head_revision()}.py"
+    last.write_text(
+        last.read_text(encoding="utf-8").replace(
+            "def upgrade() -> None:\n",
+            "def upgrade() -> None:\n    raise RuntimeError('the power went out')\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{release_0_1_0_database(tmp_path / 'polku.db')}"
+    before = row_counts(url)
+    database = make_engine(url)
+    monkeypatch.setattr(schema, "MIGRATIONS", broken)
+    with pytest.raises(RuntimeError, match="the power went out"):
+        schema.upgrade(database)
+    monkeypatch.undo()
+    assert schema.status(database).legacy  # still a plain 0.1.0 database
+    assert row_counts(url) == before
+    assert schema.upgrade(database) == ("0.1.0", schema.head_revision())
+    assert row_counts(url) == before
+    database.dispose()

@@ -285,3 +285,82 @@ def test_serve_refuses_a_database_behind_the_code_before_starting_anything(
     result = CliRunner().invoke(main, ["serve", "--port", "1"])
     assert result.exit_code == 1
     assert "run `polku db upgrade` first" in result.output
+
+
+def test_empty_settings_mean_the_default_and_comments_are_not_values(tmp_path: Path) -> None:
+    settings = flask_settings({"POLKU_SECURE_COOKIES": "", "POLKU_DEMO": ""})
+    assert settings["SESSION_COOKIE_SECURE"] is True  # not demo mode: Secure by default
+    assert flask_settings({"POLKU_DEMO": "1"})["SESSION_COOKIE_SECURE"] is False
+    config_file = tmp_path / "polku.env"
+    config_file.write_text("POLKU_DATABASE_URL=postgresql+psycopg://polku@db/polku  # primary\n")
+    with pytest.raises(ConfigError, match="line 1: a comment must be on a line of its own"):
+        flask_settings({"POLKU_CONFIG_FILE": str(config_file)})
+    config_file.write_text('POLKU_SECRET_KEY=\'ab#"c\'\nPOLKU_BASE_URL="https://p.fi"\n')
+    quoted = flask_settings({"POLKU_CONFIG_FILE": str(config_file)})
+    assert quoted["SECRET_KEY"] == 'ab#"c' and quoted["PUBLIC_BASE_URL"] == "https://p.fi"
+
+
+def test_made_up_methods_do_not_add_metric_series(site: Flask) -> None:
+    client = site.test_client()
+    for method in ("ZZZA", "ZZZB", "ZZZC"):
+        client.open("/healthz", method=method)
+    text = client.get("/metrics").text
+    assert "ZZZ" not in text
+    assert 'method="other"' in text
+
+
+def test_database_errors_never_carry_the_values_into_logs(tmp_path: Path) -> None:
+    from sqlalchemy import text as sql
+
+    from engine.persistence.database import make_engine
+
+    database = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with database.begin() as connection:
+        connection.execute(sql("CREATE TABLE t (code TEXT UNIQUE)"))
+        connection.execute(sql("INSERT INTO t VALUES (:c)"), {"c": "131052-308T"})
+    with pytest.raises(Exception) as raised, database.begin() as connection:
+        connection.execute(sql("INSERT INTO t VALUES (:c)"), {"c": "131052-308T"})
+    assert "131052-308T" not in str(raised.value)
+    database.dispose()
+
+
+TO_FOLLOW_UP = (
+    "Task_encounter",
+    "Task_initial_interview",
+    "Task_physician_assessment",
+    "Task_functional_assessment",
+    "Task_social_assessment",
+    "Task_support_plan",
+    "Task_arrange_services",
+)
+
+
+def test_one_broken_timer_does_not_hold_up_the_others(
+    site: Flask, clock: FrozenClock, template_database: tuple[Path, dict[str, Actor]]
+) -> None:
+    from sqlalchemy import func, select, update
+
+    from engine.persistence.tables import Event, ProcessInstance
+    from tests.conftest import Services
+
+    ctx = site.extensions["polku"]
+    services = Services(ctx.engine, clock, ctx.session_factory, template_database[1])
+    paths = [services.start() for _ in range(2)]
+    for path in paths:
+        services.walk(path, *TO_FOLLOW_UP)
+    with ctx.uow() as uow:  # the first path's stored state is damaged
+        uow.session.execute(
+            update(ProcessInstance).where(ProcessInstance.id == paths[0]).values(state="{")
+        )
+        uow.commit()
+    clock.advance(days=31)
+    assert instances.fire_due_timers(ctx.uow, ctx.engine, clock) == 1
+    with ctx.uow() as uow:
+        fired = dict(
+            uow.session.execute(
+                select(Event.instance_id, func.count(Event.id))
+                .where(Event.kind == "timer_fired")
+                .group_by(Event.instance_id)
+            ).all()
+        )
+    assert fired == {paths[1]: 1}  # the second fired although the first is older and broken

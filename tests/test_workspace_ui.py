@@ -22,7 +22,7 @@ from engine.services import sla, users
 from engine.services.access import Actor
 from engine.services.demo import sample
 from engine.workflow.loader import PHASES
-from tests.conftest import PASSWORD, STAFF, Services
+from tests.conftest import LONG_SESSIONS, PASSWORD, STAFF, Services
 from tests.test_api import database_fingerprint
 from web import create_app
 
@@ -40,6 +40,7 @@ def app(tmp_path: Any, clock: FrozenClock) -> Iterator[Flask]:
             "DATABASE_URL": f"sqlite:///{tmp_path / 'ws.db'}",
             "CLOCK": clock,
             "SECRET_KEY": "workspace-test",
+            **LONG_SESSIONS,
             "WTF_CSRF_ENABLED": False,
         }
     )

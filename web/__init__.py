@@ -34,11 +34,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'polku.db'}"
 
-    from web import extensions, logs, operations, sso
+    from web import extensions, logs, operations, security, sso, throttle
 
     logs.init_app(app)
     extensions.init_app(app)
     sso.init_app(app)
+    security.init_app(app)  # before the routes: their <int:…> ids are bounded
+    throttle.init_app(app)
     app.extensions["polku"] = PolkuContext.create(app.config)
     if not app.config["DEMO_MODE"]:
         _refuse_demo_accounts(app)

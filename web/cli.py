@@ -14,6 +14,7 @@ from typing import Any
 import click
 from flask import Flask
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from engine.errors import ModelError
 from web.config import ConfigError
@@ -70,6 +71,28 @@ def _app(**overrides: Any) -> Flask:
         raise click.ClickException(f"a process model is broken: {exc}") from None
     except (ConfigError, SchemaError) as exc:
         raise click.ClickException(str(exc)) from None
+    except DBAPIError as exc:
+        raise click.ClickException(_unreachable(exc)) from None
+
+
+def _unreachable(exc: DBAPIError) -> str:
+    kind = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+    return f"the database (POLKU_DATABASE_URL) cannot be used: {kind}: {str(exc.orig)[:200]}"
+
+
+@contextmanager
+def _schema_command() -> Iterator[None]:
+    """The schema commands' errors as messages, not tracebacks."""
+    from alembic.util.exc import CommandError
+
+    from engine.persistence.schema import SchemaError
+
+    try:
+        yield
+    except (SchemaError, CommandError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except DBAPIError as exc:
+        raise click.ClickException(_unreachable(exc)) from None
 
 
 @main.group()
@@ -103,11 +126,8 @@ def db_upgrade(revision: str) -> None:
     Polku 0.1.0 is recognised and stamped first."""
     from engine.persistence import schema
 
-    try:
-        with _database() as database:
-            before, after = schema.upgrade(database, revision)
-    except schema.SchemaError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _schema_command(), _database() as database:
+        before, after = schema.upgrade(database, revision)
     if before == after:
         click.echo(f"the schema is at {after}: nothing to do")
     else:
@@ -116,16 +136,18 @@ def db_upgrade(revision: str) -> None:
 
 @db.command("downgrade")
 @click.argument("revision")
-def db_downgrade(revision: str) -> None:
+@click.option("--yes", is_flag=True, help="Needed to go below the first revision (drops all).")
+def db_downgrade(revision: str, yes: bool) -> None:
     """Take the schema back to REVISION, to roll back an upgrade (run the older Polku after).
     Columns and tables added since are dropped: take a backup first."""
     from engine.persistence import schema
 
-    try:
-        with _database() as database:
-            after = schema.downgrade(database, revision)
-    except schema.SchemaError as exc:
-        raise click.ClickException(str(exc)) from None
+    if revision == "base" and not yes:
+        raise click.ClickException(
+            "'base' drops every table and every client's records: add --yes if you mean it"
+        )
+    with _schema_command(), _database() as database:
+        after = schema.downgrade(database, revision)
     click.echo(f"the schema is now at {after or 'nothing (empty)'}")
 
 
@@ -134,11 +156,8 @@ def db_current() -> None:
     """The database's schema revision, and whether it is the newest. Exit 1 if behind."""
     from engine.persistence import schema
 
-    try:
-        with _database() as database:
-            found = schema.status(database)
-    except schema.SchemaError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _schema_command(), _database() as database:
+        found = schema.status(database)
     current = "0.1.0 (no revision recorded)" if found.legacy else found.current or "empty"
     click.echo(f"current: {current}")
     click.echo(f"head:    {found.head}" + ("  (up to date)" if found.at_head else ""))
@@ -189,6 +208,30 @@ def demo_close_accounts() -> None:
     click.echo(
         f"closed {len(closed)} demo account(s)" + (f": {', '.join(closed)}" if closed else "")
     )
+
+
+@main.group("users")
+def users_group() -> None:
+    """People's accounts."""
+
+
+@users_group.command("close")
+@click.argument("username")
+def users_close(username: str) -> None:
+    """Close USERNAME's account at once: open sessions end, API tokens stop working, sign-in
+    (password or single sign-on) is refused. Their history stays."""
+    from engine.clock import system_clock
+    from engine.errors import NotFound
+    from engine.persistence.database import make_session_factory
+    from engine.persistence.unit_of_work import UnitOfWork
+    from engine.services.users import close_account
+
+    with _schema_command(), _database() as database:
+        try:
+            close_account(UnitOfWork(make_session_factory(database)), system_clock, username)
+        except NotFound as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"closed the account '{username}': its sessions and tokens ended")
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
 
 
@@ -39,13 +39,21 @@ def environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
         key, sep, value = line.partition("=")
         if not sep or not key.strip().startswith("POLKU_") and key.strip() != "PORT":
             raise ConfigError(f"{path} line {number}: expected POLKU_NAME=value")
-        from_file[key.strip()] = value.strip().strip("'\"")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]  # a quoted value is taken as it is, '#' and all
+        elif " #" in value or value.startswith("#"):
+            raise ConfigError(
+                f"{path} line {number}: a comment must be on a line of its own "
+                "(or quote a value that holds ' #')"
+            )
+        from_file[key.strip()] = value
     return {**from_file, **env}
 
 
 def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name)
-    if raw is None:
+    if raw is None or not raw.strip():  # unset or empty (`POLKU_X=`): the default
         return default
     value = raw.strip().lower()
     if value in TRUE:
@@ -88,7 +96,8 @@ def flask_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     base_url = env.get("POLKU_BASE_URL", "").rstrip("/")
     if base_url and not base_url.startswith(("http://", "https://")):
         raise ConfigError("POLKU_BASE_URL must start with https:// (or http:// for a trial)")
-    secure = flag(env, "POLKU_SECURE_COOKIES", default=base_url.startswith("https://"))
+    # outside demo mode cookies are Secure (HTTPS only) unless explicitly turned off
+    secure = flag(env, "POLKU_SECURE_COOKIES", default=not demo or base_url.startswith("https://"))
     level = env.get("POLKU_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"POLKU_LOG_LEVEL must be one of {', '.join(sorted(LOG_LEVELS))}")
@@ -107,6 +116,10 @@ def flask_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOG_LEVEL": level,
         "LOG_FORMAT": log_format,
         "METRICS_TOKEN": env.get("POLKU_METRICS_TOKEN") or None,
+        "RATELIMIT_STORAGE_URI": env.get("POLKU_RATELIMIT_STORAGE_URI") or "memory://",
+        "SIGN_IN_THROTTLE": flag(env, "POLKU_SIGN_IN_THROTTLE", default=True),
+        "SESSION_IDLE_MINUTES": number(env, "POLKU_SESSION_IDLE_MINUTES", 30),
+        "SESSION_LIFETIME_HOURS": number(env, "POLKU_SESSION_LIFETIME_HOURS", 10),
         "OIDC": oidc_settings(env),
     }
     return settings

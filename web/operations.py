@@ -25,6 +25,7 @@ from web.context import PolkuContext, polku
 
 blueprint = Blueprint("operations", __name__)
 RETRY_AFTER_SECONDS = 10
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 REQUEST_SECONDS = Histogram(
     "polku_http_request_seconds",
     "Time to answer an HTTP request, by endpoint, method and status.",
@@ -176,7 +177,8 @@ def init_app(app: Flask) -> None:
         if started is not None:
             REQUEST_SECONDS.labels(
                 endpoint=request.endpoint or "unmatched",
-                method=request.method,
+                # a fixed set: any made-up method would otherwise add series without end
+                method=request.method if request.method in METHODS else "other",
                 status=str(response.status_code),
             ).observe(time.perf_counter() - started)
         return response

@@ -56,17 +56,20 @@ def run_production(settings: dict[str, Any]) -> int:
     def request_stop(signum: int, _frame: Any) -> None:
         stopping.set()
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    # children ignore the terminal's Ctrl-C: the supervisor stops them in order
-    children = [subprocess.Popen(command, env=env, start_new_session=True) for command in commands]
-    print(
-        f"Polku on http://{settings['bind']}/ ({settings['web_workers']} web worker(s), "
-        f"{settings['timer_workers']} timer worker(s)); Ctrl-C stops",
-        flush=True,
-    )
+    # a closed terminal (SIGHUP) stops everything too, rather than leaving orphans behind
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, request_stop)
+    children: list[subprocess.Popen[bytes]] = []
     status = 0
     try:
+        # children ignore the terminal's Ctrl-C: the supervisor stops them in order
+        for command in commands:
+            children.append(subprocess.Popen(command, env=env, start_new_session=True))
+        print(
+            f"Polku on http://{settings['bind']}/ ({settings['web_workers']} web worker(s), "
+            f"{settings['timer_workers']} timer worker(s)); Ctrl-C stops",
+            flush=True,
+        )
         while not stopping.is_set():
             dead = [child for child in children if child.poll() is not None]
             if dead:

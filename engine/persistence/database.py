@@ -9,14 +9,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str) -> Engine:
-    kwargs: dict[str, Any] = {}
+    # statement parameters are clients' data: never in an error message (and so in no log)
+    kwargs: dict[str, Any] = {"hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     elif url.startswith("postgresql"):
         # a connection broken by a database restart is noticed and replaced, and a database
         # that has gone away answers within seconds instead of hanging the request
         kwargs["pool_pre_ping"] = True
-        kwargs["connect_args"] = {"connect_timeout": 5}
+        # a database that vanishes from the network (rather than closing its connections) is
+        # noticed within seconds too: TCP keepalives and a send timeout on every connection
+        kwargs["connect_args"] = {
+            "connect_timeout": 5,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 15000,
+        }
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 

@@ -18,7 +18,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.pool import NullPool
 
 from engine.persistence.tables import Base, UtcDateTime
 
@@ -118,9 +119,11 @@ def _current(connection: Connection) -> str | None:
 
 def _is_legacy(connection: Connection) -> bool:
     tables = set(inspect(connection).get_table_names())
-    if "alembic_version" in tables or not tables:
+    if not tables or ("alembic_version" in tables and _current(connection) is not None):
         return False
     missing = RELEASE_0_1_0_TABLES - tables
+    if tables <= {"alembic_version"}:
+        return False  # an empty database (a revision table left by an interrupted start)
     if missing:
         raise SchemaError(
             "the database has tables but no schema revision, and is not a Polku 0.1.0 "
@@ -146,27 +149,45 @@ def _upgrade_lock(connection: Connection) -> Iterator[None]:
     yield
 
 
+def _transactional_sqlite(engine: Engine) -> Engine:
+    """An engine on the same SQLite file whose transactions hold DDL too: Python's sqlite3
+    driver commits CREATE and ALTER at once unless the transaction is begun explicitly."""
+    migrating = create_engine(engine.url, poolclass=NullPool)
+
+    @event.listens_for(migrating, "connect")
+    def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy says BEGIN itself
+
+    @event.listens_for(migrating, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrating
+
+
 @contextmanager
 def _migrating(engine: Engine) -> Iterator[Connection]:
-    """A connection in one transaction, for Alembic, one migration run at a time."""
-    with engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            # SQLite changes a table by copying it, which foreign keys would refuse; they are
-            # checked as a whole once the migrations are done (a PRAGMA outside a transaction)
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
-        try:
+    """A connection in one transaction, for Alembic, one migration run at a time: on every
+    backend all migrations of a run commit together or not at all."""
+    sqlite = engine.dialect.name == "sqlite"
+    target = _transactional_sqlite(engine) if sqlite else engine
+    try:
+        with target.connect() as connection:
+            if sqlite:
+                # SQLite changes a table by copying it, which foreign keys would refuse; they
+                # are checked as a whole before the commit (the PRAGMA works outside a
+                # transaction only)
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
             with connection.begin(), _upgrade_lock(connection):
                 yield connection
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise SchemaError(f"the migration would break {len(broken)} reference(s)")
-        finally:
-            if sqlite:
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-                connection.commit()
+    finally:
+        if sqlite:
+            target.dispose()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:

@@ -73,6 +73,24 @@ class User(Base):
         return sorted(r.role for r in self.roles)
 
 
+class UserSession(Base):
+    """A signed-in browser session, kept on the server so that logging out, closing the
+    account, idling and the absolute lifetime end it at once. The cookie holds the token;
+    only its SHA-256 is stored."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user", "user_id", "ended_at"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the absolute lifetime
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_because: Mapped[str | None] = mapped_column(String(40))  # logout | idle | closed …
+    # the worklist's client search (a name): kept here, never in an address or a cookie
+    client_search: Mapped[str | None] = mapped_column(String(100))
+
+
 class WorkerHeartbeat(Base):
     """A timer worker's last sign of life, one row per worker process (for /metrics and
     /readyz on any app server)."""

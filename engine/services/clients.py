@@ -6,6 +6,7 @@ import re
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from engine.clock import Clock
 from engine.errors import InvalidInput
@@ -17,13 +18,22 @@ _HETU = re.compile(r"^(\d{2})(\d{2})(\d{2})([-+ABCDEFYXWVU])(\d{3})([0-9A-Y])$")
 _HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 
 
+_CENTURY = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
+            "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}  # fmt: skip
+
+
 def valid_identity_code(code: str) -> bool:
-    """A Finnish personal identity code (henkilötunnus) with a correct check character."""
+    """A Finnish personal identity code (henkilötunnus): a real date of birth (the separator
+    gives the century) and a correct check character."""
+    from datetime import date
+
     match = _HETU.match(code.upper())
     if not match:
         return False
-    day, month, year, _sep, serial, check = match.groups()
-    if not (1 <= int(day) <= 31 and 1 <= int(month) <= 12):
+    day, month, year, separator, serial, check = match.groups()
+    try:
+        date(_CENTURY[separator] + int(year), int(month), int(day))
+    except ValueError:
         return False
     return _HETU_CHECK[int(day + month + year + serial) % 31] == check
 
@@ -59,10 +69,11 @@ def create_client(
                 "only coordination roles may register clients",
             )
         code = identity_code.upper() if identity_code else None
+        exists = InvalidInput(
+            "the client exists", {"identity_code": ["A client with this code is registered."]}
+        )
         if code and uow.session.scalar(select(Client.id).where(Client.identity_code == code)):
-            raise InvalidInput(
-                "the client exists", {"identity_code": ["A client with this code is registered."]}
-            )
+            raise exists
         client = Client(
             pseudonym="A-" + secrets.token_hex(5),
             full_name=full_name.strip(),
@@ -72,7 +83,10 @@ def create_client(
             created_by=actor.username,
         )
         uow.session.add(client)
-        uow.session.flush()
+        try:
+            uow.session.flush()
+        except IntegrityError:  # registered at the same moment by another request
+            raise exists from None
         if consent_scope:
             uow.session.add(
                 Consent(

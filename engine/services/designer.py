@@ -169,6 +169,11 @@ def deploy_bpmn(
             "a model key is 1-100 lower-case letters, digits, '-' or '_'",
             {"key": ["Use lower-case letters, digits, '-' or '_'."]},
         )
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in filename) or len(filename) > 200:
+        raise InvalidInput(
+            "the file name has control characters (such as a line break) or is too long",
+            {"file": ["Rename the file: letters, digits, '-', '_' and '.bpmn'."]},
+        )
     if not filename.endswith(".bpmn") or "/" in filename or filename.startswith("."):
         raise InvalidInput(
             f"'{filename}' is not a .bpmn file name", {"file": ["Upload a .bpmn file."]}

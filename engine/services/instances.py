@@ -3,14 +3,17 @@ timers, change the case manager. Each loads the instance, acts, and commits once
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import Clock
@@ -38,6 +41,7 @@ from engine.workflow.roles import CASE_MANAGER
 CASE_MANAGER_FIELD = "case_manager"
 SUPPORT_PLAN_FORM = "support_plan.schema.json"
 # A form that asks for consent to multi-organisation handling records it on the client.
+log = logging.getLogger("polku.timers")
 CONSENT_FIELD, CONSENT_SCOPE_FIELD = "consent_multi_org", "consent_scope"
 
 
@@ -416,41 +420,59 @@ def fire_due_timers(
             ).scalars()
         )
     for waiting_id in due:
-        uow = uow_factory()
-        with uow, _command(uow, "fire_timer"):
-            # still due when locked: a cycle timer another worker just fired keeps its row
-            # with the next due time, so it must not fire again now
-            query = select(WaitingEvent).where(
-                WaitingEvent.id == waiting_id,
-                WaitingEvent.settled_at.is_(None),
-                WaitingEvent.due_at <= now,
-            )
-            if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            waiting = uow.session.scalar(query)
-            if waiting is None:
-                continue  # another worker took it
-            instance = _instance(uow, waiting.instance_id)
-            loaded = _load(uow, engine, instance)
-            runtime.fire_timer(loaded.workflow, waiting.task_id, now)
-            record(
-                uow,
-                instance,
-                now,
-                "timer_fired",
-                actor="system",
-                bpmn_id=waiting.bpmn_id,
-                element_name=waiting.name,
-                task_id=waiting.task_id,
-                data={"due": waiting.due_at.isoformat() if waiting.due_at else None},
-            )
-            synchronise(
-                uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now, "system"
-            )
-            uow.commit()
-            fired += 1
-            TIMERS_FIRED.inc()
+        try:
+            if _fire_one(uow_factory, engine, now, waiting_id):
+                fired += 1
+                TIMERS_FIRED.inc()
+        except (Conflict, NotFound):
+            # another worker changed the path meanwhile, or the timer is gone: next round
+            log.info("timer %s not fired this round: the path changed meanwhile", waiting_id)
+        except DBAPIError:
+            raise  # the database is away: the worker backs off
+        except Exception:
+            # one broken timer must not hold up the others: it stays due, tried next round
+            log.exception("timer %s could not be fired", waiting_id)
     return fired
+
+
+def _fire_one(
+    uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, now: datetime, waiting_id: int
+) -> bool:
+    """Fire one due timer in its own transaction; False if it is no longer due."""
+    uow = uow_factory()
+    with uow, _command(uow, "fire_timer"):
+        # still due when locked: a cycle timer another worker just fired keeps its row
+        # with the next due time, so it must not fire again now
+        query = select(WaitingEvent).where(
+            WaitingEvent.id == waiting_id,
+            WaitingEvent.settled_at.is_(None),
+            WaitingEvent.due_at <= now,
+        )
+        if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        waiting = uow.session.scalar(query)
+        if waiting is None:
+            return False  # another worker took it
+        instance = _instance(uow, waiting.instance_id)
+        loaded = _load(uow, engine, instance)
+        runtime.fire_timer(loaded.workflow, waiting.task_id, now)
+        record(
+            uow,
+            instance,
+            now,
+            "timer_fired",
+            actor="system",
+            bpmn_id=waiting.bpmn_id,
+            element_name=waiting.name,
+            task_id=waiting.task_id,
+            data={"due": waiting.due_at.isoformat() if waiting.due_at else None},
+        )
+        synchronise(
+            uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now, "system"
+        )
+        uow.commit()
+        return True
+    return False
 
 
 def _set_case_manager(

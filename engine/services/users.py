@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
 from engine.clock import Clock
-from engine.errors import InvalidInput, Unauthenticated
-from engine.persistence.tables import ApiToken, User, UserRole
+from engine.errors import InvalidInput, NotFound, Unauthenticated
+from engine.persistence.tables import AccessLog, ApiToken, User, UserRole
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import sessions
 from engine.workflow.roles import RoleCatalog
 
 _hasher = PasswordHasher()
@@ -114,6 +115,37 @@ def user_for_token(uow: UnitOfWork, clock: Clock, token: str) -> User:
         return user
 
 
+def list_tokens(uow: UnitOfWork, clock: Clock, user_id: int) -> list[ApiToken]:
+    """The user's own tokens that have not expired, newest first."""
+    with uow:
+        rows = list(
+            uow.session.scalars(
+                select(ApiToken)
+                .where(ApiToken.user_id == user_id, ApiToken.expires_at > clock())
+                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+            )
+        )
+        for row in rows:
+            uow.session.expunge(row)
+        return rows
+
+
+def token_id(uow: UnitOfWork, token: str) -> int | None:
+    with uow:
+        return uow.session.scalar(select(ApiToken.id).where(ApiToken.token_hash == _digest(token)))
+
+
+def revoke_token(uow: UnitOfWork, user_id: int, token_id: int) -> None:
+    """Revoke one of the user's own tokens; another person's token is not found."""
+    with uow:
+        done = uow.session.execute(
+            delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+        )
+        if not done.rowcount:  # type: ignore[attr-defined]
+            raise NotFound("you have no such token")
+        uow.commit()
+
+
 def get_user(uow: UnitOfWork, user_id: int) -> User | None:
     with uow:
         user = uow.session.get(User, user_id)
@@ -132,6 +164,26 @@ def list_users(uow: UnitOfWork) -> list[User]:
         return users
 
 
+def record_sign_in(
+    uow: UnitOfWork, clock: Clock, username: str, outcome: str, success: bool
+) -> None:
+    """A sign-in attempt in the access log: who (the username given), when, how it went
+    (`signed in`, `wrong username or password`, `throttled`)."""
+    with uow:
+        uow.session.add(
+            AccessLog(
+                occurred_at=clock(),
+                username=username.strip()[:80] or "-",
+                action="sign-in",
+                resource="account",
+                client_id=None,
+                basis=outcome,
+                success=success,
+            )
+        )
+        uow.commit()
+
+
 def demo_accounts(uow: UnitOfWork) -> list[str]:
     """Usernames of the active accounts made by `seed-demo` (their password is public)."""
     with uow:
@@ -140,6 +192,19 @@ def demo_accounts(uow: UnitOfWork) -> list[str]:
                 select(User.username).where(User.is_demo, User.active).order_by(User.username)
             )
         )
+
+
+def close_account(uow: UnitOfWork, clock: Clock, username: str) -> None:
+    """Close one account at once: deactivated, its sessions ended, its tokens revoked. The row
+    stays, because the history and the access log name it."""
+    with uow:
+        user = uow.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"there is no user '{username}'")
+        user.active = False
+        uow.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+        sessions.end_all(uow, clock(), [user.id], "closed")
+        uow.commit()
 
 
 def close_demo_accounts(uow: UnitOfWork) -> list[str]:
@@ -151,9 +216,9 @@ def close_demo_accounts(uow: UnitOfWork) -> list[str]:
             user.active = False
             user.password_hash = hash_password(secrets.token_urlsafe(32))
         if closing:
-            uow.session.execute(
-                delete(ApiToken).where(ApiToken.user_id.in_([u.id for u in closing]))
-            )
+            ids = [u.id for u in closing]
+            uow.session.execute(delete(ApiToken).where(ApiToken.user_id.in_(ids)))
+            sessions.end_all(uow, datetime.now(UTC), ids, "closed")
         uow.commit()
         return sorted(u.username for u in closing)
 

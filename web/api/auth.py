@@ -26,6 +26,7 @@ def token_required(view: F) -> F:
         ctx = polku()
         user = users.user_for_token(ctx.uow(), ctx.clock, token.strip())
         g.actor = Actor.from_user(user)
+        g.api_token = token.strip()
         return view(*args, **kwargs)
 
     return cast(F, wrapper)

@@ -60,6 +60,17 @@ def _schema_error(exc: ValidationError) -> Response:
     return problem(400, "Invalid input", "the request body has errors", errors=_flatten(messages))
 
 
+@blueprint.errorhandler(429)
+def _throttled(exc: HTTPException) -> Response:
+    from web import throttle
+
+    seconds = throttle.retry_after()
+    response = problem(429, "Too Many Requests",
+                       f"too many sign-in attempts: try again in {seconds} seconds")  # fmt: skip
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @blueprint.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response:
     return problem(exc.code or 500, exc.name, exc.description or exc.name)
@@ -74,3 +85,16 @@ def _flatten(messages: dict[str, Any], prefix: str = "") -> dict[str, list[str]]
         else:
             flat[path] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
     return flat
+
+
+@blueprint.app_errorhandler(404)
+@blueprint.app_errorhandler(405)
+def _unrouted(exc: HTTPException) -> Response | tuple[str, int]:
+    """An address no route matches: a problem document under /api/, else the error page."""
+    from flask import request
+
+    if request.path.startswith(blueprint.url_prefix or "/api/"):
+        return _http_error(exc)
+    from web.ui.errors import http_error
+
+    return http_error(exc)  # type: ignore[return-value]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from web.security import MAX_ID
+
+# ids the database can hold; a larger one is refused as invalid, not looked up
+ID_RANGE = validate.Range(min=1, max=MAX_ID)
+
 
 class TokenRequestSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=80))
@@ -38,7 +43,7 @@ class CreatedSchema(Schema):
 
 
 class InstanceCreateSchema(Schema):
-    client = fields.Integer(required=True, strict=True)
+    client = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     process = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
@@ -68,7 +73,7 @@ class TaskDetailSchema(TaskSchema):
 class TaskQuerySchema(Schema):
     role = fields.String(load_default=None)
     assignee = fields.String(load_default=None)
-    instance = fields.Integer(load_default=None)
+    instance = fields.Integer(load_default=None, validate=ID_RANGE)
     state = fields.String(
         load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"])
     )
@@ -143,8 +148,8 @@ class DeployResultSchema(Schema):
 
 
 class MigrationRequestSchema(Schema):
-    from_version = fields.Integer(required=True, strict=True)
-    to_version = fields.Integer(required=True, strict=True)
+    from_version = fields.Integer(required=True, strict=True, validate=ID_RANGE)
+    to_version = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     dry_run = fields.Boolean(load_default=True)
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request, url_for
+from flask import Response, g, jsonify, request, url_for
 
-from engine.errors import Forbidden, InvalidInput
+from engine.errors import Forbidden, InvalidInput, Unauthenticated
 from engine.services import clients, designer, instances, queries, users
 from engine.services.access import Actor
-from web import sso
+from web import sso, throttle
 from web.api import blueprint
 from web.api import schemas as s
 from web.api.auth import actor, token_required
 from web.context import polku
+from web.security import SANDBOX_POLICY, safe_file_stem
 
 
 def _body() -> dict[str, Any]:
@@ -33,16 +34,63 @@ def _created(schema_id: int, location: str) -> Response:
 
 
 @blueprint.post("/tokens")
+@throttle.per_address()
+@throttle.per_account()
 def create_token() -> Response:
     body = s.TokenRequestSchema().load(_body())
     if not sso.password_login_allowed():
         raise Forbidden("passwords are turned off here: staff sign in through single sign-on")
     ctx = polku()
-    user = users.authenticate(ctx.uow(), body["username"], body["password"])
+    try:
+        user = users.authenticate(ctx.uow(), body["username"], body["password"])
+    except Unauthenticated:
+        users.record_sign_in(ctx.uow(), ctx.clock, body["username"],
+                             "wrong username or password", success=False)  # fmt: skip
+        raise
+    users.record_sign_in(ctx.uow(), ctx.clock, body["username"], "signed in", success=True)
     token, row = users.issue_token(ctx.uow(), ctx.clock, user.id)
     response = jsonify(s.TokenSchema().dump({"token": token, "expires_at": row.expires_at}))
     response.status_code = 201
     return response
+
+
+@blueprint.get("/tokens")
+@token_required
+def list_tokens() -> Response:
+    """The caller's own tokens (never their values): when made, when they expire, which is
+    the one this request used."""
+    ctx = polku()
+    current = users.token_id(ctx.uow(), g.api_token)
+    rows = users.list_tokens(ctx.uow(), ctx.clock, actor().user_id)
+    return jsonify(
+        [
+            {
+                "id": r.id,
+                "created_at": r.created_at.isoformat(),
+                "expires_at": r.expires_at.isoformat(),
+                "current": r.id == current,
+            }
+            for r in rows
+        ]  # fmt: skip
+    )
+
+
+@blueprint.delete("/tokens/current")
+@token_required
+def revoke_current_token() -> tuple[str, int]:
+    """Sign this token out: it stops working at once."""
+    ctx = polku()
+    current = users.token_id(ctx.uow(), g.api_token)
+    if current is not None:
+        users.revoke_token(ctx.uow(), actor().user_id, current)
+    return "", 204
+
+
+@blueprint.delete("/tokens/<int:token_id>")
+@token_required
+def revoke_token(token_id: int) -> tuple[str, int]:
+    users.revoke_token(polku().uow(), actor().user_id, token_id)
+    return "", 204
 
 
 @blueprint.get("/processes")
@@ -170,7 +218,10 @@ def list_versions(key: str) -> Response:
 def version_bpmn(key: str, number: int) -> Response:
     filename, xml = designer.version_bpmn(polku().uow(), key, number)
     response = Response(xml, mimetype="application/xml")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    # uploaded by a designer: a browser that opens it must not run what it holds
+    response.headers["Content-Security-Policy"] = SANDBOX_POLICY
+    stem = safe_file_stem(filename, key)
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.bpmn"'
     return response
 
 

@@ -3,6 +3,7 @@ docs/single-sign-on.md), the signed-in user of each request, and the language sw
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -12,9 +13,9 @@ from werkzeug.wrappers import Response
 
 from engine.errors import Unauthenticated
 from engine.persistence.tables import User
-from engine.services import single_sign_on, users
+from engine.services import sessions, single_sign_on, users
 from engine.services.access import Actor
-from web import sso
+from web import sso, throttle
 from web.context import polku
 from web.ui import blueprint
 from web.ui.errors import error_page
@@ -23,6 +24,7 @@ PUBLIC_ENDPOINTS = frozenset(
     {"ui.login", "ui.set_language", "ui.vendor", "ui.sso_start", "ui.sso_callback"}
 )
 USER_KEY = "user_id"
+SESSION_KEY = "sid"
 LANGUAGE_KEY = "lang"
 SSO_NEXT_KEY = "sso_next"
 
@@ -89,10 +91,15 @@ def current_path() -> str:
 def load_user() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    user_id = session.get(USER_KEY)
-    user = users.get_user(polku().uow(), user_id) if isinstance(user_id, int) else None
-    if user is None or not user.active:
+    ctx, token = polku(), session.get(SESSION_KEY)
+    user = (
+        sessions.resume(ctx.uow(), ctx.clock, token, session_policy())
+        if isinstance(token, str)
+        else None
+    )
+    if user is None or user.id != session.get(USER_KEY):
         session.pop(USER_KEY, None)
+        session.pop(SESSION_KEY, None)
         target = current_path() if request.method == "GET" else None
         if target in (None, "/"):
             return redirect(url_for("ui.login"))
@@ -103,6 +110,8 @@ def load_user() -> Response | None:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@throttle.per_address()
+@throttle.per_account()
 def login() -> Response | tuple[str, int] | str:
     next_page = safe_next(request.values.get("next"))
     if request.method == "GET":
@@ -117,11 +126,15 @@ def login() -> Response | tuple[str, int] | str:
     if not username or not password:
         error = _("Enter your username and password.")
     else:
+        ctx = polku()
         try:
-            user = users.authenticate(polku().uow(), username, password)
+            user = users.authenticate(ctx.uow(), username, password)
         except Unauthenticated:
+            users.record_sign_in(ctx.uow(), ctx.clock, username, "wrong username or password",
+                                 success=False)  # fmt: skip
             error = _("Wrong username or password.")
         else:
+            users.record_sign_in(ctx.uow(), ctx.clock, username, "signed in", success=True)
             _start_session(user)
             return redirect(next_page or url_for("ui.worklist"))
     return render_template(
@@ -129,9 +142,34 @@ def login() -> Response | tuple[str, int] | str:
     ), 200
 
 
+@blueprint.errorhandler(429)
+def throttled(exc: Exception) -> tuple[str, int, dict[str, str]]:
+    """Too many sign-in attempts: the login page says when to try again."""
+    seconds = throttle.retry_after()
+    error = _("Too many sign-in attempts. Try again in %(seconds)s seconds.", seconds=seconds)
+    page = render_template(
+        "login.html", next_page=None, username=request.form.get("username", ""), error=error,
+        **_sso_offer(),
+    )  # fmt: skip
+    return page, 429, {"Retry-After": str(seconds)}
+
+
+def session_policy() -> sessions.SessionPolicy:
+    config = current_app.config
+    return sessions.SessionPolicy(
+        idle=timedelta(minutes=config.get("SESSION_IDLE_MINUTES", 30)),
+        lifetime=timedelta(hours=config.get("SESSION_LIFETIME_HOURS", 10)),
+    )
+
+
 def _start_session(user: User) -> None:
+    """A fresh server-side session: nothing from before the login carries over (no fixation);
+    the cookie holds only the session's token and the language."""
+    ctx = polku()
+    token = sessions.start(ctx.uow(), ctx.clock, user.id, session_policy())
     language = session.get(LANGUAGE_KEY)
-    session.clear()  # a fresh session: nothing from before the login carries over
+    session.clear()
+    session[SESSION_KEY] = token
     session[USER_KEY] = user.id
     if language:
         session[LANGUAGE_KEY] = language
@@ -211,6 +249,9 @@ def _sso_failure_page(kind: str) -> tuple[str, int]:
 
 @blueprint.post("/logout")
 def logout() -> Response:
+    token = session.get(SESSION_KEY)
+    if isinstance(token, str):
+        sessions.end(polku().uow(), polku().clock, token)
     language = session.get(LANGUAGE_KEY)
     session.clear()
     if language:

@@ -18,6 +18,7 @@ from engine.services import comparison
 from engine.services import designer as service
 from engine.services.access import Actor
 from web.context import polku
+from web.security import SANDBOX_POLICY, safe_file_stem
 from web.ui import blueprint, labels
 from web.ui.diagrams import json_error
 
@@ -128,11 +129,15 @@ def _render_model(
 def designer_version_xml(key: str, number: int) -> Response:
     _designer()
     filename, xml = service.version_bpmn(polku().uow(), key, number)
-    response = Response(xml, mimetype="application/xml")
+    # An uploaded file is shown as plain text (or downloaded), never as XML a browser would
+    # render: an XHTML <script> in extensionElements must not run in Polku's origin.
+    download = request.args.get("download") == "1"
+    response = Response(xml, mimetype="application/octet-stream" if download else "text/plain")
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if request.args.get("download") == "1":
-        stem = filename.rsplit("/", 1)[-1].removesuffix(".bpmn") or key
+    response.headers["Content-Security-Policy"] = SANDBOX_POLICY
+    if download:
+        stem = safe_file_stem(filename, key)
         response.headers["Content-Disposition"] = f'attachment; filename="{stem}-v{number}.bpmn"'
     return response
 

@@ -12,13 +12,13 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInput
-from engine.services import instances, queries, users, workspace
+from engine.services import instances, queries, sessions, users, workspace
 from engine.services.access import Actor
 from engine.services.queries import TaskView
 from engine.workflow import forms as schema_forms
 from web.context import polku
 from web.ui import blueprint, forms, labels, people
-from web.ui.auth import safe_next
+from web.ui.auth import SESSION_KEY, safe_next
 
 # view code -> (title, what it holds); the counts come from queries.task_counts.
 VIEWS: dict[str, tuple[Any, Any]] = {
@@ -36,9 +36,8 @@ SORTS: dict[str, tuple[Any, str]] = {
     "waiting": (_l("Waiting time"), "descending"),
 }
 DEFAULT_VIEW, DEFAULT_SORT = "all", "due"
-# The client search is a name: it is kept in the session, never in the address (addresses end
-# up in server logs, browser history and Referer headers).
-CLIENT_FILTER_KEY = "worklist_client"
+# The client search is a name: it is kept with the server-side session, never in the address
+# (addresses end up in server logs, browser history and Referer headers) nor in the cookie.
 REASON_MAX = 500
 
 
@@ -66,8 +65,8 @@ class Listing:
         if args is None:
             args = request.args
             if args.get("clear") == "1":
-                session.pop(CLIENT_FILTER_KEY, None)
-            client = str(session.get(CLIENT_FILTER_KEY) or "")
+                _remember_search("")
+            client = sessions.client_search(polku().uow(), _session_token())
         else:
             client = (args.get("client") or "").strip()[:100]
         view = args.get("view", DEFAULT_VIEW)
@@ -139,11 +138,16 @@ def worklist() -> str:
 def filter_worklist() -> Response:
     """The filter form: the client search goes into the session, the rest into the address."""
     listing = Listing.from_args(_role_choices(_actor()), request.form)
-    if listing.client:
-        session[CLIENT_FILTER_KEY] = listing.client
-    else:
-        session.pop(CLIENT_FILTER_KEY, None)
+    _remember_search(listing.client)
     return redirect(listing.url())
+
+
+def _session_token() -> str:
+    return str(session.get(SESSION_KEY) or "")
+
+
+def _remember_search(text: str) -> None:
+    sessions.set_client_search(polku().uow(), _session_token(), text)
 
 
 @blueprint.post("/tasks/<task_id>/claim")
