@@ -232,8 +232,11 @@ def test_error_cases_change_nothing(app: Flask, api: Api) -> None:
     _problem(
         api.post("/clients", "kaisa", json={"full_name": "X", "identity_code": "131052-308A"}), 400
     )
-    _problem(api.post(f"/instances/{iid}/messages", "kerttu", json={"name": "kela_decision"}), 409)
-    _problem(api.post(f"/instances/{iid}/messages", "kerttu", json={"name": "unknown"}), 400)
+    # Kela's advisor has no part in a path that awaits no decision of theirs: refused before
+    # anything is looked at; the team's coordinator is told why it cannot be done
+    _problem(api.post(f"/instances/{iid}/messages", "kerttu", json={"name": "kela_decision"}), 403)
+    _problem(api.post(f"/instances/{iid}/messages", "kaisa", json={"name": "kela_decision"}), 409)
+    _problem(api.post(f"/instances/{iid}/messages", "kaisa", json={"name": "unknown"}), 400)
     _problem(api.post(f"/instances/{iid}/messages", "lauri", json={"name": "kela_decision"}), 403)
     _problem(api.post(f"/tasks/{task_id}/claim", "lauri"), 403)
     _problem(api.get("/tasks", "kaisa", query_string={"state": "weird"}), 400)

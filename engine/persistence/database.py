@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -38,6 +38,16 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+DEPLOY_LOCK = 7_316_002  # PostgreSQL advisory lock: one deployment of the models at a time
+
+
+def one_at_a_time(session: Session, key: int) -> None:
+    """Hold a PostgreSQL advisory lock until the transaction ends, so that app servers
+    starting at once do the same work one after the other (SQLite locks the file anyway)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

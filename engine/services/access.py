@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from engine.errors import Forbidden
 from engine.persistence.tables import (
     AccessLog,
+    Client,
     Consent,
     Event,
     HumanTask,
@@ -68,12 +69,7 @@ def consent_in_force(uow: UnitOfWork, client_id: int) -> bool:
 
 def outside_organisation(uow: UnitOfWork, actor: Actor, client_id: int) -> bool:
     """Whether the actor works only for another controller and the client has no consent."""
-    return (
-        bool(actor.roles)
-        and actor.roles <= OTHER_ORGANISATION_ROLES
-        and not actor.is_admin
-        and not consent_in_force(uow, client_id)
-    )
+    return only_other_organisation(actor) and not consent_in_force(uow, client_id)
 
 
 def instance_basis(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> str | None:
@@ -120,8 +116,65 @@ def instance_basis(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> 
     return "took part in the path" if acted else None
 
 
-def task_basis(actor: Actor, task: HumanTask) -> str | None:
-    """The basis on which the actor may work on this task, or None."""
+def only_other_organisation(actor: Actor) -> bool:
+    """The actor works only for another controller (Kela, the employment authority)."""
+    return bool(actor.roles) and actor.roles <= OTHER_ORGANISATION_ROLES and not actor.is_admin
+
+
+def client_list_condition(actor: Actor) -> ColumnElement[bool] | None:
+    """Which clients the actor may see in a list, as a condition on `Client` rows (None: every
+    client): the same relationships `instance_basis` accepts, and for another controller's
+    staff only clients whose consent to multi-organisation handling is in force."""
+    if actor.coordinates:
+        return None
+    related = (
+        select(ProcessInstance.client_id)
+        .join(HumanTask, HumanTask.instance_id == ProcessInstance.id, isouter=True)
+        .where(
+            or_(
+                ProcessInstance.case_manager_id == actor.user_id,
+                HumanTask.role.in_(sorted(actor.roles)),
+                HumanTask.completed_by_id == actor.user_id,
+            )
+        )
+    )
+    conditions: list[ColumnElement[bool]] = [Client.id.in_(related)]
+    if actor.roles & MESSAGE_ROLES:  # clients whose path awaits a decision
+        conditions.append(
+            Client.id.in_(
+                select(ProcessInstance.client_id)
+                .join(WaitingEvent, WaitingEvent.instance_id == ProcessInstance.id)
+                .where(WaitingEvent.kind == "message", WaitingEvent.settled_at.is_(None))
+            )
+        )
+    condition = or_(*conditions)
+    if only_other_organisation(actor):
+        consented = select(Consent.client_id).where(Consent.withdrawn_at.is_(None))
+        condition = and_(condition, Client.id.in_(consented))
+    return condition
+
+
+def task_list_condition(actor: Actor) -> ColumnElement[bool] | None:
+    """Which tasks the actor's worklist holds, as a condition on `HumanTask` rows joined to
+    their `Client` (None: all): assigned to them, or unassigned in their roles; for another
+    controller's staff only tasks of clients whose consent is in force."""
+    if actor.is_admin:
+        return None
+    condition = or_(
+        HumanTask.assignee_id == actor.user_id,
+        HumanTask.assignee_id.is_(None) & HumanTask.role.in_(sorted(actor.roles)),
+    )
+    if only_other_organisation(actor):
+        consented = select(Consent.client_id).where(Consent.withdrawn_at.is_(None))
+        condition = and_(condition, Client.id.in_(consented))
+    return condition
+
+
+def task_basis(uow: UnitOfWork, actor: Actor, task: HumanTask) -> str | None:
+    """The basis on which the actor may work on this task, or None. Without consent to
+    multi-organisation handling another controller's staff have none."""
+    if outside_organisation(uow, actor, task.instance.client_id):
+        return None
     if task.assignee_id is not None:
         return "assignee" if task.assignee_id == actor.user_id else None
     if task.role in actor.roles:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from engine.clock import Clock
 from engine.errors import ModelError
+from engine.persistence.database import DEPLOY_LOCK, one_at_a_time
 from engine.persistence.tables import Deployment, ProcessModel, ProcessModelVersion
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.workflow.engine import WorkflowEngine
@@ -42,6 +43,8 @@ def deploy_all(
     model stops start-up with a message naming the file, element and problem."""
     results = []
     with uow:
+        # several app servers start at once: the first deploys, the others find it deployed
+        one_at_a_time(uow.session, DEPLOY_LOCK)
         for source in engine.sources():
             parsed, problems = load_model(source, engine.roles)
             if parsed is None:

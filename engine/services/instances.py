@@ -151,7 +151,7 @@ def _task_for_work(
     row = uow.session.get(HumanTask, task_id)
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
-    basis = access.task_basis(actor, row)
+    basis = access.task_basis(uow, actor, row)
     if basis is None:
         raise access.refuse(
             uow,
@@ -310,16 +310,20 @@ def deliver_message(
             or actor.roles & access.MESSAGE_ROLES
             or (instance.case_manager_id == actor.user_id)
         )
-        if not may:
+        # decided before anything is written: without a basis for the client (e.g. another
+        # organisation's staff once consent is withdrawn) the decision is refused, not kept
+        basis = access.instance_basis(uow, actor, instance) if may else None
+        if basis is None:
+            reason = (
+                "no consent to multi-organisation handling is in force: another "
+                "organisation's decision cannot be recorded"
+                if may and access.outside_organisation(uow, actor, instance.client_id)
+                else "your roles may not record external decisions"
+                if not may
+                else "you have no basis to handle this client's data"
+            )
             raise access.refuse(
-                uow,
-                now,
-                actor,
-                "update",
-                "message",
-                instance.client_id,
-                instance.id,
-                "your roles may not record external decisions",
+                uow, now, actor, "update", "message", instance.client_id, instance.id, reason
             )
         loaded = _load(uow, engine, instance)
         if name not in loaded.model.message_names:

@@ -140,14 +140,8 @@ SORTS = {
 def _visible_tasks(actor: access.Actor) -> Any:
     """Open-or-not tasks the actor may work on: assigned to them, or unassigned in their roles."""
     query = select(HumanTask).join(ProcessInstance).join(Client)
-    if actor.is_admin:
-        return query
-    return query.where(
-        or_(
-            HumanTask.assignee_id == actor.user_id,
-            HumanTask.assignee_id.is_(None) & HumanTask.role.in_(sorted(actor.roles)),
-        )
-    )
+    condition = access.task_list_condition(actor)  # the access policy decides
+    return query if condition is None else query.where(condition)
 
 
 def list_tasks(
@@ -233,7 +227,9 @@ def get_task(
         row = uow.session.get(HumanTask, task_id)
         if row is None:
             raise NotFound(f"task {task_id} does not exist")
-        basis = access.task_basis(actor, row) or access.instance_basis(uow, actor, row.instance)
+        basis = access.task_basis(uow, actor, row) or access.instance_basis(
+            uow, actor, row.instance
+        )
         if basis is None:
             raise access.refuse(
                 uow,
@@ -349,33 +345,13 @@ def instances_of_client(
 
 
 def list_clients(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[dict[str, Any]]:
-    """Clients the actor has a basis for: all of them for coordination roles, otherwise those
-    whose path has put one of the actor's roles to work or names them case manager."""
+    """Clients the actor has a basis for (`access.client_list_condition`)."""
     now = clock()
     with uow:
         query = select(Client).order_by(Client.created_at.desc())
-        if not actor.coordinates:
-            related = (
-                select(ProcessInstance.client_id)
-                .join(HumanTask, HumanTask.instance_id == ProcessInstance.id, isouter=True)
-                .where(
-                    or_(
-                        ProcessInstance.case_manager_id == actor.user_id,
-                        HumanTask.role.in_(sorted(actor.roles)),
-                        HumanTask.completed_by_id == actor.user_id,
-                    )
-                )
-            )
-            conditions = [Client.id.in_(related)]
-            if actor.roles & access.MESSAGE_ROLES:  # clients whose path awaits a decision
-                conditions.append(
-                    Client.id.in_(
-                        select(ProcessInstance.client_id)
-                        .join(WaitingEvent, WaitingEvent.instance_id == ProcessInstance.id)
-                        .where(WaitingEvent.kind == "message", WaitingEvent.settled_at.is_(None))
-                    )
-                )
-            query = query.where(or_(*conditions))
+        condition = access.client_list_condition(actor)  # the access policy decides
+        if condition is not None:
+            query = query.where(condition)
         clients = list(uow.session.scalars(query.limit(500)))
         result = []
         for c in clients:

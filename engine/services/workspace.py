@@ -58,7 +58,7 @@ def hand_over(
         row = uow.session.get(HumanTask, task_id)
         if row is None:
             raise NotFound(f"task {task_id} does not exist")
-        basis = access.task_basis(actor, row) or (
+        basis = access.task_basis(uow, actor, row) or (
             "team coordination" if TEAM_COORDINATOR in actor.roles or actor.is_admin else None
         )
         if basis is None:
@@ -124,7 +124,7 @@ def save_draft(
         row = uow.session.get(HumanTask, task_id)
         if row is None:
             raise NotFound(f"task {task_id} does not exist")
-        basis = access.task_basis(actor, row)
+        basis = access.task_basis(uow, actor, row)
         if basis is None:
             raise access.refuse(
                 uow,

@@ -97,6 +97,7 @@ def build_spec() -> dict[str, Any]:
         "MigrationRequest",
         "MigrationCandidate",
         "Diagram",
+        "TokenInfo",
     ):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
     task_id = [_path_param("task_id")]
@@ -109,8 +110,22 @@ def build_spec() -> dict[str, Any]:
                 201,
                 "Token",
                 "TokenRequest",
-                errors=(400, 401),
-            )
+                errors=(400, 401, 403, 429),
+            ),
+            "get": _op("Your own tokens (never their values)", 200, "TokenInfo", many=True),
+        },
+    )
+    spec.path(
+        "/api/v1/tokens/current",
+        operations={"delete": _op("Sign out the token this request uses", 204)},
+    )
+    spec.path(
+        "/api/v1/tokens/{token_id}",
+        operations={
+            "delete": _op(
+                "Revoke one of your own tokens", 204, errors=(401, 404),
+                params=[_path_param("token_id", "integer")],
+            )  # fmt: skip
         },
     )
     spec.path(

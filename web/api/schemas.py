@@ -17,6 +17,13 @@ class TokenRequestSchema(Schema):
     )
 
 
+class TokenInfoSchema(Schema):
+    id = fields.Integer()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    current = fields.Boolean(metadata={"description": "the token this request used"})
+
+
 class TokenSchema(Schema):
     token = fields.String(required=True)
     token_type = fields.String(dump_default="Bearer")
