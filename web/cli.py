@@ -95,6 +95,16 @@ def _schema_command() -> Iterator[None]:
         raise click.ClickException(_unreachable(exc)) from None
 
 
+@contextmanager
+def _running_app() -> Iterator[Flask]:
+    """The app for one command; its database connections are closed afterwards."""
+    app = _app()
+    try:
+        yield app
+    finally:
+        app.extensions["polku"].db.dispose()
+
+
 @main.group()
 def db() -> None:
     """The database schema: upgrade it, see where it stands."""
@@ -213,6 +223,53 @@ def demo_close_accounts() -> None:
 @main.group("users")
 def users_group() -> None:
     """People's accounts."""
+
+
+def _people() -> Any:
+    """The CLI acts as an administrator (an operator at the server's shell)."""
+    from engine.services.access import Actor
+
+    return Actor(0, "polku-cli", "polku command", frozenset(), is_admin=True)
+
+
+@users_group.command("list")
+def users_list() -> None:
+    """Every account: username, name, roles, and whether it is open."""
+    from engine.services import people
+
+    with _running_app() as app:
+        found = people.list_people(app.extensions["polku"].uow(), _people())
+    for person in found:
+        state = "open" if person.active else "closed"
+        kind = "sso" if person.single_sign_on else "password"
+        roles = ",".join(person.roles) + (" +admin" if person.is_admin else "")
+        click.echo(f"{person.username}\t{person.display_name}\t{roles or '-'}\t{state}\t{kind}")
+
+
+@users_group.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The person's name.")
+@click.option("--role", "roles", multiple=True, help="A role code (repeat for more).")
+@click.option("--admin", is_flag=True, help="An administrator (manages people, no client work).")
+@click.option("--sso", is_flag=True, help="No password: signs in through single sign-on only.")
+def users_add(username: str, display_name: str, roles: tuple[str, ...], admin: bool,
+              sso: bool) -> None:  # fmt: skip
+    """Add a colleague. Without --sso the password is asked for (twice, not shown)."""
+    from engine.errors import PolkuError
+    from engine.services import people
+
+    password = None if sso else click.prompt("Password", hide_input=True,
+                                             confirmation_prompt=True)  # fmt: skip
+    try:
+        with _running_app() as app:
+            ctx = app.extensions["polku"]
+            people.add_person(ctx.uow(), ctx.clock, _people(), ctx.engine.roles,
+                              username=username, display_name=display_name, roles=list(roles),
+                              password=password, is_admin=admin)  # fmt: skip
+    except PolkuError as exc:
+        details = "; ".join(m for ms in getattr(exc, "errors", {}).values() for m in ms)
+        raise click.ClickException(f"{exc.message}" + (f": {details}" if details else "")) from None
+    click.echo(f"added '{username}'")
 
 
 @users_group.command("close")

@@ -100,6 +100,29 @@ def build_spec() -> dict[str, Any]:
         "TokenInfo",
     ):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
+    from web.api import people
+
+    for name in ("Person", "PersonCreate", "PersonUpdate"):
+        spec.components.schema(name, schema=getattr(people, f"{name}Schema"))
+    user_id = [_path_param("user_id", "integer")]
+    spec.path(
+        "/api/v1/users",
+        operations={
+            "get": _op("Everyone's account (administrators)", 200, "Person", errors=(401, 403),
+                       many=True),
+            "post": _op("Add a person (administrators)", 201, "Person", "PersonCreate",
+                        (400, 401, 403)),
+        },
+    )  # fmt: skip
+    spec.path(
+        "/api/v1/users/{user_id}",
+        operations={
+            "get": _op("One account, with the open work they hold", 200, "Person",
+                       errors=(401, 403, 404), params=user_id),
+            "patch": _op("Change name, roles, password, language; close or reopen", 200,
+                         "Person", "PersonUpdate", (400, 401, 403, 404), params=user_id),
+        },
+    )  # fmt: skip
     task_id = [_path_param("task_id")]
     inst_id = [_path_param("instance_id", "integer")]
     spec.path(
@@ -123,7 +146,9 @@ def build_spec() -> dict[str, Any]:
         "/api/v1/tokens/{token_id}",
         operations={
             "delete": _op(
-                "Revoke one of your own tokens", 204, errors=(401, 404),
+                "Revoke one of your own tokens",
+                204,
+                errors=(401, 404),
                 params=[_path_param("token_id", "integer")],
             )  # fmt: skip
         },
