@@ -10,17 +10,11 @@ from engine.errors import Forbidden
 from engine.persistence.tables import AccessLog
 from engine.services import instances, queries, users, workspace
 from engine.services.access import Actor
+from engine.services.demo import TO_PLAN
 from tests.conftest import PASSWORD, Services
 from tests.test_api import Api, app, database_fingerprint  # noqa: F401  (fixtures)
 
-TO_DECISION = (
-    "Task_encounter",
-    "Task_initial_interview",
-    "Task_physician_assessment",
-    "Task_functional_assessment",
-    "Task_social_assessment",
-    "Task_support_plan",
-)
+TO_DECISION = TO_PLAN  # the demo's steps up to the support plan
 
 
 def waiting_for_kela(services: Services) -> tuple[int, int]:

@@ -19,7 +19,7 @@ from engine.clock import FrozenClock
 from engine.persistence import schema
 from engine.services import instances, timer_worker
 from engine.services.access import Actor
-from engine.services.demo import sample
+from engine.services.demo import TO_PLAN, sample
 from web import ConfigError, create_app, logs
 from web.cli import main
 from web.config import flask_settings, server_settings
@@ -324,15 +324,7 @@ def test_database_errors_never_carry_the_values_into_logs(tmp_path: Path) -> Non
     database.dispose()
 
 
-TO_FOLLOW_UP = (
-    "Task_encounter",
-    "Task_initial_interview",
-    "Task_physician_assessment",
-    "Task_functional_assessment",
-    "Task_social_assessment",
-    "Task_support_plan",
-    "Task_arrange_services",
-)
+TO_FOLLOW_UP = (*TO_PLAN, "Task_arrange_services")
 
 
 def test_one_broken_timer_does_not_hold_up_the_others(

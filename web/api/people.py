@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Response, jsonify, request, url_for
+from flask import Response, jsonify, url_for
 from marshmallow import Schema, fields, validate
 
-from engine.errors import InvalidInput
 from engine.services import people
 from web.api import blueprint
 from web.api.auth import actor, token_required
+from web.api.views import _body
 from web.context import polku
 
 LANGUAGES = validate.OneOf(["fi", "sv", "en"])
@@ -48,15 +46,6 @@ class PersonUpdateSchema(Schema):
     is_admin = fields.Boolean()
     active = fields.Boolean()
     language = fields.String(validate=LANGUAGES)
-
-
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(
-            "the request body must be a JSON object (Content-Type: application/json)"
-        )
-    return body
 
 
 @blueprint.get("/users")
