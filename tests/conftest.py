@@ -20,7 +20,7 @@ from engine.persistence.tables import HumanTask
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import clients, instances, users
 from engine.services.access import Actor
-from engine.services.demo import SAMPLE_FORM_DATA, sample
+from engine.services.demo import SAMPLE_FORM_DATA, demo_organisations, sample
 from engine.services.deployment import deploy_all
 from engine.workflow.engine import WorkflowEngine
 from tests.postgres import find_bindir, postgres_server
@@ -30,6 +30,35 @@ from tests.postgres import find_bindir, postgres_server
 os.environ.setdefault("POLKU_SECURE_COOKIES", "0")
 # Hundreds of sign-ins from 127.0.0.1: throttling is tested on its own (test_sessions.py).
 os.environ.setdefault("POLKU_SIGN_IN_THROTTLE", "0")
+
+
+def home_organisations(roles: list[str]) -> list[str]:
+    """Where a test user works when a test does not say: their role's organisation in North
+    Savo (one county, so national paths they start are owned by it without a choice)."""
+    if "kela_advisor" in roles:
+        return ["kela"]
+    if "employment_expert" in roles:
+        return ["tyollisyys-ylasavo"]
+    if not roles or roles == ["process_designer"]:
+        return []
+    return ["hva-pohjois-savo"]
+
+
+def _joining_home_organisations(create: Any) -> Any:
+    """Users a test creates without organisations join `home_organisations(roles)` (set once
+    for the whole run, so module-scoped fixtures get it too): production code always names
+    them (people administration, single sign-on, the demo)."""
+
+    def create_user(*args: Any, **kwargs: Any) -> int:
+        if kwargs.get("organisations") is None:
+            kwargs["organisations"] = home_organisations(list(kwargs.get("roles") or []))
+        return int(create(*args, **kwargs))
+
+    return create_user
+
+
+users.create_user = _joining_home_organisations(users.create_user)  # type: ignore[method-assign]
+
 
 # For tests that move Polku's clock by days while someone stays signed in.
 LONG_SESSIONS = {"SESSION_IDLE_MINUTES": 10**7, "SESSION_LIFETIME_HOURS": 10**6}
@@ -112,11 +141,15 @@ class Services:
     def new_client(self, name: str = "Testi Asiakas") -> int:
         return clients.create_client(self.uow(), self.clock, self.actors["kaisa"], full_name=name)
 
-    def start(self, model: str = "national") -> int:
+    def start(self, model: str = "national", organisation: str | None = None) -> int:
+        """A new client's path; a national one is owned by North Savo unless told."""
         client_id = self.new_client()
+        if model == "national" and organisation is None:
+            organisation = "hva-pohjois-savo"
         return instances.start_instance(
-            self.uow(), self.engine, self.clock, self.actors["kaisa"], client_id, model
-        )
+            self.uow(), self.engine, self.clock, self.actors["kaisa"], client_id, model,
+            organisation,
+        )  # fmt: skip
 
     def open_tasks(self, instance_id: int) -> list[HumanTask]:
         with self.uow() as uow:
@@ -180,6 +213,7 @@ def make_staff(
             display_name=username.title(),
             password=PASSWORD,
             roles=roles,
+            organisations=demo_organisations(roles),
         )
         user = users.get_user(UnitOfWork(session_factory), user_id)
         assert user is not None

@@ -14,6 +14,7 @@ from engine.analytics.workdays import add_working_days, due_at, working_days_bet
 from engine.errors import Forbidden, InvalidInput
 from engine.services import dashboards, instances, sla, users
 from engine.services.access import Actor
+from engine.services.demo import DEMO_COUNTIES
 from tests.conftest import PASSWORD, Services
 from tests.test_regional_walks import test_walk as replay
 
@@ -66,6 +67,7 @@ def manager(services: Services) -> Actor:
         display_name="Maija Manageri",
         password=PASSWORD,
         roles=["manager"],
+        organisations=DEMO_COUNTIES,  # she oversees every demo region's paths
     )
     return Actor.from_user(users.get_user(services.uow(), uid))  # type: ignore[arg-type]
 

@@ -144,3 +144,14 @@ def test_with_consent_refused_at_the_encounter_the_employment_expert_is_not_offe
                                 employment.id, walk["steps"][3]["data"])  # fmt: skip
     still_open = services.open_task(path, "Task_employment_assessment")
     assert still_open.state == "open"  # it waits, visibly, for consent
+    # The owning team sees it waiting for consent; once the client consents it is offered.
+    kaisa = services.actors["kaisa"]  # the owning organisation's intake coordinator
+    view = queries.get_instance(services.uow(), services.clock, kaisa, path)
+    [waiting] = [t for t in view.open_tasks if t.id == employment.id]
+    assert waiting.waiting_for_consent
+    workspace.give_consent(
+        services.uow(), services.clock, kaisa, view.client_id,
+        "Hyvinvointialue ja työllisyysalue",
+    )  # fmt: skip
+    worklist = queries.list_tasks(services.uow(), services.clock, tuomas)
+    assert employment.id in [t.id for t in worklist]

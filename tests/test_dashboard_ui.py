@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from engine.clock import FrozenClock
 from engine.services import demo, instances, sla, users
 from engine.services.access import Actor
+from engine.services.demo import DEMO_COUNTIES
 from engine.workflow.loader import PHASES
 from tests.conftest import LONG_SESSIONS, PASSWORD, Services
 from tests.test_api import database_fingerprint
@@ -56,7 +57,8 @@ def app(
         ("maija", "Maija Manageri", ["manager"], False),
     ]:
         users.create_user(ctx.uow(), ctx.engine.roles, username=username, display_name=name,
-                          password=PASSWORD, roles=roles, is_admin=admin)  # fmt: skip
+                          password=PASSWORD, roles=roles, is_admin=admin,
+                          organisations=DEMO_COUNTIES if "manager" in roles else None)  # fmt: skip
     root = Actor.from_user(users.authenticate(ctx.uow(), "admin", PASSWORD))
     for phase in PHASES:
         sla.set_target(ctx.uow(), clock, root, model_key=None, bpmn_id=None, phase=phase,

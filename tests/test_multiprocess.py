@@ -25,7 +25,7 @@ from engine.persistence import schema
 from engine.persistence.database import make_engine, make_session_factory
 from engine.persistence.tables import Event, HumanTask, WorkerHeartbeat
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import users
+from engine.services import organisations, users
 from engine.services.demo import sample
 from engine.workflow.engine import WorkflowEngine
 from tests.conftest import PASSWORD, PROCESSES, ROOT, STAFF
@@ -170,6 +170,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     database = make_engine(url)
     schema.upgrade(database)
     engine = WorkflowEngine(processes)
+    with UnitOfWork(make_session_factory(database)) as uow:  # the staff's organisations
+        organisations.sync(uow, organisations.catalogue(processes))
+        uow.commit()
     for username, roles in STAFF.items():
         users.create_user(UnitOfWork(make_session_factory(database)), engine.roles,
                           username=username, display_name=username.title(), password=PASSWORD,

@@ -86,7 +86,7 @@ def test_metrics_report_requests_commands_work_and_timers(
 
     client_id = clients.create_client(ctx.uow(), clock, actors["kaisa"], full_name="Testi")
     instance = instances.start_instance(
-        ctx.uow(), ctx.engine, clock, actors["kaisa"], client_id, "national"
+        ctx.uow(), ctx.engine, clock, actors["kaisa"], client_id, "national", "hva-pohjois-savo"
     )
     before = client.get("/metrics").text
     completed_before = metric_values(before).get(

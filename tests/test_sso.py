@@ -37,6 +37,7 @@ from web import ConfigError, create_app
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ROLE_MAP = {
+    "henkilosto": ["organisation:hva-pohjois-savo"],  # the county's staff
     "tyokyky-laakarit": ["physician"],
     "tyokyky-koordinaattorit": ["work_ability_coordinator"],
     "polku-admins": ["admin"],
@@ -74,6 +75,7 @@ def roles_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     no model, and loading every model for every app would make the tests slow."""
     folder = tmp_path_factory.mktemp("processes")
     shutil.copy(ROOT / "processes" / "roles.json", folder / "roles.json")
+    shutil.copy(ROOT / "processes" / "organisations.json", folder / "organisations.json")
     return folder
 
 

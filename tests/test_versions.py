@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.errors import Forbidden, ModelRejected
-from engine.persistence.tables import Deployment, ProcessInstance, ProcessModelVersion
+from engine.persistence.tables import AccessLog, Deployment, ProcessInstance, ProcessModelVersion
 from engine.services import designer, users
 from engine.services.access import Actor
 from engine.services.demo import sample
@@ -143,6 +143,18 @@ def test_migration_moves_what_it_can_and_says_why_not(
     )
     assert all(c.moved for c in done)
     assert version_of(services, at_encounter) == 3
+    # what the designer's migration read (dry run) and moved is in the access log, per path
+    with services.uow() as uow:
+        logged = [
+            (r.action, r.instance_id)
+            for r in uow.session.scalars(
+                select(AccessLog).where(
+                    AccessLog.username == designer_actor.username,
+                    AccessLog.resource == "process_instance",
+                )
+            )
+        ]
+    assert logged.count(("read", at_encounter)) == 2 and ("update", at_encounter) in logged
     services.walk(at_encounter, "Task_encounter")  # continues the new way
     assert {t.bpmn_id for t in services.open_tasks(at_encounter)} == {"Task_extra"}
     task = services.open_task(at_encounter, "Task_extra")

@@ -234,16 +234,19 @@ def _people() -> Any:
 
 @users_group.command("list")
 def users_list() -> None:
-    """Every account: username, name, roles, and whether it is open."""
+    """Every account: username, name, roles, whether it is open, how it signs in (a password or
+    single sign-on only), organisations. Tab-separated."""
     from engine.services import people
 
     with _running_app() as app:
         found = people.list_people(app.extensions["polku"].uow(), _people())
     for person in found:
         state = "open" if person.active else "closed"
-        kind = "sso" if person.single_sign_on else "password"
+        kind = "password" if person.has_password else "single sign-on"
         roles = ",".join(person.roles) + (" +admin" if person.is_admin else "")
-        click.echo(f"{person.username}\t{person.display_name}\t{roles or '-'}\t{state}\t{kind}")
+        organisations = ",".join(person.organisations) or "-"
+        click.echo(f"{person.username}\t{person.display_name}\t{roles or '-'}\t{state}\t{kind}"
+                   f"\t{organisations}")  # fmt: skip
 
 
 @users_group.command("add")
@@ -252,8 +255,11 @@ def users_list() -> None:
 @click.option("--role", "roles", multiple=True, help="A role code (repeat for more).")
 @click.option("--admin", is_flag=True, help="An administrator (manages people, no client work).")
 @click.option("--sso", is_flag=True, help="No password: signs in through single sign-on only.")
+@click.option("--organisation", "organisations", multiple=True, metavar="CODE",
+              help="An organisation the person works for (repeat for more; codes in "
+              "processes/organisations.json).")  # fmt: skip
 def users_add(username: str, display_name: str, roles: tuple[str, ...], admin: bool,
-              sso: bool) -> None:  # fmt: skip
+              sso: bool, organisations: tuple[str, ...]) -> None:  # fmt: skip
     """Add a colleague. Without --sso the password is asked for (twice, not shown)."""
     from engine.errors import PolkuError
     from engine.services import people
@@ -265,7 +271,8 @@ def users_add(username: str, display_name: str, roles: tuple[str, ...], admin: b
             ctx = app.extensions["polku"]
             people.add_person(ctx.uow(), ctx.clock, _people(), ctx.engine.roles,
                               username=username, display_name=display_name, roles=list(roles),
-                              password=password, is_admin=admin)  # fmt: skip
+                              password=password, is_admin=admin,
+                              organisations=list(organisations))  # fmt: skip
     except PolkuError as exc:
         details = "; ".join(m for ms in getattr(exc, "errors", {}).values() for m in ms)
         raise click.ClickException(f"{exc.message}" + (f": {details}" if details else "")) from None
@@ -276,19 +283,31 @@ def users_add(username: str, display_name: str, roles: tuple[str, ...], admin: b
 @click.argument("username")
 def users_close(username: str) -> None:
     """Close USERNAME's account at once: open sessions end, API tokens stop working, sign-in
-    (password or single sign-on) is refused. Their history stays."""
+    (password or single sign-on) is refused. Their history stays. Their open work is listed,
+    to hand over (in the browser, /admin/people)."""
     from engine.clock import system_clock
     from engine.errors import NotFound
     from engine.persistence.database import make_session_factory
     from engine.persistence.unit_of_work import UnitOfWork
+    from engine.services import people
     from engine.services.users import close_account
 
     with _schema_command(), _database() as database:
+        factory = make_session_factory(database)
         try:
-            close_account(UnitOfWork(make_session_factory(database)), system_clock, username)
+            close_account(UnitOfWork(factory), system_clock, username)
         except NotFound as exc:
             raise click.ClickException(exc.message) from None
+        found = [p for p in people.list_people(UnitOfWork(factory), _people())
+                 if p.username == username]  # fmt: skip
+        person = people.get_person(UnitOfWork(factory), system_clock, _people(), found[0].id)
     click.echo(f"closed the account '{username}': its sessions and tokens ended")
+    for work in person.open_work:
+        click.echo(f"open task to hand over: {work['name']}\tpath {work['instance_id']}\t"
+                   f"client {work['client_pseudonym']}\ttask {work['task_id']}")  # fmt: skip
+    for path in person.case_managed:
+        click.echo(f"case manager of: path {path['instance_id']}\t"
+                   f"client {path['client_pseudonym']}")  # fmt: skip
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -383,3 +402,8 @@ def serve(
 
 if __name__ == "__main__":
     main()
+
+
+from web import cli_audit  # noqa: E402,F401  (registers `polku audit`)
+
+from web import cli_retention  # noqa: E402,F401  # isort: skip  (registers `polku retention`)

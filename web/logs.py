@@ -20,6 +20,8 @@ from typing import Any
 from flask import Flask, g, has_request_context, request
 from werkzeug.wrappers import Response
 
+from engine.services import access_log
+
 log = logging.getLogger("polku.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -92,6 +94,8 @@ def init_app(app: Flask) -> None:
         given = request.headers.get("X-Request-ID", "")
         g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
+        # the access log's "from where" for this request (the session joins after sign-in)
+        access_log.REQUEST.set(access_log.Request(address=(request.remote_addr or "")[:64]))
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -28,6 +28,8 @@ def content_security_policy(oidc: dict[str, Any] | None) -> str:
         parts = urlsplit(oidc["issuer"])
         sign_in = f" {parts.scheme}://{parts.netloc}"
     return CONTENT_SECURITY_POLICY.format(sign_in=sign_in)
+
+
 # For files a designer uploaded, shown as they are: nothing in them may run.
 SANDBOX_POLICY = "default-src 'none'; sandbox"
 

@@ -1,5 +1,9 @@
 """The event log out (XES and CSV with the standard process-mining columns, pseudonymised) and
-in (a CSV in the same format, checked line by line, imported all or nothing)."""
+in (a CSV in the same format, checked line by line, imported all or nothing).
+
+The log out holds only the paths its reader may count (`paths`: the access policy's condition,
+passed in by the services). An imported log is data from outside Polku, not Polku's clients'
+paths: it is kept apart (`imported_dataset`, `imported_event`) and no condition applies to it."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from xml.sax.saxutils import quoteattr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.analytics.stalls import Scope
+from engine.analytics.stalls import ReportPaths, Scope
 from engine.persistence.tables import (
     Event,
     ProcessInstance,
@@ -54,7 +58,8 @@ def case_id(secret: str, instance_id: int) -> str:
     return "case-" + digest.hexdigest()[:16]
 
 
-def rows(session: Session, scope: Scope, secret: str) -> Iterator[LogRow]:
+def rows(session: Session, scope: Scope, secret: str, paths: ReportPaths) -> Iterator[LogRow]:
+    """The history of the paths in `paths` and the scope, as event-log rows."""
     query = (
         select(
             Event.instance_id,
@@ -68,7 +73,7 @@ def rows(session: Session, scope: Scope, secret: str) -> Iterator[LogRow]:
         .join(ProcessInstance, ProcessInstance.id == Event.instance_id)
         .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
         .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
-        .where(Event.kind.in_(list(EXPORTED_KINDS)))
+        .where(Event.kind.in_(list(EXPORTED_KINDS)), paths.holds(session, Event.instance_id))
         .order_by(Event.instance_id, Event.occurred_at, Event.id)
     )
     if scope.model_key:

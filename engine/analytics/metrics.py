@@ -1,15 +1,16 @@
 """The pilots' own outcome metrics (DOMAIN.md §4), computed from the history: milestones,
-completed-task events (their choice values) and path outcomes."""
+completed-task events (their choice values) and path outcomes. Only the paths the reader may
+count (`paths`: the access policy's condition, passed in by the services) are counted."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.analytics.stalls import Scope
+from engine.analytics.stalls import ReportPaths, Scope
 from engine.analytics.workdays import FINLAND
 from engine.persistence.tables import (
     Event,
@@ -108,13 +109,14 @@ class Metrics:
         return self.kykyviisari.mean_change
 
 
-def cohort(scope: Scope) -> Any:
-    """A subquery of the instances whose first contact falls in the scope."""
-    query = (
-        select(ProcessInstance.id)
-        .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
-        .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
-    )
+def cohort(scope: Scope, admitted: ColumnElement[bool]) -> Any:
+    """A subquery of the instances `admitted` (a condition on `ProcessInstance` rows: the
+    paths the reader may count) whose first contact falls in the scope."""
+    query = select(ProcessInstance.id).where(admitted)
+    if scope.model_key or scope.version:
+        query = query.join(
+            ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id
+        ).join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
     if scope.model_key:
         query = query.where(ProcessModel.key == scope.model_key)
     if scope.version:
@@ -126,19 +128,28 @@ def cohort(scope: Scope) -> Any:
     return query
 
 
-def compute(session: Session, scope: Scope) -> Metrics:
-    members = cohort(scope)
+def compute(session: Session, scope: Scope, paths: ReportPaths) -> Metrics:
+    members = cohort(scope, paths.holds(session, ProcessInstance.id))
     metrics = Metrics(
         contacted=session.scalar(select(func.count()).select_from(members.subquery())) or 0
     )
     unscoped = not (scope.model_key or scope.version or scope.since or scope.until)
 
+    def member(column: Any, *, by_other_index: bool = False) -> ColumnElement[bool]:
+        """The row belongs to a path of the cohort: with no scope, the paths the reader may
+        count themselves."""
+        if unscoped:
+            return paths.holds(session, column, by_other_index=by_other_index)
+        return (column + 0 if by_other_index else column).in_(members)
+
     def enrolled_with(second: str | None) -> int:
         """Enrolled paths (the team milestone) of the cohort, with milestone `second` too."""
         team = aliased(Milestone)
-        query = select(func.count()).select_from(team).where(team.name == "team")
-        if not unscoped:
-            query = query.where(team.instance_id.in_(members))
+        query = (
+            select(func.count())
+            .select_from(team)
+            .where(team.name == "team", member(team.instance_id))
+        )
         if second:
             other = aliased(Milestone)
             query = query.join(
@@ -157,9 +168,9 @@ def compute(session: Session, scope: Scope) -> Metrics:
             else select(PilotTarget)
         )
     )
-    done = (Event.kind == "task_completed",) + (
-        () if unscoped else (Event.instance_id.in_(members),)
-    )
+    # the rare steps' history rows are found by kind and step (ix_event_kind_element), then
+    # checked against the cohort
+    done = (Event.kind == "task_completed", member(Event.instance_id, by_other_index=True))
     choice = Event.data["choices"]
     coached = set(
         session.scalars(
@@ -186,7 +197,10 @@ def compute(session: Session, scope: Scope) -> Metrics:
             employed.add(instance_id)
         if isinstance(count, int) and count > 0:
             relationships += count
-    metrics.kykyviisari = kykyviisari_change(session, done)
+    # the Kykyviisari steps are on every path: their rows are found through the cohort's paths
+    metrics.kykyviisari = kykyviisari_change(
+        session, (Event.kind == "task_completed", member(Event.instance_id))
+    )
     groups: dict[tuple[str, str], int] = {}
     for t in targets:
         groups[(t.group_field, t.group_value)] = (
@@ -202,7 +216,7 @@ def compute(session: Session, scope: Scope) -> Metrics:
     outcomes = dict(
         session.execute(
             select(ProcessInstance.id, ProcessInstance.outcome).where(
-                ProcessInstance.id.in_(members), ProcessInstance.status == "completed"
+                member(ProcessInstance.id), ProcessInstance.status == "completed"
             )
         ).all()
     )

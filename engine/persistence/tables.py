@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -61,11 +62,16 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # made by `polku seed-demo` with the public demo password: refused outside demo mode
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # False: an account for single sign-on only (its stored password is an unguessable one)
+    password_sign_in: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # signs in through an organisation's OpenID provider: (issuer, subject) is the identity
     oidc_issuer: Mapped[str | None] = mapped_column(String(300))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
     roles: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="user"
+    )
+    organisations: Mapped[list[Organisation]] = relationship(
+        secondary="user_organisation", lazy="selectin", order_by="Organisation.code"
     )
 
     @property
@@ -175,6 +181,10 @@ class ProcessInstance(Base):
     model_version_id: Mapped[int] = mapped_column(ForeignKey("process_model_version.id"))
     status: Mapped[str] = mapped_column(String(20), index=True)  # running | completed
     case_manager_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    # the organisation that owns the path (its intake coordinators see it)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", name="fk_process_instance_organisation"), index=True
+    )
     outcome: Mapped[str | None] = mapped_column(String(60))
     end_event: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -191,6 +201,7 @@ class ProcessInstance(Base):
     # versions carry all their files: loaded once per session when used, not with every row
     model_version: Mapped[ProcessModelVersion] = relationship(lazy="select")
     case_manager: Mapped[User | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 
 
 class HumanTask(Base):
@@ -200,6 +211,7 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_state_role", "state", "role"),
         Index("ix_human_task_state_assignee", "state", "assignee_id"),
+        Index("ix_human_task_completed_by", "completed_by_id", "instance_id"),
         # the weekly trend counts from these alone
         Index("ix_human_task_created", "created_at", "model_version_id"),
         Index("ix_human_task_completed", "completed_at", "due_at", "model_version_id"),
@@ -223,6 +235,11 @@ class HumanTask(Base):
     phase: Mapped[str | None] = mapped_column(String(30))
     role: Mapped[str | None] = mapped_column(String(60))  # who may do it now
     lane_role: Mapped[str | None] = mapped_column(String(60))  # the role of its lane
+    # the organisation whose staff do it (the lane's); another one than the path's owner
+    # offers it only while the client's consent to multi-organisation handling is in force
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", name="fk_human_task_organisation")
+    )
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     state: Mapped[str] = mapped_column(String(20))  # open | completed | cancelled
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -399,16 +416,5 @@ class ImportedEvent(Base):
     outcome: Mapped[str | None] = mapped_column(String(60))
 
 
-class AccessLog(Base):
-    """Append-only: who read or changed which client's data, when, on what basis."""
-
-    __tablename__ = "access_log"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    username: Mapped[str] = mapped_column(String(80), index=True)
-    action: Mapped[str] = mapped_column(String(20))  # read | create | update
-    resource: Mapped[str] = mapped_column(String(100))
-    client_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    instance_id: Mapped[int | None] = mapped_column(Integer)
-    basis: Mapped[str] = mapped_column(String(200))
-    success: Mapped[bool] = mapped_column(Boolean)
+from engine.persistence.audit import AccessLog  # noqa: E402,F401  (kept importable from here)
+from engine.persistence.relationships import Organisation  # noqa: E402  (its tables join ours)

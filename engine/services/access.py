@@ -1,20 +1,41 @@
-"""Who may do what, and the access log every read and write of client data goes to.
+"""The access policy: the one place that decides who may see and do what with a client's data.
 
-Access to a client follows a task-based right (asiakastietolaki 703/2023): the client's case
-manager, people holding a role the client's path has put to work, and the intake and team
-coordination roles. Every decision — granted or refused — is logged with its basis.
+A professional may read a client's path only on a basis their own work gives them
+(asiakastietolaki 703/2023, GDPR art. 9):
+- they hold, or are offered, an open task on it (offered: the task's role, in the organisation
+  of the task's lane);
+- they did a task on it;
+- they are its case manager, or a team member named in it (e.g. in the support plan);
+- they coordinate intake in the organisation that owns it;
+- they opened it in an emergency, giving a reason a supervisor reviews.
+Each basis but the emergency ends `days_after_closing` days after the path closes. Without the
+client's consent to multi-organisation handling nothing crosses organisation lines: staff of
+another organisation than the path's owner have no basis, and a task in another
+organisation's lane waits for consent. A role alone opens nothing; administrators and designers
+do no client work and see no client data.
+
+Each question has one function: `read_basis` (may read this path), `may_see_field_class`,
+`task_basis` (may do this task), `may_start_path`, `message_basis` (may record an external
+decision), `client_list_condition` / `task_list_condition` / `path_condition` (may see in a
+list, report or export). Every page, endpoint, export and job asks them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select, true
+from sqlalchemy.orm import aliased
 
-from engine.errors import Forbidden
+from engine.persistence.relationships import (
+    EmergencyAccess,
+    Organisation,
+    PathMember,
+    PolicySetting,
+    UserOrganisation,
+)
 from engine.persistence.tables import (
-    AccessLog,
     Client,
     Consent,
     Event,
@@ -24,17 +45,48 @@ from engine.persistence.tables import (
     WaitingEvent,
 )
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services.access_log import log, log_administration, refuse
+from engine.workflow.forms import VISIBILITY_CLASSES
 
-# Roles that receive clients and coordinate the team: they may register clients, start paths
-# and see every client of the service.
+__all__ = ["log", "log_administration", "refuse"]
+
+# Roles that receive clients and coordinate the team in their organisation: they register
+# clients, start paths, and see the paths their organisation owns.
 COORDINATION_ROLES = frozenset(
     {"work_ability_coordinator", "case_coordinator", "service_counsellor"}
 )
-# Roles that may record an external decision (e.g. Kela's) arriving for a client.
-MESSAGE_ROLES = COORDINATION_ROLES | {"kela_advisor"}
-# Roles of the other data controllers (Kela; the municipal employment authority): they take part
-# only while the client's consent to multi-organisation handling is in force.
-OTHER_ORGANISATION_ROLES = frozenset({"kela_advisor", "employment_expert"})
+# Roles that record an external decision (Kela's) the path waits for.
+DECISION_ROLES = frozenset({"kela_advisor"})
+TEAM_COORDINATOR = "case_coordinator"  # hands tasks and case management over
+AUDITOR = "auditor"  # reads the access log and makes clients' access reports
+MESSAGE_ROLES = COORDINATION_ROLES | DECISION_ROLES
+DECISION_EVENT = "message_received"  # the history's row of a recorded external decision
+# Roles that do no client work: they read no client's data whatever else is true.
+NO_CLIENT_WORK_ROLES = frozenset({"process_designer", "manager", "auditor"})
+DAYS_AFTER_CLOSING = "days_after_closing"
+DEFAULT_DAYS_AFTER_CLOSING = 30
+EMERGENCY_HOURS = 12  # how long an emergency opening lasts
+
+# Visibility classes of form fields (`x-visibility` in a form's JSON Schema; "shared" when a
+# field and its form name none) and which roles' work needs which. Everyone with a basis sees
+# "shared"; the path's case manager sees every class.
+FIELD_CLASSES = VISIBILITY_CLASSES
+ROLE_FIELD_CLASSES: dict[str, frozenset[str]] = {
+    "physician": frozenset({"health", "social", "employment", "benefits"}),
+    "nurse": frozenset({"health", "employment"}),
+    "public_health_nurse": frozenset({"health", "employment"}),
+    "mental_health_worker": frozenset({"health", "social"}),
+    "psychologist": frozenset({"health", "social"}),
+    "physiotherapist": frozenset({"health", "employment"}),
+    "social_worker": frozenset({"social", "employment", "benefits"}),
+    "rehabilitation_counsellor": frozenset({"health", "social", "employment", "benefits"}),
+    "job_coach": frozenset({"employment"}),
+    "employment_expert": frozenset({"employment", "benefits"}),
+    "kela_advisor": frozenset({"benefits"}),
+    "work_ability_coordinator": frozenset({"social", "employment", "benefits"}),
+    "case_coordinator": frozenset({"social", "employment", "benefits"}),
+    "service_counsellor": frozenset({"social", "employment", "benefits"}),
+}
 
 
 @dataclass(frozen=True)
@@ -44,16 +96,35 @@ class Actor:
     display_name: str
     roles: frozenset[str]
     is_admin: bool = False
+    organisations: frozenset[int] = frozenset()
+    organisation_codes: tuple[str, ...] = ()
 
     @classmethod
     def from_user(cls, user: User) -> Actor:
         return cls(
-            user.id, user.username, user.display_name, frozenset(user.role_codes), user.is_admin
+            user.id,
+            user.username,
+            user.display_name,
+            frozenset(user.role_codes),
+            user.is_admin,
+            frozenset(o.id for o in user.organisations),
+            tuple(o.code for o in user.organisations),
         )
 
     @property
+    def does_client_work(self) -> bool:
+        """Holds a role of client work (administration and design are not)."""
+        return bool(self.roles - NO_CLIENT_WORK_ROLES)
+
+    @property
     def coordinates(self) -> bool:
-        return self.is_admin or bool(self.roles & COORDINATION_ROLES)
+        """Holds an intake coordination role (in some organisation)."""
+        return bool(self.roles & COORDINATION_ROLES)
+
+
+def days_after_closing(uow: UnitOfWork) -> int:
+    row = uow.session.get(PolicySetting, DAYS_AFTER_CLOSING)
+    return row.value if row is not None else DEFAULT_DAYS_AFTER_CLOSING
 
 
 def consent_in_force(uow: UnitOfWork, client_id: int) -> bool:
@@ -67,169 +138,360 @@ def consent_in_force(uow: UnitOfWork, client_id: int) -> bool:
     )
 
 
-def outside_organisation(uow: UnitOfWork, actor: Actor, client_id: int) -> bool:
-    """Whether the actor works only for another controller and the client has no consent."""
-    return only_other_organisation(actor) and not consent_in_force(uow, client_id)
+def _insider(actor: Actor, instance: ProcessInstance) -> bool:
+    return instance.organisation_id is None or instance.organisation_id in actor.organisations
 
 
-def instance_basis(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> str | None:
-    """The basis on which the actor may see this instance's client, or None."""
-    if outside_organisation(uow, actor, instance.client_id):
-        return None
+def _in_window(uow: UnitOfWork, instance: ProcessInstance, now: datetime) -> bool:
+    if instance.status != "completed" or instance.completed_at is None:
+        return True
+    return instance.completed_at >= now - timedelta(days=days_after_closing(uow))
+
+
+def _found(uow: UnitOfWork, query: object) -> bool:
+    return uow.session.scalar(query.limit(1)) is not None  # type: ignore[attr-defined]
+
+
+def _relationship(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> str | None:
+    """The actor's own part in the path, if any (the bases before the time limit)."""
     if instance.case_manager_id == actor.user_id:
         return "case manager"
-    if actor.is_admin:
-        return "administrator"
-    held = actor.roles & COORDINATION_ROLES
+    open_task = select(HumanTask.name).where(
+        HumanTask.instance_id == instance.id, HumanTask.state == "open"
+    )
+    held = uow.session.scalar(open_task.where(HumanTask.assignee_id == actor.user_id).limit(1))
     if held:
-        return f"coordination role {sorted(held)[0]}"
-    roles = set(
-        uow.session.scalars(
-            select(HumanTask.role).where(HumanTask.instance_id == instance.id).distinct()
-        )
-    )
-    common = actor.roles & roles
-    if common:
-        return f"task role {sorted(common)[0]}"
-    if actor.roles & MESSAGE_ROLES and uow.session.scalar(
-        select(WaitingEvent.id)
-        .where(
-            WaitingEvent.instance_id == instance.id,
-            WaitingEvent.kind == "message",
-            WaitingEvent.settled_at.is_(None),
-        )
-        .limit(1)
-    ):
-        return "external decision awaited"
-    assigned = uow.session.scalar(
-        select(HumanTask.id)
-        .where(HumanTask.instance_id == instance.id, HumanTask.assignee_id == actor.user_id)
-        .limit(1)
-    )
-    if assigned:
-        return "assigned task"
-    acted = uow.session.scalar(
-        select(Event.id)
-        .where(Event.instance_id == instance.id, Event.actor == actor.username)
-        .limit(1)
-    )
-    return "took part in the path" if acted else None
-
-
-def only_other_organisation(actor: Actor) -> bool:
-    """The actor works only for another controller (Kela, the employment authority)."""
-    return bool(actor.roles) and actor.roles <= OTHER_ORGANISATION_ROLES and not actor.is_admin
-
-
-def client_list_condition(actor: Actor) -> ColumnElement[bool] | None:
-    """Which clients the actor may see in a list, as a condition on `Client` rows (None: every
-    client): the same relationships `instance_basis` accepts, and for another controller's
-    staff only clients whose consent to multi-organisation handling is in force."""
-    if actor.coordinates:
-        return None
-    related = (
-        select(ProcessInstance.client_id)
-        .join(HumanTask, HumanTask.instance_id == ProcessInstance.id, isouter=True)
-        .where(
+        return f"assigned task: {held}"
+    offered = uow.session.scalar(
+        open_task.where(
+            HumanTask.assignee_id.is_(None),
+            HumanTask.role.in_(sorted(actor.roles)),
             or_(
-                ProcessInstance.case_manager_id == actor.user_id,
-                HumanTask.role.in_(sorted(actor.roles)),
-                HumanTask.completed_by_id == actor.user_id,
-            )
-        )
+                HumanTask.organisation_id.is_(None),
+                HumanTask.organisation_id.in_(sorted(actor.organisations)),
+            ),
+        ).limit(1)
     )
-    conditions: list[ColumnElement[bool]] = [Client.id.in_(related)]
-    if actor.roles & MESSAGE_ROLES:  # clients whose path awaits a decision
-        conditions.append(
-            Client.id.in_(
-                select(ProcessInstance.client_id)
-                .join(WaitingEvent, WaitingEvent.instance_id == ProcessInstance.id)
-                .where(WaitingEvent.kind == "message", WaitingEvent.settled_at.is_(None))
-            )
-        )
-    condition = or_(*conditions)
-    if only_other_organisation(actor):
-        consented = select(Consent.client_id).where(Consent.withdrawn_at.is_(None))
-        condition = and_(condition, Client.id.in_(consented))
-    return condition
-
-
-def task_list_condition(actor: Actor) -> ColumnElement[bool] | None:
-    """Which tasks the actor's worklist holds, as a condition on `HumanTask` rows joined to
-    their `Client` (None: all): assigned to them, or unassigned in their roles; for another
-    controller's staff only tasks of clients whose consent is in force."""
-    if actor.is_admin:
-        return None
-    condition = or_(
-        HumanTask.assignee_id == actor.user_id,
-        HumanTask.assignee_id.is_(None) & HumanTask.role.in_(sorted(actor.roles)),
+    if offered:
+        return f"offered task: {offered}"
+    done = uow.session.scalar(
+        select(HumanTask.name)
+        .where(HumanTask.instance_id == instance.id, HumanTask.completed_by_id == actor.user_id)
+        .limit(1)
     )
-    if only_other_organisation(actor):
-        consented = select(Consent.client_id).where(Consent.withdrawn_at.is_(None))
-        condition = and_(condition, Client.id.in_(consented))
-    return condition
-
-
-def task_basis(uow: UnitOfWork, actor: Actor, task: HumanTask) -> str | None:
-    """The basis on which the actor may work on this task, or None. Without consent to
-    multi-organisation handling another controller's staff have none."""
-    if outside_organisation(uow, actor, task.instance.client_id):
-        return None
-    if task.assignee_id is not None:
-        return "assignee" if task.assignee_id == actor.user_id else None
-    if task.role in actor.roles:
-        return f"task role {task.role}"
+    if done:
+        return f"did task: {done}"
+    if _found(
+        uow,
+        select(Event.id).where(
+            Event.instance_id == instance.id,
+            Event.kind == DECISION_EVENT,
+            Event.actor == actor.username,
+        ),
+    ):
+        return "recorded an external decision"
+    named = uow.session.get(PathMember, (instance.id, actor.user_id))
+    if named is not None:
+        return f"named in {named.named_in}"
+    if actor.coordinates and instance.organisation_id in actor.organisations:
+        return "intake coordination in the owning organisation"
+    if actor.roles & DECISION_ROLES and _awaits_decision(uow, instance):
+        return "external decision awaited"
     return None
 
 
-def log(
-    uow: UnitOfWork,
-    now: datetime,
-    actor: Actor,
-    action: str,
-    resource: str,
-    *,
-    client_id: int | None,
-    instance_id: int | None = None,
-    basis: str,
-    success: bool = True,
-) -> None:
-    uow.session.add(
-        AccessLog(
-            occurred_at=now,
-            username=actor.username,
-            action=action,
-            resource=resource,
-            client_id=client_id,
-            instance_id=instance_id,
-            basis=basis,
-            success=success,
+def _awaits_decision(uow: UnitOfWork, instance: ProcessInstance) -> bool:
+    return _found(
+        uow,
+        select(WaitingEvent.id).where(
+            WaitingEvent.instance_id == instance.id,
+            WaitingEvent.kind == "message",
+            WaitingEvent.settled_at.is_(None),
+        ),
+    )
+
+
+def emergency_basis(
+    uow: UnitOfWork, actor: Actor, instance: ProcessInstance, now: datetime
+) -> str | None:
+    reason = uow.session.scalar(
+        select(EmergencyAccess.reason)
+        .where(
+            EmergencyAccess.user_id == actor.user_id,
+            EmergencyAccess.instance_id == instance.id,
+            EmergencyAccess.expires_at > now,
+        )
+        .order_by(EmergencyAccess.id.desc())
+        .limit(1)
+    )
+    return f"emergency access: {reason}" if reason else None
+
+
+def crosses_without_consent(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> bool:
+    """The actor works for another organisation than the path's owner and the client has
+    not consented (or withdrew consent) to multi-organisation handling."""
+    return not _insider(actor, instance) and not consent_in_force(uow, instance.client_id)
+
+
+def read_basis(
+    uow: UnitOfWork, actor: Actor, instance: ProcessInstance, now: datetime
+) -> str | None:
+    """May the actor read this path? The basis to log with the read, or None."""
+    if not actor.does_client_work or crosses_without_consent(uow, actor, instance):
+        return None
+    if _in_window(uow, instance, now):
+        basis = _relationship(uow, actor, instance)
+        if basis is not None:
+            return basis
+    return emergency_basis(uow, actor, instance, now)
+
+
+def client_basis(uow: UnitOfWork, actor: Actor, client_id: int, now: datetime) -> str | None:
+    """May the actor read what is recorded of this client outside any one path (consents,
+    the Kykyviisari series)? A basis on one of their paths, or, for a client on no path yet,
+    intake coordination."""
+    paths = list(
+        uow.session.scalars(select(ProcessInstance).where(ProcessInstance.client_id == client_id))
+    )
+    for instance in paths:
+        basis = read_basis(uow, actor, instance, now)
+        if basis is not None:
+            return basis
+    if not paths and actor.coordinates:
+        return "intake coordination (client on no path yet)"
+    return None
+
+
+def may_open_in_emergency(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> bool:
+    """A professional of the owning organisation (a care role, not an administrator or a
+    designer alone) may open a path they have no basis for, giving a reason."""
+    care_roles = actor.roles & set(ROLE_FIELD_CLASSES)
+    return bool(care_roles) and instance.organisation_id in actor.organisations
+
+
+def supervises(actor: Actor, instance: ProcessInstance) -> bool:
+    """Is the actor a supervisor (the "manager" role) in the organisation that owns the path?
+    Supervisors review its emergency openings; the role opens none of its client data."""
+    return (
+        "manager" in actor.roles
+        and instance.organisation_id is not None
+        and instance.organisation_id in actor.organisations
+    )
+
+
+def record_keeping_basis(
+    uow: UnitOfWork, actor: Actor, client_id: int, now: datetime
+) -> str | None:
+    """May the actor make the client's access report or export everything kept of the
+    client (the client's own requests, asiakastietolaki 703/2023 and GDPR art. 15, 20)? An
+    auditor of an organisation that owns one of the client's paths, or a professional with a
+    basis for the client (who hands the report to the client)."""
+    owners = set(
+        uow.session.scalars(
+            select(ProcessInstance.organisation_id).where(ProcessInstance.client_id == client_id)
         )
     )
+    if AUDITOR in actor.roles and owners & actor.organisations:
+        return "auditor of the owning organisation"
+    basis = client_basis(uow, actor, client_id, now)
+    return f"the client's request, handled on the basis: {basis}" if basis else None
 
 
-def refuse(
-    uow: UnitOfWork,
-    now: datetime,
-    actor: Actor,
-    action: str,
-    resource: str,
-    client_id: int | None,
-    instance_id: int | None,
-    reason: str,
-) -> Forbidden:
-    """Record a refused access in its own transaction and return the error to raise."""
-    uow.session.rollback()
-    log(
-        uow,
-        now,
-        actor,
-        action,
-        resource,
-        client_id=client_id,
-        instance_id=instance_id,
-        basis=reason,
-        success=False,
+def visible_field_classes(actor: Actor, *, case_manager: bool = False) -> frozenset[str]:
+    if case_manager:
+        return frozenset(FIELD_CLASSES)
+    classes = {"shared"}
+    for role in actor.roles:
+        classes |= ROLE_FIELD_CLASSES.get(role, frozenset())
+    return frozenset(classes)
+
+
+def may_see_field_class(actor: Actor, field_class: str, *, case_manager: bool = False) -> bool:
+    return field_class in visible_field_classes(actor, case_manager=case_manager)
+
+
+def task_basis(uow: UnitOfWork, actor: Actor, task: HumanTask) -> str | None:
+    """May the actor work on this task (open it, claim it, save a draft, complete it)?"""
+    instance = task.instance
+    if (
+        not actor.does_client_work
+        or crosses_without_consent(uow, actor, instance)
+        or waits_for_consent(uow, task)
+    ):
+        return None
+    if task.assignee_id is not None:
+        return "assignee" if task.assignee_id == actor.user_id else None
+    if task.role in actor.roles and (
+        task.organisation_id is None or task.organisation_id in actor.organisations
+    ):
+        return f"offered task ({task.role})"
+    return None
+
+
+def waits_for_consent(uow: UnitOfWork, task: HumanTask) -> bool:
+    """An open task in another organisation's lane while the client has no consent in force:
+    it is offered to nobody and shown to the owning team as waiting for consent."""
+    owner = task.instance.organisation_id
+    return (
+        task.state == "open"
+        and task.organisation_id is not None
+        and owner is not None
+        and task.organisation_id != owner
+        and not consent_in_force(uow, task.instance.client_id)
     )
-    uow.commit()
-    return Forbidden(reason)
+
+
+def may_start_path(actor: Actor, owner: Organisation | None) -> bool:
+    """Intake coordinators start paths for their own organisation."""
+    return actor.coordinates and owner is not None and owner.id in actor.organisations
+
+
+def reassignment_basis(
+    uow: UnitOfWork, actor: Actor, instance: ProcessInstance, holder: User | None, now: datetime
+) -> str | None:
+    """May the actor give a task or the case management that `holder` has on this path to a
+    colleague? The team coordinator of the owning organisation, the case manager, or an
+    administrator handing over the work of a closed account (they see the task and the
+    client's pseudonym only)."""
+    if actor.is_admin and holder is not None and not holder.active:
+        return "administrator: hand-over of a closed account's work"
+    if not _in_window(uow, instance, now) or crosses_without_consent(uow, actor, instance):
+        return None
+    if TEAM_COORDINATOR in actor.roles and _insider(actor, instance) and actor.does_client_work:
+        return "team coordination"
+    if instance.case_manager_id == actor.user_id:
+        return "case manager"
+    return None
+
+
+def may_register_client(actor: Actor) -> bool:
+    return actor.coordinates
+
+
+def message_basis(
+    uow: UnitOfWork, actor: Actor, instance: ProcessInstance, now: datetime
+) -> str | None:
+    """May the actor record an external decision (e.g. Kela's) for this path?"""
+    if (
+        not actor.does_client_work
+        or crosses_without_consent(uow, actor, instance)
+        or not _in_window(uow, instance, now)
+    ):
+        return None
+    if actor.coordinates and instance.organisation_id in actor.organisations:
+        return "intake coordination in the owning organisation"
+    if instance.case_manager_id == actor.user_id:
+        return "case manager"
+    if actor.roles & DECISION_ROLES and _awaits_decision(uow, instance):
+        return "external decision awaited"
+    return None
+
+
+# --- the same rules as SQL conditions, for lists, reports and exports ---------------------
+
+
+def path_condition(uow: UnitOfWork, actor: Actor, now: datetime) -> ColumnElement[bool]:
+    """Which paths the actor may read, as a condition on `ProcessInstance` rows."""
+    if not actor.does_client_work:
+        return false()
+    pi = ProcessInstance
+    orgs, roles, uid = sorted(actor.organisations), sorted(actor.roles), actor.user_id
+    consented = exists().where(Consent.client_id == pi.client_id, Consent.withdrawn_at.is_(None))
+    reachable = or_(pi.organisation_id.is_(None), pi.organisation_id.in_(orgs), consented)
+    since = now - timedelta(days=days_after_closing(uow))
+    window = or_(pi.status != "completed", pi.completed_at.is_(None), pi.completed_at >= since)
+    t = aliased(HumanTask)  # the outer query may select tasks itself (the team view)
+    task = exists().where(t.instance_id == pi.id)
+    relationship = or_(
+        pi.case_manager_id == uid,
+        task.where(t.state == "open", t.assignee_id == uid),
+        task.where(
+            t.state == "open",
+            t.assignee_id.is_(None),
+            t.role.in_(roles),
+            or_(t.organisation_id.is_(None), t.organisation_id.in_(orgs)),
+        ),
+        task.where(t.completed_by_id == uid),
+        exists().where(
+            Event.instance_id == pi.id, Event.kind == DECISION_EVENT, Event.actor == actor.username
+        ),
+        exists().where(PathMember.instance_id == pi.id, PathMember.user_id == uid),
+        and_(literal(actor.coordinates), pi.organisation_id.in_(orgs)),
+        and_(
+            literal(bool(actor.roles & DECISION_ROLES)),
+            exists().where(
+                WaitingEvent.instance_id == pi.id,
+                WaitingEvent.kind == "message",
+                WaitingEvent.settled_at.is_(None),
+            ),
+        ),
+    )
+    emergency = exists().where(
+        EmergencyAccess.instance_id == pi.id,
+        EmergencyAccess.user_id == uid,
+        EmergencyAccess.expires_at > now,
+    )
+    return and_(reachable, or_(and_(window, relationship), emergency))
+
+
+def report_condition(actor: Actor) -> ColumnElement[bool]:
+    """Which paths count in the actor's dashboards, figures and exports, as a condition on
+    `ProcessInstance` rows: paths their organisations own, and paths where their organisation
+    does a task while the client's consent to multi-organisation handling is in force. Nothing
+    of a client crosses organisation lines without consent, not even as a count."""
+    pi = ProcessInstance
+    orgs = sorted(actor.organisations)
+    consented = exists().where(Consent.client_id == pi.client_id, Consent.withdrawn_at.is_(None))
+    t = aliased(HumanTask)
+    works_on = exists().where(t.instance_id == pi.id, t.organisation_id.in_(orgs))
+    return or_(pi.organisation_id.in_(orgs), and_(consented, works_on))
+
+
+def client_list_condition(uow: UnitOfWork, actor: Actor, now: datetime) -> ColumnElement[bool]:
+    """Which clients the actor may see in a list: those with a path they may read, and, for
+    intake coordinators, clients not yet on any path (just registered) of nobody else's."""
+    readable = Client.id.in_(
+        select(ProcessInstance.client_id).where(path_condition(uow, actor, now))
+    )
+    if not actor.coordinates:
+        return readable
+    pathless = ~exists().where(ProcessInstance.client_id == Client.id)
+    return or_(readable, pathless)
+
+
+def task_list_condition(actor: Actor) -> ColumnElement[bool]:
+    """Which tasks the actor's worklist holds, as a condition on `HumanTask` rows joined to
+    their `ProcessInstance`: assigned to them, or offered to them (their role, their
+    organisation's lane); never a task that crosses organisation lines without the client's
+    consent."""
+    if not actor.does_client_work:
+        return false()
+    orgs = sorted(actor.organisations)
+    owner = ProcessInstance.organisation_id
+    consented = exists().where(
+        Consent.client_id == ProcessInstance.client_id, Consent.withdrawn_at.is_(None)
+    )
+    same_side = or_(
+        HumanTask.organisation_id.is_(None),
+        owner.is_(None),
+        and_(HumanTask.organisation_id == owner, owner.in_(orgs)),
+    )
+    mine = or_(
+        HumanTask.assignee_id == actor.user_id,
+        and_(
+            HumanTask.assignee_id.is_(None),
+            HumanTask.role.in_(sorted(actor.roles)),
+            or_(HumanTask.organisation_id.is_(None), HumanTask.organisation_id.in_(orgs)),
+        ),
+    )
+    return and_(mine, or_(same_side, consented) if orgs else true())
+
+
+def members_of(uow: UnitOfWork, organisation_id: int) -> list[int]:
+    return list(
+        uow.session.scalars(
+            select(UserOrganisation.user_id).where(
+                UserOrganisation.organisation_id == organisation_id
+            )
+        )
+    )

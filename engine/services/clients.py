@@ -57,7 +57,7 @@ def create_client(
     if errors:
         raise InvalidInput("the client's details have errors", errors)
     with uow:
-        if not actor.coordinates:
+        if not access.may_register_client(actor):
             raise access.refuse(
                 uow,
                 now,
@@ -97,7 +97,8 @@ def create_client(
                 )
             )
         access.log(
-            uow, now, actor, "create", "client", client_id=client.id, basis="coordination role"
-        )
+            uow, now, actor, "create", "client", client_id=client.id,
+            basis="intake coordination", detail="client registered",
+        )  # fmt: skip
         uow.commit()
         return client.id

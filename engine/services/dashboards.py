@@ -1,5 +1,12 @@
 """Managers' and auditors' views: where clients stall, lead times, the pilots' metrics, the
-event log out and in. Aggregates and pseudonyms only, except where the reader may see clients."""
+event log out and in. Aggregates and pseudonyms only, except where the reader may see clients.
+
+Every figure, list and export counts only the paths of the reader's report scope, which the
+access policy decides (`access.report_condition`): the paths their organisations own, and the
+paths where their organisation does a task while the client's consent to multi-organisation
+handling is in force. Nothing of a client crosses organisation lines without consent, not even
+as a count; a reader of no organisation (an administrator, say) gets empty figures. Imported
+event logs are data from outside Polku, not its clients' paths: they are not scoped."""
 
 from __future__ import annotations
 
@@ -16,8 +23,10 @@ from engine.analytics.stats import Distribution
 from engine.clock import Clock
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.persistence.tables import (
+    Client,
     ImportedDataset,
     ImportedEvent,
+    ProcessInstance,
     ProcessModel,
     ProcessModelVersion,
 )
@@ -31,12 +40,15 @@ DEFAULT_QUIET_DAYS = 10
 
 
 def may_see_dashboards(actor: access.Actor) -> bool:
-    """Managers, auditors, team coordinators and administrators."""
+    """Managers, auditors, team coordinators and administrators. Who may open the dashboards
+    at all; which paths their figures count is `access.report_condition`'s, and an
+    administrator is not special there: of no organisation, they see empty figures."""
     return actor.is_admin or actor.coordinates or bool(actor.roles & MANAGEMENT_ROLES)
 
 
 def sees_names(actor: access.Actor) -> bool:
-    """Coordinators may see every client of the service; management sees pseudonyms only."""
+    """Coordinators may see the names of the clients they may read (`access.path_condition`:
+    their own organisation's paths, their own work); management sees pseudonyms only."""
     return actor.coordinates
 
 
@@ -55,11 +67,12 @@ class Dashboard:
 def dashboard(uow: UnitOfWork, clock: Clock, actor: access.Actor, scope: Scope) -> Dashboard:
     require_dashboard(actor)
     now = clock()
+    paths = stalls.ReportPaths(access.report_condition(actor))
     with uow:
         return Dashboard(
-            steps=stalls.step_stats(uow.session, now, scope),
-            lead_times=stalls.lead_times(uow.session, scope),
-            trend=stalls.weekly_trend(uow.session, now, scope),
+            steps=stalls.step_stats(uow.session, now, scope, paths),
+            lead_times=stalls.lead_times(uow.session, scope, paths),
+            trend=stalls.weekly_trend(uow.session, now, scope, paths),
         )
 
 
@@ -107,7 +120,10 @@ def heatmap(
             raise NotFound(f"process model '{model_key}' has no version {number}")
         model = engine.model_for_version(version.content_hash, model_key, version.files)
         steps = stalls.step_stats(
-            uow.session, now, Scope(model_key=model_key, version=version.number)
+            uow.session,
+            now,
+            Scope(model_key=model_key, version=version.number),
+            stalls.ReportPaths(access.report_condition(actor)),
         )
         xml = version.files[version.main_file]
         number = version.number
@@ -155,20 +171,31 @@ def stalled(
     scope: Scope,
     quiet_days: int = DEFAULT_QUIET_DAYS,
 ) -> list[stalls.StalledClient]:
-    """Stalled clients: pseudonymous for management roles; with names for coordinators, who
-    may see every client of the service."""
+    """Stalled clients of the reader's report scope: pseudonymous for management roles; with
+    names for coordinators, on the paths they may read (the others stay pseudonymous)."""
     require_dashboard(actor)
     if not 1 <= quiet_days <= 250:
         raise InvalidInput(
             "quiet days must be 1-250", {"quiet_days": ["Between 1 and 250 working days."]}
         )
     now = clock()
+    paths = stalls.ReportPaths(access.report_condition(actor))
     with uow:
-        rows = stalls.stalled_clients(uow.session, now, scope, quiet_days, named=None)
-        if sees_names(actor):
-            named = {r.client_id for r in rows}
-            rows = stalls.stalled_clients(uow.session, now, scope, quiet_days, named=named)
-        basis = "coordination role" if sees_names(actor) else "management, pseudonymous"
+        rows = stalls.stalled_clients(uow.session, now, scope, quiet_days, paths)
+        if sees_names(actor) and rows:
+            names = {
+                instance_id: name
+                for instance_id, name in uow.session.execute(
+                    select(ProcessInstance.id, Client.full_name)
+                    .join(Client, Client.id == ProcessInstance.client_id)
+                    .where(
+                        ProcessInstance.id.in_([r.instance_id for r in rows]),
+                        access.path_condition(uow, actor, now),
+                    )
+                )
+            }
+            for row in rows:
+                row.name = names.get(row.instance_id)
         for row in rows:
             access.log(
                 uow,
@@ -178,7 +205,7 @@ def stalled(
                 "stall_list",
                 client_id=row.client_id,
                 instance_id=row.instance_id,
-                basis=basis,
+                basis="coordination role" if row.name is not None else "management, pseudonymous",
             )
         uow.commit()
         return rows
@@ -189,35 +216,70 @@ def pilot_metrics(
 ) -> metrics.Metrics:
     require_dashboard(actor)
     with uow:
-        return metrics.compute(uow.session, scope)
+        return metrics.compute(
+            uow.session, scope, stalls.ReportPaths(access.report_condition(actor))
+        )
 
 
 def export_log(
     uow: UnitOfWork, clock: Clock, actor: access.Actor, scope: Scope, secret: str, fmt: str
 ) -> Iterator[str]:
-    """The pseudonymised event log as CSV or XES, streamed."""
+    """The pseudonymised event log as CSV or XES, streamed: the paths of the reader's report
+    scope only. The disclosure is logged (how many paths, of which scope) before any row."""
     require_dashboard(actor)
     if fmt not in ("csv", "xes"):
         raise InvalidInput("format is csv or xes", {"format": ["csv or xes"]})
     now = clock()
+    paths = stalls.ReportPaths(access.report_condition(actor))
     with uow:
+        exported = list(
+            uow.session.execute(
+                select(ProcessInstance.id, ProcessInstance.client_id).where(
+                    ProcessInstance.id.in_(
+                        select(
+                            metrics.cohort(
+                                scope, paths.holds(uow.session, ProcessInstance.id)
+                            ).subquery()
+                        )
+                    )
+                )
+            )
+        )
         access.log(
             uow,
             now,
             actor,
-            "export",
+            "disclose",
             f"event_log.{fmt}",
             client_id=None,
-            basis="pseudonymised export for process mining",
+            basis=f"pseudonymised export for process mining, the reader's report scope "
+            f"({_describe(scope)}); paths exported: {len(exported)}",
         )
+        for instance_id, client_id in exported:  # and what of each client went out
+            access.log(
+                uow, now, actor, "disclose", f"event_log.{fmt}", client_id=client_id,
+                instance_id=instance_id, basis="pseudonymised export for process mining",
+                detail="the path's steps, times and roles under a keyed pseudonym",
+            )  # fmt: skip
         uow.commit()
 
     def generate() -> Iterator[str]:
-        with uow:
-            log = eventlog.rows(uow.session, scope, secret)
+        with uow:  # the paths admitted as the rows are written (consent may end meanwhile)
+            fresh = stalls.ReportPaths(access.report_condition(actor))
+            log = eventlog.rows(uow.session, scope, secret, fresh)
             yield from (eventlog.to_csv(log) if fmt == "csv" else eventlog.to_xes(log))
 
     return generate()
+
+
+def _describe(scope: Scope) -> str:
+    parts = [
+        f"model {scope.model_key}" if scope.model_key else "every model",
+        f"version {scope.version}" if scope.version else "",
+        f"from {scope.since.date().isoformat()}" if scope.since else "",
+        f"before {scope.until.date().isoformat()}" if scope.until else "",
+    ]
+    return ", ".join(p for p in parts if p)
 
 
 def import_log(

@@ -52,6 +52,24 @@ DEMO_PILOT_TARGETS = [
     ("eksote", "P4", "Task_team_meeting", "pilot_track", "P4_targeted_employment", 40, 40),
 ]
 DEMO_ADMIN: tuple[str, str, list[str]] = ("admin", "Ylläpitäjä", [])
+# The demo regions' organisations: the social and health staff work for the four wellbeing
+# counties (one demo team serves every demo region), the employment expert for the four
+# employment areas, the Kela advisor for Kela. Administrators and designers do no client work.
+DEMO_COUNTIES = ["hva-etela-karjala", "hva-kainuu", "hva-lappi", "hva-pohjois-savo"]
+DEMO_EMPLOYMENT = [
+    "tyollisyys-etela-karjala", "tyollisyys-kainuu", "tyollisyys-rovaniemi", "tyollisyys-ylasavo",
+]  # fmt: skip
+
+
+def demo_organisations(roles: list[str]) -> list[str]:
+    """The demo organisations of someone holding these roles."""
+    if "kela_advisor" in roles:
+        return ["kela"]
+    if "employment_expert" in roles:
+        return DEMO_EMPLOYMENT
+    if not roles or roles == ["process_designer"]:
+        return []
+    return DEMO_COUNTIES
 
 
 def add_pilot_targets(uow: UnitOfWork) -> None:
@@ -182,6 +200,7 @@ def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: C
             roles=roles,
             is_admin=username == "admin",
             is_demo=True,
+            organisations=demo_organisations(roles),
         )
     actors = {u: _actor(uow_factory, ids[u]) for u in ids}
     for model_key, bpmn_id, phase, days in DEMO_TARGETS:

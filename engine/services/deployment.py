@@ -13,6 +13,7 @@ from engine.errors import ModelError
 from engine.persistence.database import DEPLOY_LOCK, one_at_a_time
 from engine.persistence.tables import Deployment, ProcessModel, ProcessModelVersion
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import organisations
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.loader import load_model
 from engine.workflow.model import ModelSource, ParsedModel, Problem
@@ -64,6 +65,7 @@ def deploy_all(
                 continue
             number = store_version(uow, source, parsed, problems, clock(), actor, "disk")
             results.append(DeployResult(source.key, number, created=True))
+        organisations.sync(uow, organisations.catalogue(engine.processes_dir))
         uow.commit()
     return results
 

@@ -266,6 +266,7 @@ def migrate(
         new = engine.model_for_version(new_row.content_hash, key, new_row.files)
         label = f"version {to_version}"
         candidates = []
+        moved: list[ProcessInstance] = []
         for instance in uow.session.scalars(
             select(ProcessInstance)
             .where(
@@ -285,6 +286,7 @@ def migrate(
             candidates.append(candidate)
             if reasons or dry_run:
                 continue
+            moved.append(instance)
             workflow = migration.migrate(instance.state, new, engine.serializer)
             before = runtime.snapshot(workflow)
             instance.model_version_id = new_row.id
@@ -305,8 +307,23 @@ def migrate(
             )
             synchronise(uow, engine, new, instance, workflow, before, now, actor.username)
             candidate.moved = True
-        if not dry_run:
-            uow.commit()
+        # a designer does no client work: what the migration read and moved is logged as such
+        seen = [
+            (c.instance_id, uow.session.get(ProcessInstance, c.instance_id)) for c in candidates
+        ]
+        for instance_id, path in seen:
+            if path is None:
+                continue
+            was_moved = path in moved
+            access.log(
+                uow, now, actor, "update" if was_moved else "read", "process_instance",
+                client_id=path.client_id, instance_id=instance_id,
+                basis=f"model migration by a process designer ({key} {from_version} -> "
+                f"{to_version}{', dry run' if dry_run else ''})",
+                detail="moved to the new version" if was_moved
+                else "pseudonym and current steps shown",
+            )  # fmt: skip
+        uow.commit()
         return candidates
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import Clock
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.persistence.relationships import PathMember
 from engine.persistence.tables import (
     Client,
     Consent,
@@ -29,7 +30,7 @@ from engine.persistence.tables import (
     WaitingEvent,
 )
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access
+from engine.services import access, organisations
 from engine.services.deployment import latest_version
 from engine.services.progress import reach, record, synchronise
 from engine.services.telemetry import TIMERS_FIRED, timed_command
@@ -39,6 +40,7 @@ from engine.workflow.model import ParsedModel
 from engine.workflow.roles import CASE_MANAGER
 
 CASE_MANAGER_FIELD = "case_manager"
+SYSTEM = access.Actor(0, "system", "Polku", frozenset())  # who background jobs act as
 SUPPORT_PLAN_FORM = "support_plan.schema.json"
 # A form that asks for consent to multi-organisation handling records it on the client.
 log = logging.getLogger("polku.timers")
@@ -87,13 +89,27 @@ def start_instance(
     actor: access.Actor,
     client_id: int,
     model_key: str,
+    organisation: str | None = None,
 ) -> int:
+    """Start a path for the client, owned by `organisation` (a code; by default the model's
+    region's county, the county of the client's municipality or the starter's only county)."""
     now = clock()
     with uow, _command(uow, "start_instance"):
         client = uow.session.get(Client, client_id)
         if client is None:
             raise NotFound(f"client {client_id} does not exist")
-        if not actor.coordinates:
+        version = latest_version(uow, model_key)
+        if version is None:
+            raise NotFound(f"process model '{model_key}' does not exist")
+        owner = organisations.owner_for_new_path(
+            uow,
+            organisations.catalogue(engine.processes_dir),
+            version.model,
+            client,
+            actor.organisations,
+            organisation,
+        )
+        if not access.may_start_path(actor, owner):
             raise access.refuse(
                 uow,
                 now,
@@ -102,17 +118,16 @@ def start_instance(
                 "process_instance",
                 client_id,
                 None,
-                "only coordination roles may start a client's path",
+                "only the owning organisation's intake coordinators may start a client's path",
             )
-        version = latest_version(uow, model_key)
-        if version is None:
-            raise NotFound(f"process model '{model_key}' does not exist")
         model = engine.model_for_version(version.content_hash, model_key, version.files)
         workflow = engine.serializer.new_workflow(model)
         instance = ProcessInstance(
             client_id=client.id,
             model_version_id=version.id,
             status="running",
+            organisation_id=owner.id,
+            organisation=owner,
             created_at=now,
             updated_at=now,
             state="",
@@ -139,7 +154,8 @@ def start_instance(
             "process_instance",
             client_id=client.id,
             instance_id=instance.id,
-            basis="coordination role",
+            basis="intake coordination in the owning organisation",
+            detail=f"path started: {model_key}",
         )
         uow.commit()
         return instance.id
@@ -190,6 +206,13 @@ def complete_task(
         for field in forms.user_fields(schema):
             if field in data and not errors.get(field) and _user(uow, data[field]) is None:
                 errors.setdefault(field, []).append(f"No user '{data[field]}' exists.")
+        named = {n: _user(uow, n) for n in forms.named_users(schema, data) if not errors}
+        for field, prop in schema.get("properties", {}).items():
+            value = data.get(field)
+            if (prop.get("items") or {}).get("format") == forms.USER_FORMAT and value:
+                missing = [n for n in value if named.get(n) is None]
+                if missing:
+                    errors.setdefault(field, []).append(f"No user '{missing[0]}' exists.")
         if errors:
             raise InvalidInput(f"the form of task '{row.name}' has errors", errors)
         instance = loaded.instance
@@ -214,13 +237,16 @@ def complete_task(
             reach(uow, instance, "plan", now)
         if row.phase == "services":
             reach(uow, instance, "first_service", now)
-        named = (
+        manager = (
             data.get(CASE_MANAGER_FIELD)
             if CASE_MANAGER_FIELD in forms.user_fields(schema)
             else None
         )
-        if named:
-            _set_case_manager(uow, instance, _user(uow, named), now, actor, "named in " + row.name)
+        if manager:
+            _set_case_manager(
+                uow, instance, _user(uow, manager), now, actor, "named in " + row.name
+            )
+        _name_members(uow, instance, [u for u in named.values() if u], row.name, now)
         uow.session.add(
             FormSubmission(
                 instance_id=instance.id,
@@ -250,6 +276,7 @@ def complete_task(
             client_id=instance.client_id,
             instance_id=instance.id,
             basis=basis,
+            detail=f"task completed: {row.name} ({task_id})",
         )
         uow.commit()
         return instance.id
@@ -289,6 +316,7 @@ def claim_task(
             client_id=row.instance.client_id,
             instance_id=row.instance_id,
             basis=basis,
+            detail=f"task {'released' if release else 'claimed'}: {row.name}",
         )
         uow.commit()
 
@@ -305,22 +333,15 @@ def deliver_message(
     now = clock()
     with uow, _command(uow, "deliver_message"):
         instance = _instance(uow, instance_id)
-        may = (
-            actor.is_admin
-            or actor.roles & access.MESSAGE_ROLES
-            or (instance.case_manager_id == actor.user_id)
-        )
         # decided before anything is written: without a basis for the client (e.g. another
         # organisation's staff once consent is withdrawn) the decision is refused, not kept
-        basis = access.instance_basis(uow, actor, instance) if may else None
+        basis = access.message_basis(uow, actor, instance, now)
         if basis is None:
             reason = (
                 "no consent to multi-organisation handling is in force: another "
                 "organisation's decision cannot be recorded"
-                if may and access.outside_organisation(uow, actor, instance.client_id)
-                else "your roles may not record external decisions"
-                if not may
-                else "you have no basis to handle this client's data"
+                if access.crosses_without_consent(uow, actor, instance)
+                else "you have no basis to record an external decision for this client"
             )
             raise access.refuse(
                 uow, now, actor, "update", "message", instance.client_id, instance.id, reason
@@ -352,7 +373,8 @@ def deliver_message(
             "message",
             client_id=instance.client_id,
             instance_id=instance.id,
-            basis="message role",
+            basis=basis,
+            detail=f"external decision recorded: {name}",
         )
         uow.commit()
 
@@ -368,11 +390,8 @@ def change_case_manager(
     now = clock()
     with uow:
         instance = _instance(uow, instance_id)
-        if not (
-            actor.is_admin
-            or "case_coordinator" in actor.roles
-            or instance.case_manager_id == actor.user_id
-        ):
+        basis = access.reassignment_basis(uow, actor, instance, instance.case_manager, now)
+        if basis is None:
             raise access.refuse(
                 uow,
                 now,
@@ -399,7 +418,8 @@ def change_case_manager(
             "case_manager",
             client_id=instance.client_id,
             instance_id=instance.id,
-            basis="team coordination",
+            basis=basis,
+            detail=f"case manager changed to {user.username}",
         )
         uow.commit()
 
@@ -474,6 +494,11 @@ def _fire_one(
         synchronise(
             uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now, "system"
         )
+        access.log(
+            uow, now, SYSTEM, "update", "process_instance", client_id=instance.client_id,
+            instance_id=instance.id, basis="background job: a timer of the path fell due",
+            detail=f"timer fired: {waiting.name}",
+        )  # fmt: skip
         uow.commit()
         return True
     return False
@@ -536,6 +561,19 @@ def _record_consent(
         )
     )
     record(uow, instance, now, "consent_given", actor=actor.username, data={"scope": scope[:500]})
+
+
+def _name_members(
+    uow: UnitOfWork, instance: ProcessInstance, people: list[User], task_name: str, now: Any
+) -> None:
+    """People a form names (the plan's case manager and team) may read the path."""
+    for user in people:
+        if uow.session.get(PathMember, (instance.id, user.id)) is None:
+            uow.session.add(
+                PathMember(
+                    instance_id=instance.id, user_id=user.id, named_in=task_name, named_at=now
+                )
+            )
 
 
 def _instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:

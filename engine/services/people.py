@@ -12,11 +12,26 @@ from sqlalchemy import delete, or_, select
 
 from engine.clock import Clock
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.persistence.tables import AccessLog, ApiToken, HumanTask, User, UserRole
+from engine.persistence.relationships import Organisation
+from engine.persistence.tables import ApiToken, Client, HumanTask, ProcessInstance, User, UserRole
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import sessions, users
 from engine.services.access import Actor
+from engine.services.access_log import log, log_administration
+from engine.services.organisations import all_organisations, set_memberships
 from engine.workflow.roles import RoleCatalog
+
+
+@dataclass(frozen=True)
+class OrganisationInfo:
+    code: str
+    name: str
+    names: dict[str, str]
+    kind: str
+    region: str | None
+
+    def label(self, language: str = "fi") -> str:
+        return self.names.get(language) or self.name
 
 
 @dataclass(frozen=True)
@@ -25,12 +40,18 @@ class Person:
     username: str
     display_name: str
     roles: list[str]
+    organisations: list[str]
     is_admin: bool
     active: bool
     single_sign_on: bool
     language: str
-    # open tasks held by them (assigned or claimed): to hand over when the account closes
+    # open tasks held by them (assigned or claimed): to hand over when the account closes;
+    # each: task_id, instance_id, name, role (who may do it now), lane_role, organisation
+    # (code), and the client's pseudonym (never a name: administrators see no client data)
     open_work: list[dict[str, Any]] = field(default_factory=list)
+    # running paths whose case manager they are: instance_id, client_pseudonym, organisation
+    case_managed: list[dict[str, Any]] = field(default_factory=list)
+    has_password: bool = True  # False: signs in through single sign-on only
 
 
 def _require_admin(actor: Actor) -> None:
@@ -38,20 +59,64 @@ def _require_admin(actor: Actor) -> None:
         raise Forbidden("only administrators manage people")
 
 
-def _person(uow: UnitOfWork, user: User, with_work: bool = False) -> Person:
-    work = []
-    if with_work:
-        rows = uow.session.scalars(
-            select(HumanTask).where(
-                HumanTask.state == "open",
-                or_(HumanTask.assignee_id == user.id, HumanTask.claimed_by_id == user.id),
-            )
+def _open_work(uow: UnitOfWork, user_id: int) -> list[dict[str, Any]]:
+    rows = uow.session.execute(
+        select(
+            HumanTask.id,
+            HumanTask.instance_id,
+            HumanTask.name,
+            HumanTask.role,
+            HumanTask.lane_role,
+            Organisation.code,
+            Client.pseudonym,
+        )  # fmt: skip
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .join(Client, Client.id == ProcessInstance.client_id)
+        .outerjoin(Organisation, Organisation.id == HumanTask.organisation_id)
+        .where(
+            HumanTask.state == "open",
+            or_(HumanTask.assignee_id == user_id, HumanTask.claimed_by_id == user_id),
         )
-        work = [{"task_id": t.id, "instance_id": t.instance_id, "name": t.name} for t in rows]
+        .order_by(HumanTask.created_at, HumanTask.id)
+    )
+    return [
+        {"task_id": task_id, "instance_id": instance_id, "name": name, "role": role,
+         "lane_role": lane_role, "organisation": organisation, "client_pseudonym": pseudonym}
+        for task_id, instance_id, name, role, lane_role, organisation, pseudonym in rows
+    ]  # fmt: skip
+
+
+def _case_managed(uow: UnitOfWork, user_id: int) -> list[dict[str, Any]]:
+    rows = uow.session.execute(
+        select(ProcessInstance.id, Client.pseudonym, Organisation.code)
+        .join(Client, Client.id == ProcessInstance.client_id)
+        .outerjoin(Organisation, Organisation.id == ProcessInstance.organisation_id)
+        .where(ProcessInstance.case_manager_id == user_id, ProcessInstance.status == "running")
+        .order_by(ProcessInstance.id)
+    )
+    return [
+        {"instance_id": instance_id, "client_pseudonym": pseudonym, "organisation": organisation}
+        for instance_id, pseudonym, organisation in rows
+    ]
+
+
+def _person(uow: UnitOfWork, user: User, with_work: bool = False) -> Person:
+    work = _open_work(uow, user.id) if with_work else []
+    managed = _case_managed(uow, user.id) if with_work else []
     return Person(
-        user.id, user.username, user.display_name, user.role_codes, user.is_admin, user.active,
-        user.oidc_subject is not None, user.language, work,
+        user.id, user.username, user.display_name, user.role_codes,
+        [o.code for o in user.organisations], user.is_admin, user.active,
+        user.oidc_subject is not None, user.language, work, managed, user.password_sign_in,
     )  # fmt: skip
+
+
+def list_organisations(uow: UnitOfWork) -> list[OrganisationInfo]:
+    """Every organisation (for anyone signed in: the catalogue is public knowledge)."""
+    with uow:
+        return [
+            OrganisationInfo(o.code, o.name, dict(o.names or {}), o.kind, o.region)
+            for o in all_organisations(uow)
+        ]
 
 
 def list_people(uow: UnitOfWork, actor: Actor) -> list[Person]:
@@ -61,13 +126,28 @@ def list_people(uow: UnitOfWork, actor: Actor) -> list[Person]:
         return [_person(uow, u) for u in rows]
 
 
-def get_person(uow: UnitOfWork, actor: Actor, user_id: int) -> Person:
+def get_person(uow: UnitOfWork, clock: Clock, actor: Actor, user_id: int) -> Person:
+    """One person with the work they hold; the paths that work is on are shown by pseudonym
+    to the administrator for hand-over, and each is logged."""
     _require_admin(actor)
     with uow:
         user = uow.session.get(User, user_id)
         if user is None:
             raise NotFound(f"there is no user {user_id}")
-        return _person(uow, user, with_work=True)
+        person = _person(uow, user, with_work=True)
+        now = clock()
+        shown = {w["instance_id"] for w in person.open_work}
+        shown |= {p["instance_id"] for p in person.case_managed}
+        for instance_id in sorted(shown):
+            path = uow.session.get(ProcessInstance, instance_id)
+            if path is not None:
+                log(
+                    uow, now, actor, "read", "hand-over list", client_id=path.client_id,
+                    instance_id=instance_id, basis="administrator: hand-over of a person's work",
+                    detail=f"pseudonym and open work of {user.username} shown",
+                )  # fmt: skip
+        uow.commit()
+        return person
 
 
 def add_person(
@@ -82,6 +162,7 @@ def add_person(
     password: str | None,
     is_admin: bool = False,
     language: str = "fi",
+    organisations: list[str] | None = None,
 ) -> int:
     """A new account; without a password it can sign in only through single sign-on."""
     _require_admin(actor)
@@ -90,9 +171,11 @@ def add_person(
     user_id = users.create_user(
         uow, catalog, username=username, display_name=display_name.strip(),
         password=password or secrets.token_urlsafe(32), roles=roles, is_admin=is_admin,
-        language=language,
+        language=language, organisations=organisations,
     )  # fmt: skip
-    _log(uow, clock, actor, user_id, "create", f"roles {','.join(sorted(roles)) or '-'}")
+    orgs = ",".join(sorted(organisations or [])) or "-"
+    what = f"roles {','.join(sorted(roles)) or '-'}; organisations {orgs}"
+    _log(uow, clock, actor, user_id, "create", what, no_password=not password)
     return user_id
 
 
@@ -104,7 +187,8 @@ def update_person(
     user_id: int,
     changes: dict[str, Any],
 ) -> Person:
-    """Change what `changes` names: display_name, roles, is_admin, password, language, active.
+    """Change what `changes` names: display_name, roles, organisations, is_admin, password,
+    language, active.
     Closing (active False) ends the person's sessions and tokens at once."""
     _require_admin(actor)
     unknown = [r for r in changes.get("roles") or [] if r not in catalog.codes]
@@ -134,6 +218,11 @@ def update_person(
         if "roles" in changes:
             user.roles = [UserRole(role=r) for r in sorted(set(changes["roles"]))]
             done.append(f"roles {','.join(sorted(set(changes['roles']))) or '-'}")
+        if "organisations" in changes:
+            set_memberships(uow, user, changes["organisations"] or [])
+            done.append(
+                f"organisations {','.join(sorted(set(changes['organisations'] or []))) or '-'}"
+            )
         if "is_admin" in changes:
             user.is_admin = bool(changes["is_admin"])
             done.append(f"administrator {user.is_admin}")
@@ -141,6 +230,7 @@ def update_person(
             user.language = changes["language"]
         if password is not None:
             user.password_hash = users.hash_password(password)
+            user.password_sign_in = True
             done.append("password")
         if password is not None or changes.get("active") is False:
             # a new password or a closed account: whoever holds a session or token is out
@@ -149,19 +239,28 @@ def update_person(
         if "active" in changes:
             user.active = bool(changes["active"])
             done.append("opened" if user.active else "closed")
-        uow.session.add(_row(now, actor, user.id, "update", "; ".join(done) or "nothing"))
+        log_administration(
+            uow, now, actor, "update", f"user {user.id}", "; ".join(done) or "nothing"
+        )
         uow.commit()
         return _person(uow, user, with_work=not user.active)
 
 
-def _row(now: Any, actor: Actor, user_id: int, action: str, what: str) -> AccessLog:
-    return AccessLog(
-        occurred_at=now, username=actor.username, action=action, resource=f"user {user_id}",
-        client_id=None, basis=f"administrator: {what}"[:200], success=True,
-    )  # fmt: skip
-
-
-def _log(uow: UnitOfWork, clock: Clock, actor: Actor, user_id: int, action: str, what: str) -> None:
+def _log(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    user_id: int,
+    action: str,
+    what: str,
+    *,
+    no_password: bool = False,
+) -> None:
     with uow:
-        uow.session.add(_row(clock(), actor, user_id, action, what))
+        if no_password:  # it keeps an unguessable password, and signs in by SSO only
+            user = uow.session.get(User, user_id)
+            if user is not None:
+                user.password_sign_in = False
+            what += "; single sign-on only"
+        log_administration(uow, clock(), actor, action, f"user {user_id}", what)
         uow.commit()

@@ -16,6 +16,7 @@ from engine.analytics.stalls import LEAD_FROM
 from engine.analytics.targets import load_targets
 from engine.persistence.tables import Event, HumanTask, Milestone, ProcessInstance, WaitingEvent
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import organisations
 from engine.workflow import runtime
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel, UserTaskInfo
@@ -87,6 +88,24 @@ def assignment(info: UserTaskInfo, instance: ProcessInstance) -> tuple[str | Non
     return info.role, None
 
 
+def _task_organisation(
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    model: ParsedModel,
+    instance: ProcessInstance,
+    lane_role: str | None,
+) -> int | None:
+    if instance.organisation is None:
+        return None
+    return organisations.task_organisation(
+        uow,
+        organisations.catalogue(engine.processes_dir),
+        instance.organisation,
+        lane_role,
+        model.lane_organisations,
+    )
+
+
 def synchronise(
     uow: UnitOfWork,
     engine: WorkflowEngine,
@@ -143,6 +162,7 @@ def synchronise(
                 phase=info.phase,
                 role=role,
                 lane_role=info.role,
+                organisation_id=_task_organisation(uow, engine, model, instance, info.role),
                 assignee_id=assignee,
                 state="open",
                 created_at=now,

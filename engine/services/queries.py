@@ -23,7 +23,7 @@ from engine.persistence.tables import (
     WaitingEvent,
 )
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access
+from engine.services import access, field_visibility
 from engine.services.instances import model_of
 from engine.workflow.engine import WorkflowEngine
 
@@ -58,9 +58,16 @@ class TaskView:
     form: dict[str, Any] | None = None
     overdue: bool = False
     waiting_days: float = 0.0
+    # in another organisation's lane while the client has no consent in force: offered to
+    # nobody until consent is given
+    waiting_for_consent: bool = False
     draft: dict[str, Any] | None = None
     draft_saved_by: str | None = None
     draft_saved_at: datetime | None = None
+    # fields of the draft left out for a reader who does not do the task: their visibility
+    # classes are not the reader's (the one doing the task sees the whole form)
+    draft_hidden: list[str] = field(default_factory=list)
+    draft_hidden_classes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -82,6 +89,11 @@ class InstanceView:
     waiting: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     consents: list[dict[str, Any]] = field(default_factory=list)
+    organisation: str | None = None  # the owning organisation's code
+    basis: str = ""  # the reader's basis, as logged
+    # what the reader may do, as the access policy says
+    may_reassign: bool = False
+    may_record_decision: bool = False
 
 
 def list_processes(uow: UnitOfWork) -> list[ProcessView]:
@@ -138,10 +150,9 @@ SORTS = {
 
 
 def _visible_tasks(actor: access.Actor) -> Any:
-    """Open-or-not tasks the actor may work on: assigned to them, or unassigned in their roles."""
+    """Tasks the actor may work on, as the access policy decides."""
     query = select(HumanTask).join(ProcessInstance).join(Client)
-    condition = access.task_list_condition(actor)  # the access policy decides
-    return query if condition is None else query.where(condition)
+    return query.where(access.task_list_condition(actor))
 
 
 def list_tasks(
@@ -196,6 +207,7 @@ def list_tasks(
                 client_id=client_id,
                 instance_id=inst,
                 basis="worklist of own roles",
+                detail="worklist row",
             )
         uow.commit()
         return views
@@ -227,9 +239,8 @@ def get_task(
         row = uow.session.get(HumanTask, task_id)
         if row is None:
             raise NotFound(f"task {task_id} does not exist")
-        basis = access.task_basis(uow, actor, row) or access.instance_basis(
-            uow, actor, row.instance
-        )
+        doer_basis = access.task_basis(uow, actor, row)
+        basis = doer_basis or access.read_basis(uow, actor, row.instance, now)
         if basis is None:
             raise access.refuse(
                 uow,
@@ -250,6 +261,15 @@ def get_task(
                 draft.saved_by,
                 draft.saved_at,
             )
+            if doer_basis is None and draft.saved_by != actor.username:
+                # someone else's work in progress: only what the reader's work needs
+                classes = field_visibility.reader_classes(actor, row.instance)
+                view.draft, view.draft_hidden = field_visibility.visible(
+                    view.form, view.draft, classes
+                )
+                view.draft_hidden_classes = field_visibility.classes_of(
+                    view.form, view.draft_hidden
+                )
         access.log(
             uow,
             now,
@@ -259,6 +279,7 @@ def get_task(
             client_id=view.client_id,
             instance_id=row.instance_id,
             basis=basis,
+            detail=f"task {row.name} ({row.id})",
         )
         uow.commit()
         return view
@@ -272,7 +293,7 @@ def get_instance(
         instance = uow.session.get(ProcessInstance, instance_id)
         if instance is None:
             raise NotFound(f"instance {instance_id} does not exist")
-        basis = access.instance_basis(uow, actor, instance)
+        basis = access.read_basis(uow, actor, instance, now)
         if basis is None:
             raise access.refuse(
                 uow,
@@ -284,7 +305,7 @@ def get_instance(
                 instance.id,
                 "no client relationship or task role",
             )
-        view = _instance_view(uow, instance)
+        view = _instance_view(uow, instance, actor, basis, now)
         access.log(
             uow,
             now,
@@ -294,6 +315,7 @@ def get_instance(
             client_id=instance.client_id,
             instance_id=instance.id,
             basis=basis,
+            detail=f"path {instance.id}: history, open tasks, consents",
         )
         uow.commit()
         return view
@@ -314,8 +336,13 @@ def instances_of_client(
                 .order_by(ProcessInstance.created_at.desc())
             )
         )
-        bases = [access.instance_basis(uow, actor, i) for i in instances]
-        if not (actor.coordinates or any(bases)):
+        bases = [access.read_basis(uow, actor, i, now) for i in instances]
+        pathless = (
+            "intake coordination (client on no path yet)"
+            if (not instances and actor.coordinates)
+            else None
+        )
+        if not (pathless or any(bases)):
             raise access.refuse(
                 uow,
                 now,
@@ -327,9 +354,9 @@ def instances_of_client(
                 "no client relationship or task role",
             )
         views = [
-            _instance_view(uow, i)
+            _instance_view(uow, i, actor, b, now)
             for i, b in zip(instances, bases, strict=True)
-            if b or actor.coordinates
+            if b
         ]
         access.log(
             uow,
@@ -338,7 +365,8 @@ def instances_of_client(
             "read",
             "client",
             client_id=client_id,
-            basis=next((b for b in bases if b), "coordination role"),
+            basis=next((b for b in bases if b), pathless or ""),
+            detail=f"client page: {len(views)} path(s)",
         )
         uow.commit()
         return client, views
@@ -349,15 +377,14 @@ def list_clients(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[dic
     now = clock()
     with uow:
         query = select(Client).order_by(Client.created_at.desc())
-        condition = access.client_list_condition(actor)  # the access policy decides
-        if condition is not None:
-            query = query.where(condition)
+        query = query.where(access.client_list_condition(uow, actor, now))  # the policy decides
         clients = list(uow.session.scalars(query.limit(500)))
+        readable = access.path_condition(uow, actor, now)
         result = []
         for c in clients:
             latest = uow.session.scalar(
                 select(ProcessInstance)
-                .where(ProcessInstance.client_id == c.id)
+                .where(ProcessInstance.client_id == c.id, readable)
                 .order_by(ProcessInstance.created_at.desc())
                 .limit(1)
             )
@@ -379,13 +406,16 @@ def list_clients(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[dic
                 "read",
                 "client_list",
                 client_id=c.id,
-                basis="coordination role" if actor.coordinates else "client relationship",
+                basis="client relationship" if latest else "intake coordination (no path yet)",
+                detail="client list entry: name, pseudonym, municipality",
             )
         uow.commit()
         return result
 
 
-def _instance_view(uow: UnitOfWork, instance: ProcessInstance) -> InstanceView:
+def _instance_view(
+    uow: UnitOfWork, instance: ProcessInstance, actor: access.Actor, basis: str, now: datetime
+) -> InstanceView:
     session = uow.session
     version = instance.model_version
     view = InstanceView(
@@ -402,15 +432,23 @@ def _instance_view(uow: UnitOfWork, instance: ProcessInstance) -> InstanceView:
         case_manager_name=instance.case_manager.display_name if instance.case_manager else None,
         created_at=instance.created_at,
         completed_at=instance.completed_at,
+        organisation=instance.organisation.code if instance.organisation else None,
+        basis=basis,
+        may_reassign=instance.status == "running"
+        and access.reassignment_basis(uow, actor, instance, instance.case_manager, now) is not None,
+        may_record_decision=instance.status == "running"
+        and access.message_basis(uow, actor, instance, now) is not None,
     )
-    view.open_tasks = [
-        _task_view(r)
-        for r in session.scalars(
+    open_rows = list(
+        session.scalars(
             select(HumanTask)
             .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
             .order_by(HumanTask.created_at)
         )
-    ]
+    )
+    view.open_tasks = [_task_view(r) for r in open_rows]
+    for task, row in zip(view.open_tasks, open_rows, strict=True):
+        task.waiting_for_consent = access.waits_for_consent(uow, row)
     view.waiting = [
         {
             "kind": w.kind,
@@ -436,11 +474,14 @@ def _instance_view(uow: UnitOfWork, instance: ProcessInstance) -> InstanceView:
             "actor": e.actor,
             "role": e.role,
             "data": e.data,
+            "hidden": [],
+            "hidden_classes": [],
         }
         for e in session.scalars(
             select(Event).where(Event.instance_id == instance.id).order_by(Event.id)
         )
     ]
+    field_visibility.mask_history(uow, instance, view.history, actor)
     view.consents = [
         {
             "scope": c.scope,
@@ -471,7 +512,7 @@ def diagram_state(
         instance = uow.session.get(ProcessInstance, instance_id)
         if instance is None:
             raise NotFound(f"instance {instance_id} does not exist")
-        basis = access.instance_basis(uow, actor, instance)
+        basis = access.read_basis(uow, actor, instance, now)
         if basis is None:
             raise access.refuse(
                 uow,
@@ -521,6 +562,7 @@ def diagram_state(
             client_id=instance.client_id,
             instance_id=instance.id,
             basis=basis,
+            detail=f"diagram of path {instance.id}",
         )
         uow.commit()
         return DiagramState(

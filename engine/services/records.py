@@ -3,7 +3,7 @@ Kykyviisari responses over time, consents. Every read is logged."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from engine.clock import Clock
 from engine.errors import NotFound
 from engine.persistence.tables import Client, Consent, FormSubmission, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access
+from engine.services import access, field_visibility
 from engine.services.instances import model_of
 from engine.workflow.engine import WorkflowEngine
 
@@ -31,6 +31,10 @@ class Submission:
     data: dict[str, Any]
     submitted_by: str
     submitted_at: datetime
+    # the fields left out of `data` (and of `form`): their visibility classes are not the
+    # reader's (see engine.services.field_visibility)
+    hidden: list[str] = field(default_factory=list)
+    hidden_classes: list[str] = field(default_factory=list)
 
 
 def _instance_with_basis(
@@ -39,7 +43,7 @@ def _instance_with_basis(
     instance = uow.session.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFound(f"instance {instance_id} does not exist")
-    basis = access.instance_basis(uow, actor, instance)
+    basis = access.read_basis(uow, actor, instance, now)
     if basis is None:
         raise access.refuse(
             uow,
@@ -61,27 +65,34 @@ def submissions(
     with uow:
         instance, basis = _instance_with_basis(uow, actor, instance_id, now, "submissions")
         model = model_of(engine, instance)
-        result = [
-            Submission(
-                s.task_id,
-                s.bpmn_id,
-                s.task_name,
-                s.form_path,
-                (
-                    model.user_tasks.get(s.bpmn_id).form  # type: ignore[union-attr]
-                    if s.bpmn_id in model.user_tasks
-                    else None
-                ),
-                dict(s.data),
-                s.submitted_by,
-                s.submitted_at,
+        classes = field_visibility.reader_classes(actor, instance)
+        result = []
+        for s in uow.session.scalars(
+            select(FormSubmission)
+            .where(FormSubmission.instance_id == instance_id)
+            .order_by(FormSubmission.id)
+        ):
+            info = model.user_tasks.get(s.bpmn_id)
+            form = info.form if info is not None else None
+            if form is None:  # a step the path's model version no longer has
+                form = field_visibility.form_in(instance.model_version.files, s.form_path)
+            own = s.submitted_by == actor.username  # what they recorded themselves
+            shown = frozenset(access.FIELD_CLASSES) if own else classes
+            data, hidden = field_visibility.visible(form, s.data, shown)
+            result.append(
+                Submission(
+                    s.task_id,
+                    s.bpmn_id,
+                    s.task_name,
+                    s.form_path,
+                    field_visibility.visible_schema(form, shown),
+                    data,
+                    s.submitted_by,
+                    s.submitted_at,
+                    hidden,
+                    field_visibility.classes_of(form, hidden),
+                )
             )
-            for s in uow.session.scalars(
-                select(FormSubmission)
-                .where(FormSubmission.instance_id == instance_id)
-                .order_by(FormSubmission.id)
-            )
-        ]
         access.log(
             uow,
             now,
@@ -121,7 +132,7 @@ def kykyviisari_series(
         for instance in uow.session.scalars(
             select(ProcessInstance).where(ProcessInstance.client_id == client_id)
         ):
-            basis = access.instance_basis(uow, actor, instance)
+            basis = access.read_basis(uow, actor, instance, now)
             if basis is None:
                 continue
             bases.append(basis)
@@ -154,15 +165,7 @@ def get_consents(
     with uow:
         if uow.session.get(Client, client_id) is None:
             raise NotFound(f"client {client_id} does not exist")
-        instances = list(
-            uow.session.scalars(
-                select(ProcessInstance).where(ProcessInstance.client_id == client_id)
-            )
-        )
-        basis = next(
-            (b for i in instances if (b := access.instance_basis(uow, actor, i))),
-            "coordination role" if actor.coordinates else None,
-        )
+        basis = access.client_basis(uow, actor, client_id, now)
         if basis is None:
             raise access.refuse(
                 uow,

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from engine.clock import Clock
 from engine.persistence.tables import User, UserSession
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import access_log
 
 # last_seen_at is written at most this often (a page view need not be a write)
 TOUCH_EVERY = timedelta(seconds=60)
@@ -74,13 +75,24 @@ def resume(uow: UnitOfWork, clock: Clock, token: str, policy: SessionPolicy) -> 
         return user
 
 
+@dataclass(frozen=True)
+class _Named:
+    username: str
+
+
 def end(uow: UnitOfWork, clock: Clock, token: str, reason: str = "logout") -> None:
+    """End a session (signing out); the access log says who signed out, when, from where."""
+    now = clock()
     with uow:
-        uow.session.execute(
-            update(UserSession)
-            .where(UserSession.id == _digest(token), UserSession.ended_at.is_(None))
-            .values(ended_at=clock(), ended_because=reason)
-        )
+        row = uow.session.get(UserSession, _digest(token))
+        if row is None or row.ended_at is not None:
+            return
+        row.ended_at, row.ended_because = now, reason
+        user = uow.session.get(User, row.user_id)
+        access_log.log(
+            uow, now, _Named(user.username if user else "-"), "sign-out", "account",
+            client_id=None, basis=reason, detail=f"session {row.id[:16]}",
+        )  # fmt: skip
         uow.commit()
 
 
@@ -95,9 +107,12 @@ def end_all(uow: UnitOfWork, now: datetime, user_ids: list[int], reason: str) ->
 
 def client_search(uow: UnitOfWork, token: str) -> str:
     with uow:
-        return uow.session.scalar(
-            select(UserSession.client_search).where(UserSession.id == _digest(token))
-        ) or ""
+        return (
+            uow.session.scalar(
+                select(UserSession.client_search).where(UserSession.id == _digest(token))
+            )
+            or ""
+        )
 
 
 def set_client_search(uow: UnitOfWork, token: str, text: str) -> None:

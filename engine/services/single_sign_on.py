@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engine.errors import Forbidden
+from engine.errors import Forbidden, InvalidInput
 from engine.persistence.tables import User, UserRole
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import users
+from engine.services.organisations import set_memberships
 from engine.workflow.roles import RoleCatalog
 
+ORGANISATION = "organisation:"  # a role map entry placing people in an organisation (by code)
 ADMIN = "admin"  # the role map's name for Polku's administrator flag, not a team role
 USERNAME_MAX = 80
 DISPLAY_NAME_MAX = 200
@@ -56,7 +58,14 @@ class SignInRefused(Forbidden):
 def role_map_problems(role_map: Mapping[str, Sequence[str]], catalog: RoleCatalog) -> list[str]:
     """The role codes the map names that are neither team roles nor `admin` (sorted)."""
     known = set(catalog.codes) | {ADMIN}
-    return sorted({code for codes in role_map.values() for code in codes if code not in known})
+    return sorted(
+        {
+            code
+            for codes in role_map.values()
+            for code in codes
+            if code not in known and not code.startswith(ORGANISATION)
+        }
+    )
 
 
 def mapped_roles(
@@ -64,7 +73,23 @@ def mapped_roles(
 ) -> tuple[set[str], bool]:
     """The team roles and the administrator flag the person's groups give."""
     codes = {code for group in groups for code in role_map.get(group, ())}
+    codes = {c for c in codes if not c.startswith(ORGANISATION)}
     return codes - {ADMIN}, ADMIN in codes
+
+
+def mapped_organisations(
+    groups: Iterable[str], role_map: Mapping[str, Sequence[str]]
+) -> set[str] | None:
+    """The organisations (codes) the person's groups give, or None when the map names no
+    organisation at all (then an administrator places people in organisations)."""
+    if not any(c.startswith(ORGANISATION) for codes in role_map.values() for c in codes):
+        return None
+    return {
+        code.removeprefix(ORGANISATION)
+        for group in groups
+        for code in role_map.get(group, ())
+        if code.startswith(ORGANISATION)
+    }
 
 
 def username_from(hint: str | None) -> str:
@@ -93,9 +118,10 @@ def sign_in(
             "role_map", f"the role map names roles Polku does not have: {', '.join(unknown)}"
         )
     roles, is_admin = mapped_roles(identity.groups, role_map)
+    member_of = mapped_organisations(identity.groups, role_map)
     for attempt in range(2):
         try:
-            return _sign_in_once(uow, identity, roles, is_admin, language)
+            return _sign_in_once(uow, identity, roles, is_admin, language, member_of)
         except IntegrityError:
             # Someone else made the account (or took the username) at the same moment: the
             # second attempt finds the account, or picks the next free username.
@@ -110,6 +136,7 @@ def _sign_in_once(
     roles: set[str],
     is_admin: bool,
     language: str | None,
+    member_of: set[str] | None = None,
 ) -> User:
     with uow:
         user = uow.session.scalar(
@@ -129,6 +156,7 @@ def _sign_in_once(
                 display_name=name or username,
                 # never used: the account signs in only through the provider
                 password_hash=users.hash_password(secrets.token_urlsafe(32)),
+                password_sign_in=False,
                 language=language or "fi",
                 is_admin=is_admin,
                 oidc_issuer=identity.issuer,
@@ -141,6 +169,13 @@ def _sign_in_once(
                 user.display_name = name
             user.is_admin = is_admin
             _replace_roles(user, roles)
+        if member_of is not None:
+            try:
+                set_memberships(uow, user, member_of)
+            except InvalidInput:
+                raise SignInRefused(
+                    "role_map", "the role map names organisations Polku does not have"
+                ) from None
         uow.commit()
         uow.session.expunge(user)
         return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -12,14 +13,20 @@ from sqlalchemy import delete, select
 
 from engine.clock import Clock
 from engine.errors import InvalidInput, NotFound, Unauthenticated
-from engine.persistence.tables import AccessLog, ApiToken, User, UserRole
+from engine.persistence.tables import ApiToken, User, UserRole
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import sessions
+from engine.services import access_log, sessions
+from engine.services.organisations import set_memberships
 from engine.workflow.roles import RoleCatalog
 
 _hasher = PasswordHasher()
 TOKEN_LIFETIME = timedelta(hours=8)
 MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class _Named:
+    username: str
 
 
 def hash_password(password: str) -> str:
@@ -37,6 +44,7 @@ def create_user(
     is_admin: bool = False,
     language: str = "fi",
     is_demo: bool = False,
+    organisations: list[str] | None = None,
 ) -> int:
     errors: dict[str, list[str]] = {}
     if (
@@ -64,6 +72,7 @@ def create_user(
             language=language,
             roles=[UserRole(role=r) for r in sorted(set(roles))],
         )
+        set_memberships(uow, user, organisations or [])
         uow.session.add(user)
         uow.commit()
         return user.id
@@ -80,6 +89,8 @@ def authenticate(uow: UnitOfWork, username: str, password: str) -> User:
             _hasher.verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
             raise Unauthenticated("wrong username or password") from None
+        if not user.password_sign_in:  # single sign-on only
+            raise Unauthenticated("wrong username or password")
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
             uow.commit()
@@ -99,6 +110,12 @@ def issue_token(uow: UnitOfWork, clock: Clock, user_id: int) -> tuple[str, ApiTo
             expires_at=now + TOKEN_LIFETIME,
         )
         uow.session.add(row)
+        uow.session.flush()
+        user = uow.session.get(User, user_id)
+        access_log.log(
+            uow, now, _Named(user.username if user else "-"), "token", "api_token",
+            client_id=None, basis="API token issued", detail=f"token {row.id}",
+        )  # fmt: skip
         uow.commit()
         return token, row
 
@@ -135,7 +152,7 @@ def token_id(uow: UnitOfWork, token: str) -> int | None:
         return uow.session.scalar(select(ApiToken.id).where(ApiToken.token_hash == _digest(token)))
 
 
-def revoke_token(uow: UnitOfWork, user_id: int, token_id: int) -> None:
+def revoke_token(uow: UnitOfWork, clock: Clock, user_id: int, token_id: int) -> None:
     """Revoke one of the user's own tokens; another person's token is not found."""
     with uow:
         done = uow.session.execute(
@@ -143,6 +160,11 @@ def revoke_token(uow: UnitOfWork, user_id: int, token_id: int) -> None:
         )
         if not done.rowcount:  # type: ignore[attr-defined]
             raise NotFound("you have no such token")
+        user = uow.session.get(User, user_id)
+        access_log.log(
+            uow, clock(), _Named(user.username if user else "-"), "token", "api_token",
+            client_id=None, basis="API token revoked by its owner", detail=f"token {token_id}",
+        )  # fmt: skip
         uow.commit()
 
 
@@ -170,16 +192,15 @@ def record_sign_in(
     """A sign-in attempt in the access log: who (the username given), when, how it went
     (`signed in`, `wrong username or password`, `throttled`)."""
     with uow:
-        uow.session.add(
-            AccessLog(
-                occurred_at=clock(),
-                username=username.strip()[:80] or "-",
-                action="sign-in",
-                resource="account",
-                client_id=None,
-                basis=outcome,
-                success=success,
-            )
+        access_log.log(
+            uow,
+            clock(),
+            _Named(username.strip()[:80] or "-"),
+            "sign-in",
+            "account",
+            client_id=None,
+            basis=outcome,
+            success=success,
         )
         uow.commit()
 

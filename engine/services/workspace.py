@@ -25,7 +25,7 @@ from engine.services import access
 from engine.services.progress import record
 from engine.services.queries import TaskView, _task_view
 
-TEAM_COORDINATOR = "case_coordinator"
+TEAM_COORDINATOR = access.TEAM_COORDINATOR
 MAX_DRAFT_FIELDS = 200
 
 
@@ -58,8 +58,8 @@ def hand_over(
         row = uow.session.get(HumanTask, task_id)
         if row is None:
             raise NotFound(f"task {task_id} does not exist")
-        basis = access.task_basis(uow, actor, row) or (
-            "team coordination" if TEAM_COORDINATOR in actor.roles or actor.is_admin else None
+        basis = access.task_basis(uow, actor, row) or access.reassignment_basis(
+            uow, actor, row.instance, row.assignee or row.claimed_by, now
         )
         if basis is None:
             raise access.refuse(
@@ -109,6 +109,7 @@ def hand_over(
             client_id=row.instance.client_id,
             instance_id=row.instance_id,
             basis=basis,
+            detail=f"task handed over: {row.name} to {target.username}",
         )
         uow.commit()
 
@@ -154,6 +155,7 @@ def save_draft(
             client_id=row.instance.client_id,
             instance_id=row.instance_id,
             basis=basis,
+            detail=f"draft saved: {row.name}",
         )
         uow.commit()
 
@@ -169,7 +171,7 @@ def _client_for_consent(uow: UnitOfWork, actor: access.Actor, client_id: int, no
         )
         .limit(1)
     )
-    if not (actor.coordinates or is_case_manager):
+    if not (is_case_manager or access.client_basis(uow, actor, client_id, now)):
         raise access.refuse(
             uow,
             now,
@@ -178,7 +180,7 @@ def _client_for_consent(uow: UnitOfWork, actor: access.Actor, client_id: int, no
             "consent",
             client_id,
             None,
-            "only coordinators and the case manager record consent",
+            "only the client's case manager and team record consent",
         )
     return client
 
@@ -232,6 +234,7 @@ def withdraw_consent(
             "consent",
             client_id=client_id,
             basis="coordination role or case manager",
+            detail="consent withdrawn",
         )
         uow.commit()
 
@@ -269,6 +272,7 @@ def give_consent(
             "consent",
             client_id=client_id,
             basis="coordination role or case manager",
+            detail="consent given",
         )
         uow.commit()
 
@@ -276,18 +280,21 @@ def give_consent(
 def team_view(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[TaskView]:
     """Every open task of the team, for the team coordinator."""
     now = clock()
-    if not (actor.is_admin or TEAM_COORDINATOR in actor.roles):
+    if TEAM_COORDINATOR not in actor.roles:
         raise Forbidden("the team view is for the team coordinator")
     with uow:
         rows = list(
             uow.session.scalars(
                 select(HumanTask)
-                .where(HumanTask.state == "open")
+                .join(ProcessInstance)
+                .where(HumanTask.state == "open", access.path_condition(uow, actor, now))
                 .order_by(HumanTask.created_at)
                 .limit(1000)
             )
         )
         views = [_task_view(r, now) for r in rows]
+        for view, row in zip(views, rows, strict=True):
+            view.waiting_for_consent = access.waits_for_consent(uow, row)
         for client_id, inst in {(v.client_id, v.instance_id) for v in views}:
             access.log(
                 uow,
@@ -298,6 +305,7 @@ def team_view(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[TaskVi
                 client_id=client_id,
                 instance_id=inst,
                 basis="team coordination",
+                detail="team view row",
             )
         uow.commit()
         return views
@@ -312,7 +320,7 @@ def caseload(
     with uow:
         person = actor.user_id
         if username and username != actor.username:
-            if not (actor.is_admin or TEAM_COORDINATOR in actor.roles):
+            if TEAM_COORDINATOR not in actor.roles:
                 raise Forbidden("only the team coordinator sees another case manager's caseload")
             found = uow.session.scalar(select(User.id).where(User.username == username))
             if found is None:
@@ -321,7 +329,11 @@ def caseload(
         rows = []
         for instance in uow.session.scalars(
             select(ProcessInstance)
-            .where(ProcessInstance.case_manager_id == person, ProcessInstance.status == "running")
+            .where(
+                ProcessInstance.case_manager_id == person,
+                ProcessInstance.status == "running",
+                access.path_condition(uow, actor, now),
+            )
             .order_by(ProcessInstance.created_at)
         ):
             tasks = [
@@ -364,6 +376,7 @@ def caseload(
                 client_id=instance.client_id,
                 instance_id=instance.id,
                 basis="case manager" if person == actor.user_id else "team coordination",
+                detail="caseload row",
             )
         uow.commit()
         return rows

@@ -106,6 +106,9 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
         main_file=spec_files.get(process_id, ""),
         spec=spec,
         subprocess_specs=subprocess_specs,
+        lane_organisations={
+            str(k): str(v) for k, v in (source.metadata.get("lane_organisations") or {}).items()
+        },
     )
     for process_spec in [spec, *subprocess_specs.values()]:
         file = spec_files.get(process_spec.name, process_spec.file or source.key)

@@ -107,4 +107,6 @@ class ParsedModel:
     top_level: dict[str, str] = field(default_factory=dict)
     # user task ids in the order the path reaches them (breadth-first from the start)
     step_order: list[str] = field(default_factory=list)
+    # model.json's "lane_organisations": the organisation (code) whose staff do a lane's role
+    lane_organisations: dict[str, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -9,7 +10,7 @@ from typing import Any, TypeVar, cast
 from flask import g, request
 
 from engine.errors import Unauthenticated
-from engine.services import users
+from engine.services import access_log, users
 from engine.services.access import Actor
 from web.context import polku
 
@@ -27,6 +28,7 @@ def token_required(view: F) -> F:
         user = users.user_for_token(ctx.uow(), ctx.clock, token.strip())
         g.actor = Actor.from_user(user)
         g.api_token = token.strip()
+        access_log.join_request(f"token:{hashlib.sha256(token.strip().encode()).hexdigest()[:16]}")
         return view(*args, **kwargs)
 
     return cast(F, wrapper)

@@ -102,7 +102,7 @@ def build_spec() -> dict[str, Any]:
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
     from web.api import people
 
-    for name in ("Person", "PersonCreate", "PersonUpdate"):
+    for name in ("Person", "PersonCreate", "PersonUpdate", "Organisation", "AccessSettings"):
         spec.components.schema(name, schema=getattr(people, f"{name}Schema"))
     user_id = [_path_param("user_id", "integer")]
     spec.path(
@@ -119,10 +119,29 @@ def build_spec() -> dict[str, Any]:
         operations={
             "get": _op("One account, with the open work they hold", 200, "Person",
                        errors=(401, 403, 404), params=user_id),
-            "patch": _op("Change name, roles, password, language; close or reopen", 200,
-                         "Person", "PersonUpdate", (400, 401, 403, 404), params=user_id),
+            "patch": _op("Change name, roles, organisations, password, language; close or "
+                         "reopen", 200, "Person", "PersonUpdate", (400, 401, 403, 404),
+                         params=user_id),
         },
     )  # fmt: skip
+    spec.path(
+        "/api/v1/organisations",
+        operations={"get": _op("The organisations people belong to", 200, "Organisation",
+                               many=True)},
+    )  # fmt: skip
+    spec.path(
+        "/api/v1/settings/access",
+        operations={
+            "get": _op("The access policy's settings (administrators)", 200, "AccessSettings",
+                       errors=(401, 403)),
+            "put": _op("Change how many days a closed path stays readable for its former team "
+                       "(administrators)", 200, "AccessSettings", "AccessSettings",
+                       (400, 401, 403)),
+        },
+    )  # fmt: skip
+    _emergency_paths(spec)
+    _client_data_paths(spec)
+    _audit_paths(spec)
     task_id = [_path_param("task_id")]
     inst_id = [_path_param("instance_id", "integer")]
     spec.path(
@@ -334,3 +353,108 @@ def build_spec() -> dict[str, Any]:
         },
     )
     return spec.to_dict()
+
+
+def _emergency_paths(spec: APISpec) -> None:
+    from web.api import emergency
+
+    for name in ("EmergencyAccess", "EmergencyAccessOpen", "EmergencyAccessReview"):
+        spec.components.schema(name, schema=getattr(emergency, f"{name}Schema"))
+    reviewed = {"name": "reviewed", "in": "query", "required": False,
+                "schema": {"type": "boolean"}}  # fmt: skip
+    spec.path(
+        "/api/v1/instances/{instance_id}/emergency-access",
+        operations={
+            "post": _op("Open a path in an emergency, giving a reason (logged, reviewed by the "
+                        "supervisor)", 201, "EmergencyAccess", "EmergencyAccessOpen",
+                        (400, 401, 403, 404, 409),
+                        params=[_path_param("instance_id", "integer")]),
+        },
+    )  # fmt: skip
+    spec.path(
+        "/api/v1/emergency-access",
+        operations={
+            "get": _op("Emergency openings of the paths you supervise (supervisors): the "
+                       "unreviewed ones, with reviewed=true all", 200, "EmergencyAccess",
+                       errors=(401, 403), many=True, params=[reviewed]),
+        },
+    )  # fmt: skip
+    spec.path(
+        "/api/v1/emergency-access/{access_id}/review",
+        operations={
+            "post": _op("Mark an emergency opening reviewed, with a note (supervisors)", 200,
+                        "EmergencyAccess", "EmergencyAccessReview", (400, 401, 403, 404, 409),
+                        params=[_path_param("access_id", "integer")]),
+        },
+    )  # fmt: skip
+
+
+def _client_data_paths(spec: APISpec) -> None:
+    from web.api import client_data
+
+    for name in ("ClientExport", "RetentionHold", "RetentionHoldCreate"):
+        spec.components.schema(name, schema=getattr(client_data, f"{name}Schema"))
+    client_id = [_path_param("client_id", "integer")]
+    spec.path(
+        "/api/v1/clients/{client_id}/export",
+        operations={
+            "get": _op("Everything kept of the client, for the client (GDPR art. 15 and 20): "
+                       "logged as a disclosure", 200, "ClientExport", errors=(401, 403, 404),
+                       params=client_id),
+        },
+    )  # fmt: skip
+    spec.path(
+        "/api/v1/clients/{client_id}/retention-hold",
+        operations={
+            "post": _op("Keep the client's record past its retention period, with a reason "
+                        "(administrators)", 201, "RetentionHold", "RetentionHoldCreate",
+                        (400, 401, 403, 404, 409), params=client_id),
+            "delete": _op("Lift the client's retention hold (administrators)", 200,
+                          "RetentionHold", errors=(401, 403, 404, 409), params=client_id),
+        },
+    )  # fmt: skip
+
+
+def _audit_paths(spec: APISpec) -> None:
+    from web.api import audit
+
+    for name in ("AccessReportRow", "AccessReport", "Finding", "UnusualAccess", "FindingReview"):
+        spec.components.schema(name, schema=getattr(audit, f"{name}Schema"))
+    period = [
+        {
+            "name": n,
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "format": "date"},
+        }
+        for n in ("from", "to")
+    ]
+    filters = [
+        {"name": n, "in": "query", "required": False, "schema": {"type": t}}
+        for n, t in (("kind", "string"), ("reviewed", "boolean"), ("days", "integer"))
+    ]
+    spec.path(
+        "/api/v1/clients/{client_id}/access-report",
+        operations={
+            "get": _op("The client's access report: every access and disclosure in the period "
+                       "(default the last two years), oldest first; making it is logged", 200,
+                       "AccessReport", errors=(400, 401, 403, 404),
+                       params=[_path_param("client_id", "integer"), *period]),
+        },
+    )  # fmt: skip
+    spec.path(
+        "/api/v1/access-review",
+        operations={
+            "get": _op("Unusual access to the paths you supervise (supervisors): emergency "
+                       "openings, many clients in an hour, reads at night, reads of closed paths",
+                       200, "UnusualAccess", errors=(400, 401, 403), params=filters),
+        },
+    )  # fmt: skip
+    spec.path(
+        "/api/v1/access-review/{finding}/review",
+        operations={
+            "post": _op("Mark a finding of unusual access reviewed, with a note (supervisors)",
+                        200, "Finding", "FindingReview", (400, 401, 403, 404, 409),
+                        params=[_path_param("finding")]),
+        },
+    )  # fmt: skip

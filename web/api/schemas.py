@@ -52,6 +52,9 @@ class CreatedSchema(Schema):
 class InstanceCreateSchema(Schema):
     client = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     process = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    # the organisation (code) that owns the path; by default the model's region's county, the
+    # county of the client's municipality, or the starter's only county
+    organisation = fields.String(validate=validate.Length(min=1, max=60))
 
 
 class TaskSchema(Schema):
@@ -109,7 +112,33 @@ class EventSchema(Schema):
     task_id = fields.String(allow_none=True)
     actor = fields.String(allow_none=True)
     role = fields.String(allow_none=True)
-    data = fields.Dict()
+    data = fields.Dict(
+        metadata={"description": "for a completed task, the fields the reader may see"}
+    )
+    hidden = fields.List(
+        fields.String(),
+        metadata={"description": "fields left out of data: the reader's work does not need them"},
+    )
+    hidden_classes = fields.List(
+        fields.String(), metadata={"description": "the visibility classes of the hidden fields"}
+    )
+
+
+class SubmissionSchema(Schema):
+    task_id = fields.String()
+    bpmn_id = fields.String()
+    task_name = fields.String()
+    form_path = fields.String(allow_none=True)
+    data = fields.Dict(metadata={"description": "the fields the reader may see"})
+    submitted_by = fields.String()
+    submitted_at = fields.DateTime()
+    hidden = fields.List(
+        fields.String(),
+        metadata={"description": "fields left out of data: the reader's work does not need them"},
+    )
+    hidden_classes = fields.List(
+        fields.String(), metadata={"description": "the visibility classes of the hidden fields"}
+    )
 
 
 class WaitingSchema(Schema):

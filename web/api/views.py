@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, g, jsonify, request, url_for
 
 from engine.errors import Forbidden, InvalidInput, Unauthenticated
-from engine.services import clients, designer, instances, queries, users
+from engine.services import clients, designer, instances, queries, records, users
 from engine.services.access import Actor
 from web import sso, throttle
 from web.api import blueprint
@@ -82,14 +82,14 @@ def revoke_current_token() -> tuple[str, int]:
     ctx = polku()
     current = users.token_id(ctx.uow(), g.api_token)
     if current is not None:
-        users.revoke_token(ctx.uow(), actor().user_id, current)
+        users.revoke_token(ctx.uow(), ctx.clock, actor().user_id, current)
     return "", 204
 
 
 @blueprint.delete("/tokens/<int:token_id>")
 @token_required
 def revoke_token(token_id: int) -> tuple[str, int]:
-    users.revoke_token(polku().uow(), actor().user_id, token_id)
+    users.revoke_token(polku().uow(), polku().clock, actor().user_id, token_id)
     return "", 204
 
 
@@ -114,8 +114,9 @@ def start_instance() -> Response:
     body = s.InstanceCreateSchema().load(_body())
     ctx = polku()
     instance_id = instances.start_instance(
-        ctx.uow(), ctx.engine, ctx.clock, actor(), body["client"], body["process"]
-    )
+        ctx.uow(), ctx.engine, ctx.clock, actor(), body["client"], body["process"],
+        body.get("organisation"),
+    )  # fmt: skip
     return _created(instance_id, url_for("api.get_instance", instance_id=instance_id))
 
 
@@ -125,6 +126,24 @@ def get_instance(instance_id: int) -> Response:
     ctx = polku()
     view = queries.get_instance(ctx.uow(), ctx.clock, actor(), instance_id)
     return jsonify(s.InstanceSchema().dump(view))
+
+
+@blueprint.get("/instances/<int:instance_id>/submissions")
+@token_required
+def list_submissions(instance_id: int) -> Response:
+    """The path's form submissions, each cut to the fields the caller's work needs."""
+    ctx = polku()
+    found = records.submissions(ctx.uow(), ctx.engine, ctx.clock, actor(), instance_id)
+    return jsonify(s.SubmissionSchema(many=True).dump(found))
+
+
+@blueprint.get("/instances/<int:instance_id>/plan")
+@token_required
+def list_plan_revisions(instance_id: int) -> Response:
+    """The support plan's revisions, oldest first, cut to the fields the caller's work needs."""
+    ctx = polku()
+    found = records.support_plan_revisions(ctx.uow(), ctx.engine, ctx.clock, actor(), instance_id)
+    return jsonify(s.SubmissionSchema(many=True).dump(found))
 
 
 @blueprint.get("/tasks")

@@ -100,14 +100,18 @@ def person(username: str | None) -> str:
 
 
 from web.ui import (  # noqa: E402,F401  (registers routes)
+    audit_pages,
     auth,
+    client_data,
     client_pages,
     dashboard,
     designer,
     diagrams,
+    emergency,
     errors,
     event_log,
     metrics_page,
+    people_admin,
     plan,
     sla_targets,
     team,

@@ -3,6 +3,7 @@ docs/single-sign-on.md), the signed-in user of each request, and the language sw
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -13,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from engine.errors import Unauthenticated
 from engine.persistence.tables import User
-from engine.services import sessions, single_sign_on, users
+from engine.services import access_log, sessions, single_sign_on, users
 from engine.services.access import Actor
 from web import sso, throttle
 from web.context import polku
@@ -106,6 +107,7 @@ def load_user() -> Response | None:
         return redirect(url_for("ui.login", next=target))
     g.actor = Actor.from_user(user)
     g.user_language = user.language
+    access_log.join_request(f"session:{hashlib.sha256(str(token).encode()).hexdigest()[:16]}")
     return None
 
 

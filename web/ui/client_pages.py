@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInput
-from engine.services import clients, instances, queries, records, workspace
-from engine.services.access import MESSAGE_ROLES, Actor
+from engine.services import clients, instances, organisations, queries, records, workspace
+from engine.services.access import Actor
 from engine.services.queries import InstanceView
 from web.context import polku
-from web.ui import blueprint, format_day, labels, people
+from web.ui import blueprint, current_lang, format_day, labels, people
 from web.ui.charts import line_chart
 from web.ui.plan import plan_revisions
 
@@ -69,8 +69,9 @@ def start_path() -> Response | tuple[str, int]:
     if errors or client_id is None:
         return _render_clients(start_values=dict(request.form), start_errors=errors, status=400)
     instance_id = instances.start_instance(
-        ctx.uow(), ctx.engine, ctx.clock, _actor(), client_id, model_key
-    )
+        ctx.uow(), ctx.engine, ctx.clock, _actor(), client_id, model_key,
+        request.form.get("organisation", "").strip() or None,
+    )  # fmt: skip
     flash(_("The path was started."), "success")
     return redirect(url_for("ui.client_page", client_id=client_id, _anchor=f"path-{instance_id}"))
 
@@ -88,6 +89,7 @@ def _render_clients(
     processes = queries.list_processes(ctx.uow()) if actor.coordinates else []
     return render_template(
         "clients.html",
+        owners=_owners(actor),
         clients=rows,
         processes=processes,
         values=values or {},
@@ -205,13 +207,13 @@ def _render_client(
     processes = queries.list_processes(ctx.uow()) if actor.coordinates else []
     return render_template(
         "client.html",
+        owners=_owners(actor),
         client=client,
         paths=paths,
         consents=consents,
         consent_in_force=next((c for c in consents if c["withdrawn_at"] is None), None),
         last_withdrawn=next((c for c in reversed(consents) if c["withdrawn_at"]), None),
-        may_record_consent=actor.coordinates
-        or any(v.case_manager == actor.username for v in views),
+        may_record_consent=bool(views) or actor.coordinates,
         series=series,
         chart=line_chart(series, format_day),
         processes=processes,
@@ -222,16 +224,20 @@ def _render_client(
     ), 400 if errors else 200
 
 
+def _owners(actor: Actor) -> list[tuple[str, str]]:
+    """The organisations the actor may start a path for, when there is a choice to make."""
+    if not actor.coordinates:
+        return []
+    found = organisations.counties_of(polku().uow(), actor.organisations)
+    return [(o.code, organisations.label(o, current_lang())) for o in found]
+
+
 def _path(actor: Actor, view: InstanceView, show_all: bool) -> dict[str, Any]:
-    running = view.status == "running"
-    is_case_manager = view.case_manager == actor.username
     return {
         "view": view,
         "plans": plan_revisions(actor, view.id),
         "history": [e for e in view.history if show_all or e["kind"] not in HISTORY_HIDDEN],
         "hidden_steps": sum(1 for e in view.history if e["kind"] in HISTORY_HIDDEN),
-        "may_change_case_manager": running
-        and (actor.is_admin or "case_coordinator" in actor.roles or is_case_manager),
-        "may_record_decision": running
-        and bool(actor.is_admin or actor.roles & MESSAGE_ROLES or is_case_manager),
+        "may_change_case_manager": view.may_reassign,
+        "may_record_decision": view.may_record_decision,
     }

@@ -1,8 +1,11 @@
 """Where clients stall: the stall figures per step (as tables, and painted on the diagram),
 lead times between milestones, the weekly trend, and the list of stalled clients.
 
-Open to managers, auditors, team coordinators and administrators; the services check again.
-Management roles see no client's name: the stall list shows pseudonyms to them."""
+Open to managers, auditors, team coordinators and administrators; the services check again,
+and count only the paths of the reader's report scope (`access.report_condition`: their
+organisations' paths, and those where their organisation works while the client's consent is in
+force). Management roles see no client's name: the stall list shows pseudonyms to them; a
+coordinator sees the names of the clients whose paths they may read."""
 
 from __future__ import annotations
 
@@ -334,9 +337,11 @@ def stalled_page() -> Any:
         )
         for r in rows:
             cells: list[Any] = []
-            if named:
+            if named:  # a name and a link only where the reader may read the path
                 cells.append(
-                    Link(r.name or r.pseudonym, url_for("ui.client_page", client_id=r.client_id))
+                    Link(r.name, url_for("ui.client_page", client_id=r.client_id))
+                    if r.name
+                    else None
                 )
             cells += [
                 r.pseudonym,

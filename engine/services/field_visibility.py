@@ -1,0 +1,156 @@
+"""Which fields of a filled-in form a reader sees.
+
+Each field carries a visibility class (`x-visibility` in the form's JSON Schema: on the form's
+top level the default of its fields, on a top-level property its own; "shared" when neither
+names one). The class of a top-level property covers everything under it (objects, arrays of
+rows). The reader's classes come from the access policy (`access.visible_field_classes`); these
+functions only cut the data to them, and say what was left out so that a page can tell.
+
+What a reader recorded themselves they see whole, as the one doing a task sees its whole form.
+A form that cannot be found (e.g. a step of a model version the path has since left) is taken
+to hold every class: only a reader who sees every class (the path's case manager) sees it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.persistence.tables import FormSubmission, ProcessInstance
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import access
+from engine.workflow.forms import VISIBILITY_CLASSES, VISIBILITY_KEYWORD
+
+DEFAULT_CLASS = "shared"
+Schema = Mapping[str, Any]
+
+
+def field_class(schema: Schema, field: str) -> str:
+    """The visibility class of a top-level field of the form."""
+    prop = (schema.get("properties") or {}).get(field)
+    if isinstance(prop, Mapping) and isinstance(prop.get(VISIBILITY_KEYWORD), str):
+        return str(prop[VISIBILITY_KEYWORD])
+    default = schema.get(VISIBILITY_KEYWORD)
+    return default if isinstance(default, str) else DEFAULT_CLASS
+
+
+def reader_classes(actor: access.Actor, instance: ProcessInstance) -> frozenset[str]:
+    """The classes the actor sees on this path (its case manager sees every class)."""
+    return access.visible_field_classes(
+        actor, case_manager=instance.case_manager_id == actor.user_id
+    )
+
+
+def sees_everything(classes: Collection[str]) -> bool:
+    return all(c in classes for c in VISIBILITY_CLASSES)
+
+
+def may_see(schema: Schema | None, field: str, classes: Collection[str]) -> bool:
+    if schema is None:
+        return sees_everything(classes)
+    return field_class(schema, field) in classes
+
+
+def visible(
+    schema: Schema | None, data: Mapping[str, Any], classes: Collection[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """The data without the fields of classes the reader does not see, and the names of the
+    fields left out (in the data's order)."""
+    shown: dict[str, Any] = {}
+    hidden: list[str] = []
+    for name, value in data.items():
+        if may_see(schema, name, classes):
+            shown[name] = value
+        else:
+            hidden.append(name)
+    return shown, hidden
+
+
+def visible_summary(
+    schema: Schema | None, summary: Mapping[str, Any], classes: Collection[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """A history summary of a form (`{"fields": [...], "choices": {...}}`) without the fields
+    the reader does not see: neither their values nor their names are kept; the names left out
+    are returned beside it."""
+    fields = [str(f) for f in summary.get("fields") or []]
+    choices: Mapping[str, Any] = summary.get("choices") or {}
+    names = list(dict.fromkeys([*fields, *choices]))
+    hidden = [n for n in names if not may_see(schema, n, classes)]
+    masked = dict(summary)
+    masked["fields"] = [f for f in fields if f not in hidden]
+    masked["choices"] = {k: v for k, v in choices.items() if k not in hidden}
+    return masked, hidden
+
+
+def visible_schema(schema: Schema | None, classes: Collection[str]) -> dict[str, Any] | None:
+    """The form as the reader sees it: the properties they do not see left out (so that a
+    document of it does not show them as unanswered)."""
+    if schema is None:
+        return None
+    props: Mapping[str, Any] = schema.get("properties") or {}
+    kept = {k: v for k, v in props.items() if field_class(schema, k) in classes}
+    result = dict(schema)
+    if "properties" in schema:
+        result["properties"] = kept
+    if isinstance(schema.get("required"), list):
+        result["required"] = [r for r in schema["required"] if r in kept]
+    return result
+
+
+def classes_of(schema: Schema | None, fields: Iterable[str]) -> list[str]:
+    """The visibility classes the fields belong to, in the policy's order (none for a form that
+    cannot be found)."""
+    if schema is None:
+        return []
+    found = {field_class(schema, f) for f in fields}
+    return [c for c in VISIBILITY_CLASSES if c in found]
+
+
+def form_in(files: Mapping[str, str], path: str | None) -> dict[str, Any] | None:
+    """A form of a stored model version, by its path in the version's files."""
+    if not path or path not in files:
+        return None
+    try:
+        form = json.loads(files[path])
+    except ValueError:
+        return None
+    return form if isinstance(form, dict) else None
+
+
+def mask_history(
+    uow: UnitOfWork, instance: ProcessInstance, history: list[dict[str, Any]], actor: access.Actor
+) -> None:
+    """Leave out of each completed task's summary in the path's history (dicts with "kind",
+    "task_id", "actor", "data") the fields the reader does not see, by the classes of that
+    task's form, found through its submission in the stored files of the path's model version.
+    What the reader recorded themselves stays whole. Sets each such event's "hidden" and
+    "hidden_classes"."""
+    classes = reader_classes(actor, instance)
+    done = [
+        e
+        for e in history
+        if e["kind"] == "task_completed"
+        and isinstance(e["data"], dict)
+        and e["actor"] != actor.username
+    ]
+    if not done or sees_everything(classes):
+        return
+    form_paths: dict[str, str | None] = {
+        task_id: path
+        for task_id, path in uow.session.execute(
+            select(FormSubmission.task_id, FormSubmission.form_path).where(
+                FormSubmission.instance_id == instance.id
+            )
+        )
+    }
+    files = instance.model_version.files
+    forms: dict[str | None, dict[str, Any] | None] = {}
+    for event in done:
+        path = form_paths.get(event["task_id"])
+        if path not in forms:
+            forms[path] = form_in(files, path)
+        event["data"], event["hidden"] = visible_summary(forms[path], event["data"], classes)
+        event["hidden_classes"] = classes_of(forms[path], event["hidden"])
