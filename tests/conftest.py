@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, select, text
 
 from engine.clock import FrozenClock
@@ -58,6 +59,10 @@ def _joining_home_organisations(create: Any) -> Any:
 
 
 users.create_user = _joining_home_organisations(users.create_user)  # type: ignore[method-assign]
+# Passwords stay argon2id, with the lightest cost: a real one takes 0.2 s a hash here, and the
+# tests create and sign in people by the thousand. (Servers the tests start as processes of
+# their own keep the real cost; a hash carries its parameters, so either verifies anywhere.)
+users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 # For tests that move Polku's clock by days while someone stays signed in.

@@ -102,6 +102,7 @@ def submissions(
             client_id=instance.client_id,
             instance_id=instance.id,
             basis=basis,
+            detail=f"{len(result)} form(s); field classes shown: {', '.join(sorted(classes))}",
         )
         uow.commit()
         return result
