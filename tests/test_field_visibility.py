@@ -6,7 +6,6 @@ path's case manager see it all; the models declare known classes only; the pages
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +13,17 @@ import pytest
 from flask import Flask
 from jsonschema.exceptions import SchemaError
 
-from engine.clock import FrozenClock
-from engine.services import access, field_visibility, queries, records, users
+from engine.services import access, field_visibility, queries, records
 from engine.services.demo import TO_PLAN
 from engine.workflow import forms
 from engine.workflow.engine import WorkflowEngine
-from tests.conftest import PASSWORD, PROCESSES, STAFF, Services
+from tests.conftest import PROCESSES, Services
 from tests.test_api import Api
 from tests.test_model_validation import VALID, bpmn, problems_of
-from tests.test_ui import login
-from web import create_app
+from tests.test_ui import (
+    app,  # noqa: F401  (fixture)
+    login,
+)
 
 PHYSICIAN = "Task_physician_assessment"
 HEALTH_FORMS = (
@@ -221,35 +221,10 @@ def test_an_unknown_class_is_a_model_error_naming_the_field(
 
 
 # ---------------------------------------------------------------- the pages
+# (the `app` fixture is the page tests' own: tests/test_ui.py)
 
 
-@pytest.fixture
-def app(tmp_path: Any, clock: FrozenClock) -> Iterator[Flask]:
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_AUTO_UPGRADE": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'visibility.db'}",
-            "CLOCK": clock,
-            "SECRET_KEY": "visibility-test",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    ctx = app.extensions["polku"]
-    for username, roles in STAFF.items():
-        users.create_user(
-            ctx.uow(),
-            ctx.engine.roles,
-            username=username,
-            display_name=f"{username.title()} Testinen",
-            password=PASSWORD,
-            roles=roles,
-        )
-    yield app
-    ctx.db.dispose()
-
-
-def test_the_plan_and_the_client_page_say_what_is_not_shown(app: Flask) -> None:
+def test_the_plan_and_the_client_page_say_what_is_not_shown(app: Flask) -> None:  # noqa: F811
     api = Api(app.test_client())
     iid = api.start_path()
     api.complete("kaisa", iid, "Task_encounter")

@@ -59,7 +59,6 @@ COORDINATION_ROLES = frozenset(
 DECISION_ROLES = frozenset({"kela_advisor"})
 TEAM_COORDINATOR = "case_coordinator"  # hands tasks and case management over
 AUDITOR = "auditor"  # reads the access log and makes clients' access reports
-MESSAGE_ROLES = COORDINATION_ROLES | DECISION_ROLES
 DECISION_EVENT = "message_received"  # the history's row of a recorded external decision
 # Roles that do no client work: they read no client's data whatever else is true.
 NO_CLIENT_WORK_ROLES = frozenset({"process_designer", "manager", "auditor"})
