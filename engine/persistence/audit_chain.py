@@ -57,13 +57,13 @@ def chain(session: Session, row: AccessLog) -> None:
     pending: _Pending | None = session.info.get("audit_chain")
     if pending is None or transaction is None or pending.transaction is not transaction:
         # take the head first: concurrent writers wait here until this transaction ends
-        session.execute(
-            update(AuditHead).where(AuditHead.id == HEAD_ID).values(rows=AuditHead.rows)
-        )
-        transaction = session.get_transaction()
         head = session.execute(
-            select(AuditHead.last_hash, AuditHead.rows).where(AuditHead.id == HEAD_ID)
+            update(AuditHead)
+            .where(AuditHead.id == HEAD_ID)
+            .values(rows=AuditHead.rows)
+            .returning(AuditHead.last_hash, AuditHead.rows)
         ).one()
+        transaction = session.get_transaction()
         pending = _Pending(transaction, head.last_hash, head.rows)
         session.info["audit_chain"] = pending
     row.prev_hash = pending.last_hash

@@ -2,19 +2,27 @@
 
 Leaving the block without committing rolls everything back, so a failed command changes
 nothing: not the workflow state, not the worklist rows, not the events.
+
+History events are append-only and nothing reads them back inside the command that writes
+them, so a command collects its events and writes them in one statement at commit.
 """
 
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
+
+from engine.persistence.tables import Event
 
 
 class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
+        self._events: list[dict[str, Any]] = []
 
     @property
     def session(self) -> Session:
@@ -40,9 +48,22 @@ class UnitOfWork:
             self._session.close()
         finally:
             self._session = None
+            self._events = []
+
+    def add_event(self, values: dict[str, Any]) -> None:
+        """A history event (engine.persistence.tables.Event) to write at commit."""
+        self._events.append(values)
 
     def commit(self) -> None:
+        if self._events:
+            self.session.execute(insert(Event), self._events)
+            self._events = []
         self.session.commit()
+
+    def rollback(self) -> None:
+        """Drop everything the command did so far (its pending events too)."""
+        self._events = []
+        self.session.rollback()
 
     def flush(self) -> None:
         self.session.flush()

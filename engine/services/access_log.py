@@ -94,7 +94,7 @@ def refuse(
 ) -> Forbidden:
     """Record a refused access in its own transaction and return the error to raise: nothing
     the command did before is kept."""
-    uow.session.rollback()
+    uow.rollback()
     log(
         uow,
         now,

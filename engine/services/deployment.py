@@ -51,6 +51,7 @@ def deploy_all(
             if parsed is None:
                 first = next(p for p in problems if p.severity == "error")
                 raise ModelError(f"{source.key}/{first.file}", first.element, first.message)
+            engine.remember(source.key, source.content_hash, parsed)
             known = uow.session.scalar(
                 select(ProcessModelVersion)
                 .join(ProcessModel)

@@ -13,6 +13,7 @@ from engine.clock import Clock
 from engine.errors import Forbidden, InvalidInput, ModelRejected, NotFound
 from engine.persistence.tables import (
     Deployment,
+    Event,
     HumanTask,
     Milestone,
     ProcessInstance,
@@ -221,7 +222,7 @@ def _refuse(
     content: bytes,
     problems: list[Problem],
 ) -> None:
-    uow.session.rollback()
+    uow.rollback()
     uow.session.add(
         Deployment(
             model_key=key,
@@ -236,6 +237,22 @@ def _refuse(
         )
     )
     uow.commit()
+
+
+def _passed_steps(uow: UnitOfWork, instance_id: int) -> set[str]:
+    """The elements the path's history says it has passed (its saved tree keeps only what it
+    can still use)."""
+    return set(
+        uow.session.scalars(
+            select(Event.bpmn_id)
+            .where(
+                Event.instance_id == instance_id,
+                Event.kind.in_(("task_completed", "element_completed")),
+                Event.bpmn_id.is_not(None),
+            )
+            .distinct()
+        )
+    )
 
 
 def migrate(
@@ -275,7 +292,9 @@ def migrate(
             .order_by(ProcessInstance.id)
         ):
             steps = _current_steps(uow, instance.id)
-            reasons = migration.obstacles(instance.state, old, new, label)
+            reasons = migration.obstacles(
+                instance.state, old, new, label, _passed_steps(uow, instance.id)
+            )
             candidate = MigrationCandidate(
                 instance.id,
                 instance.client.pseudonym,

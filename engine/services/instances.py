@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import joinedload, lazyload, object_session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import Clock
@@ -25,6 +26,8 @@ from engine.persistence.tables import (
     FormSubmission,
     HumanTask,
     ProcessInstance,
+    ProcessModel,
+    ProcessModelVersion,
     TaskDraft,
     User,
     WaitingEvent,
@@ -56,6 +59,22 @@ class Loaded:
 
 
 def model_of(engine: WorkflowEngine, instance: ProcessInstance) -> ParsedModel:
+    """The instance's parsed model. A version never changes, so once parsed it is found by its
+    key and content hash (read once per session), without loading the version's files."""
+    session = object_session(instance)
+    if session is not None and "model_version" not in instance.__dict__:
+        known: dict[int, tuple[str, str]] = session.info.setdefault("model_versions", {})
+        if instance.model_version_id not in known:
+            row = session.execute(
+                select(ProcessModel.key, ProcessModelVersion.content_hash)
+                .join(ProcessModelVersion.model)
+                .where(ProcessModelVersion.id == instance.model_version_id)
+            ).one()
+            known[instance.model_version_id] = (row.key, row.content_hash)
+        key, content_hash = known[instance.model_version_id]
+        cached = engine.cached_model(content_hash, key)
+        if cached is not None:
+            return cached
     version = instance.model_version
     return engine.model_for_version(version.content_hash, version.model.key, version.files)
 
@@ -164,7 +183,19 @@ def start_instance(
 def _task_for_work(
     uow: UnitOfWork, actor: access.Actor, task_id: str, action: str, now: Any
 ) -> tuple[HumanTask, str]:
-    row = uow.session.get(HumanTask, task_id)
+    # one query: the task and its path with the workflow state; people are read only if needed
+    path = joinedload(HumanTask.instance)
+    row = uow.session.scalar(
+        select(HumanTask)
+        .where(HumanTask.id == task_id)
+        .options(
+            lazyload(HumanTask.assignee),
+            lazyload(HumanTask.claimed_by),
+            lazyload(HumanTask.completed_by),
+            path.undefer(ProcessInstance.state),
+            path.lazyload(ProcessInstance.case_manager),
+        )
+    )
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
     basis = access.task_basis(uow, actor, row)
@@ -577,7 +608,12 @@ def _name_members(
 
 
 def _instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:
-    instance = uow.session.get(ProcessInstance, instance_id)
+    """The path with its workflow state (one query; the case manager is read when needed)."""
+    instance = uow.session.scalar(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .options(undefer(ProcessInstance.state), lazyload(ProcessInstance.case_manager))
+    )
     if instance is None:
         raise NotFound(f"instance {instance_id} does not exist")
     return instance

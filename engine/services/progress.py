@@ -11,13 +11,14 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.analytics.stalls import LEAD_FROM
-from engine.analytics.targets import load_targets
-from engine.persistence.tables import Event, HumanTask, Milestone, ProcessInstance, WaitingEvent
+from engine.analytics.targets import TargetBook, load_targets
+from engine.persistence.tables import HumanTask, Milestone, ProcessInstance, WaitingEvent
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import organisations
-from engine.workflow import runtime
+from engine.workflow import pruning, runtime
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel, UserTaskInfo
 from engine.workflow.roles import CASE_MANAGER
@@ -43,19 +44,19 @@ def record(
     data: dict[str, Any] | None = None,
     phase: str | None = None,
 ) -> None:
-    uow.session.add(
-        Event(
-            instance_id=instance.id,
-            occurred_at=now,
-            kind=kind,
-            bpmn_id=bpmn_id,
-            element_name=element_name,
-            task_id=task_id,
-            actor=actor,
-            role=role,
-            data=data or {},
-            phase=phase,
-        )
+    uow.add_event(
+        {
+            "instance_id": instance.id,
+            "occurred_at": now,
+            "kind": kind,
+            "bpmn_id": bpmn_id,
+            "element_name": element_name,
+            "task_id": task_id,
+            "actor": actor,
+            "role": role,
+            "data": data or {},
+            "phase": phase,
+        }
     )
     instance.last_activity_at = now
 
@@ -63,20 +64,34 @@ def record(
 def reach(uow: UnitOfWork, instance: ProcessInstance, name: str, now: datetime) -> None:
     """Note the first time the instance reaches a milestone (contact, team, plan...), with the
     lead time that ends there (e.g. days from first contact to the team)."""
-    if uow.session.get(Milestone, (instance.id, name)) is not None:
+    reached = _milestones(uow, instance)
+    if name in reached:
         return
     start = LEAD_FROM.get(name)
-    begun = uow.session.get(Milestone, (instance.id, start)) if start else None
-    uow.session.add(
-        Milestone(
-            instance_id=instance.id,
-            name=name,
-            reached_at=now,
-            model_version_id=instance.model_version_id,
-            lead_from_at=begun.reached_at if begun else None,
-            lead_days=(now - begun.reached_at).total_seconds() / 86400 if begun else None,
-        )
+    begun = reached.get(start) if start else None
+    milestone = Milestone(
+        instance_id=instance.id,
+        name=name,
+        reached_at=now,
+        model_version_id=instance.model_version_id,
+        lead_from_at=begun.reached_at if begun else None,
+        lead_days=(now - begun.reached_at).total_seconds() / 86400 if begun else None,
     )
+    uow.session.add(milestone)
+    reached[name] = milestone
+
+
+def _milestones(uow: UnitOfWork, instance: ProcessInstance) -> dict[str, Milestone]:
+    """The instance's milestones by name, read once per unit of work (a handful of rows)."""
+    cache: dict[int, dict[str, Milestone]] = uow.session.info.setdefault("milestones", {})
+    if instance.id not in cache:
+        cache[instance.id] = {
+            m.name: m
+            for m in uow.session.scalars(
+                select(Milestone).where(Milestone.instance_id == instance.id)
+            )
+        }
+    return cache[instance.id]
 
 
 def assignment(info: UserTaskInfo, instance: ProcessInstance) -> tuple[str | None, int | None]:
@@ -106,6 +121,19 @@ def _task_organisation(
     )
 
 
+class _LazyTargets:
+    """The service-level targets, read only when a new row needs a due date."""
+
+    def __init__(self, session: Session, model_key: str) -> None:
+        self._session, self._key = session, model_key
+        self._targets: TargetBook | None = None
+
+    def due(self, now: datetime, bpmn_id: str, phase: str | None) -> datetime | None:
+        if self._targets is None:
+            self._targets = load_targets(self._session, self._key)
+        return self._targets.due(now, bpmn_id, phase)
+
+
 def synchronise(
     uow: UnitOfWork,
     engine: WorkflowEngine,
@@ -118,7 +146,7 @@ def synchronise(
 ) -> None:
     session = uow.session
     after = runtime.snapshot(workflow)
-    targets = load_targets(session, model.key)
+    targets = _LazyTargets(session, model.key)
 
     # History of what the engine did on its own: gateways passed, events caught, ends reached.
     for task_id, element in after.items():
@@ -259,6 +287,9 @@ def synchronise(
             data={"outcome": instance.outcome},
         )
 
+    # the finished past the path cannot return to is in the event table: the saved state keeps
+    # only what the engine can still use (engine/workflow/pruning.py)
+    pruning.prune(workflow)
     instance.state = engine.serializer.dumps(workflow)
     instance.serializer_version = engine.serializer.version
     instance.updated_at = now

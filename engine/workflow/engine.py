@@ -20,6 +20,17 @@ class WorkflowEngine:
         self._cache: dict[tuple[str, str], ParsedModel] = {}
         self._lock = threading.Lock()
 
+    def cached_model(self, content_hash: str, key: str) -> ParsedModel | None:
+        """The parsed model of a version if this process has parsed it already."""
+        with self._lock:
+            return self._cache.get((key, content_hash))
+
+    def remember(self, key: str, content_hash: str, model: ParsedModel) -> None:
+        """Keep a model parsed at deployment, so the first path of each model (in every forked
+        app-server worker) does not parse it again."""
+        with self._lock:
+            self._cache.setdefault((key, content_hash), model)
+
     def model_for_version(self, content_hash: str, key: str, files: dict[str, str]) -> ParsedModel:
         """The parsed model of a stored version; parsed once per process and cached by the
         version's content hash (a version's files never change)."""

@@ -1,13 +1,15 @@
 """Moving a running workflow onto another version of its model.
 
-An instance may move when every element its task tree stands on — the steps it is at now and
-the ones it has passed — exists in the new version. Predicted (not yet reached) branches are
+An instance may move when every element it stands on — the steps it is at now (in its task
+tree) and the ones it has passed (in its history: the saved tree forgets the finished past, see
+pruning.py) — exists in the new version. Predicted (not yet reached) branches are
 dropped and predicted again from the new version, so the path continues the new way.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -61,11 +63,17 @@ def _prune_predicted(tasks: dict[str, Any]) -> None:
         task["children"] = [c for c in task["children"] if c not in predicted]
 
 
-def obstacles(state_text: str, old: ParsedModel, new: ParsedModel, label: str) -> list[str]:
-    """Why this workflow cannot move to `new` (empty when it can)."""
+def obstacles(
+    state_text: str, old: ParsedModel, new: ParsedModel, label: str, passed: Iterable[str] = ()
+) -> list[str]:
+    """Why this workflow cannot move to `new` (empty when it can). `passed` are the elements
+    the path's history says it has passed."""
     state = json.loads(state_text)
     known = _spec_names(new)
     reasons: list[str] = []
+    for name in sorted(set(passed) - known):
+        shown = old.elements.get(name, name)
+        reasons.append(f"step '{shown}' ({name}) that the path has passed is not in {label}")
     for tasks in _task_dicts(state):
         ahead = _not_yet_reached(tasks)
         for task_id, task in tasks.items():
