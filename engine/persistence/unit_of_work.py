@@ -56,7 +56,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         if self._events:
-            self.session.execute(insert(Event), self._events)
+            self.session.execute(insert(Event).execution_options(render_nulls=True), self._events)
             self._events = []
         self.session.commit()
 

@@ -35,7 +35,7 @@ from engine.persistence.tables import (
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, organisations
 from engine.services.deployment import latest_version
-from engine.services.progress import reach, record, synchronise
+from engine.services.progress import LEAN_TASK, reach, record, synchronise
 from engine.services.telemetry import TIMERS_FIRED, timed_command
 from engine.workflow import forms, runtime
 from engine.workflow.engine import WorkflowEngine
@@ -61,6 +61,11 @@ class Loaded:
 def model_of(engine: WorkflowEngine, instance: ProcessInstance) -> ParsedModel:
     """The instance's parsed model. A version never changes, so once parsed it is found by its
     key and content hash (read once per session), without loading the version's files."""
+    if "model_version" in instance.__dict__:  # loaded with the path (files deferred)
+        version = instance.model_version
+        cached = engine.cached_model(version.content_hash, version.model.key)
+        if cached is not None:
+            return cached
     session = object_session(instance)
     if session is not None and "model_version" not in instance.__dict__:
         known: dict[int, tuple[str, str]] = session.info.setdefault("model_versions", {})
@@ -194,6 +199,7 @@ def _task_for_work(
             lazyload(HumanTask.completed_by),
             path.undefer(ProcessInstance.state),
             path.lazyload(ProcessInstance.case_manager),
+            path.joinedload(ProcessInstance.model_version).defer(ProcessModelVersion.files),
         )
     )
     if row is None:
@@ -247,57 +253,8 @@ def complete_task(
         if errors:
             raise InvalidInput(f"the form of task '{row.name}' has errors", errors)
         instance = loaded.instance
-        runtime.complete_user_task(loaded.workflow, task_id, data, now)
-        row.state = "completed"
-        row.completed_by_id = actor.user_id
-        row.completed_at = now
-        record(
-            uow,
-            instance,
-            now,
-            "task_completed",
-            actor=actor.username,
-            role=row.role,
-            bpmn_id=row.bpmn_id,
-            element_name=row.name,
-            task_id=task_id,
-            data=_summary(schema, data),
-            phase=row.phase,
-        )
-        if (info.form_path or "").endswith(SUPPORT_PLAN_FORM):
-            reach(uow, instance, "plan", now)
-        if row.phase == "services":
-            reach(uow, instance, "first_service", now)
-        manager = (
-            data.get(CASE_MANAGER_FIELD)
-            if CASE_MANAGER_FIELD in forms.user_fields(schema)
-            else None
-        )
-        if manager:
-            _set_case_manager(
-                uow, instance, _user(uow, manager), now, actor, "named in " + row.name
-            )
-        _name_members(uow, instance, [u for u in named.values() if u], row.name, now)
-        uow.session.add(
-            FormSubmission(
-                instance_id=instance.id,
-                task_id=task_id,
-                bpmn_id=row.bpmn_id,
-                task_name=row.name,
-                form_path=info.form_path,
-                data=data,
-                submitted_by=actor.username,
-                submitted_at=now,
-            )
-        )
-        draft = uow.session.get(TaskDraft, task_id)
-        if draft is not None:
-            uow.session.delete(draft)
-        if data.get(CONSENT_FIELD) is True:
-            _record_consent(uow, instance, str(data.get(CONSENT_SCOPE_FIELD) or ""), now, actor)
-        synchronise(
-            uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now, actor.username
-        )
+        with uow.session.no_autoflush:  # written once, at commit
+            _complete(uow, engine, actor, row, loaded, info, schema, data, named, now)
         access.log(
             uow,
             now,
@@ -311,6 +268,70 @@ def complete_task(
         )
         uow.commit()
         return instance.id
+
+
+def _complete(
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    actor: access.Actor,
+    row: HumanTask,
+    loaded: Loaded,
+    info: Any,
+    schema: dict[str, Any],
+    data: dict[str, Any],
+    named: dict[str, User | None],
+    now: datetime,
+) -> None:
+    """The task's part of `complete_task`, after the checks: the workflow moves on and every
+    row that follows from it is added."""
+    instance, task_id = loaded.instance, row.id
+    runtime.complete_user_task(loaded.workflow, task_id, data, now)
+    row.state = "completed"
+    row.completed_by_id = actor.user_id
+    row.completed_at = now
+    record(
+        uow,
+        instance,
+        now,
+        "task_completed",
+        actor=actor.username,
+        role=row.role,
+        bpmn_id=row.bpmn_id,
+        element_name=row.name,
+        task_id=task_id,
+        data=_summary(schema, data),
+        phase=row.phase,
+    )
+    if (info.form_path or "").endswith(SUPPORT_PLAN_FORM):
+        reach(uow, instance, "plan", now)
+    if row.phase == "services":
+        reach(uow, instance, "first_service", now)
+    manager = (
+        data.get(CASE_MANAGER_FIELD) if CASE_MANAGER_FIELD in forms.user_fields(schema) else None
+    )
+    if manager:
+        _set_case_manager(uow, instance, _user(uow, manager), now, actor, "named in " + row.name)
+    _name_members(uow, instance, [u for u in named.values() if u], row.name, now)
+    uow.session.add(
+        FormSubmission(
+            instance_id=instance.id,
+            task_id=task_id,
+            bpmn_id=row.bpmn_id,
+            task_name=row.name,
+            form_path=info.form_path,
+            data=data,
+            submitted_by=actor.username,
+            submitted_at=now,
+        )
+    )
+    draft = uow.session.get(TaskDraft, task_id)
+    if draft is not None:
+        uow.session.delete(draft)
+    if data.get(CONSENT_FIELD) is True:
+        _record_consent(uow, instance, str(data.get(CONSENT_SCOPE_FIELD) or ""), now, actor)
+    synchronise(
+        uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now, actor.username
+    )
 
 
 def claim_task(
@@ -549,12 +570,16 @@ def _set_case_manager(
     instance.case_manager_id = user.id
     instance.case_manager = user
     for row in uow.session.scalars(
-        select(HumanTask).where(
+        select(HumanTask)
+        .where(
             HumanTask.instance_id == instance.id,
             HumanTask.state == "open",
             HumanTask.lane_role == CASE_MANAGER,
         )
+        .options(*LEAN_TASK)
     ):
+        if row.state != "open":  # completed by this command, not yet written
+            continue
         row.role, row.assignee_id, row.claimed_by_id, row.claimed_at = (
             CASE_MANAGER,
             user.id,
@@ -612,7 +637,11 @@ def _instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:
     instance = uow.session.scalar(
         select(ProcessInstance)
         .where(ProcessInstance.id == instance_id)
-        .options(undefer(ProcessInstance.state), lazyload(ProcessInstance.case_manager))
+        .options(
+            undefer(ProcessInstance.state),
+            lazyload(ProcessInstance.case_manager),
+            joinedload(ProcessInstance.model_version).defer(ProcessModelVersion.files),
+        )
     )
     if instance is None:
         raise NotFound(f"instance {instance_id} does not exist")

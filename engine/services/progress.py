@@ -11,7 +11,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from engine.analytics.stalls import LEAD_FROM
 from engine.analytics.targets import TargetBook, load_targets
@@ -28,6 +28,13 @@ TEAM_PHASES = ("assessment",)
 # When a case-manager task is ready before anyone is named, the team coordinator holds it.
 CASE_MANAGER_FALLBACK_ROLE = "case_coordinator"
 USER_TASK_KINDS = {"UserTask"}
+# Worklist rows without the people and the path joined in (read only if a command needs them).
+LEAN_TASK = (
+    lazyload(HumanTask.instance),
+    lazyload(HumanTask.assignee),
+    lazyload(HumanTask.claimed_by),
+    lazyload(HumanTask.completed_by),
+)
 
 
 def record(
@@ -144,6 +151,22 @@ def synchronise(
     now: datetime,
     actor: str,
 ) -> None:
+    # No autoflush: what this command changed is written once, at commit. The queries below
+    # therefore filter the rows' state in Python, where this command's own changes show.
+    with uow.session.no_autoflush:
+        _synchronise(uow, engine, model, instance, workflow, before, now, actor)
+
+
+def _synchronise(
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    model: ParsedModel,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    before: dict[str, runtime.ElementState],
+    now: datetime,
+    actor: str,
+) -> None:
     session = uow.session
     after = runtime.snapshot(workflow)
     targets = _LazyTargets(session, model.key)
@@ -172,8 +195,11 @@ def synchronise(
     open_rows = {
         row.id: row
         for row in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+            select(HumanTask)
+            .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+            .options(*LEAN_TASK)
         )
+        if row.state == "open"  # not completed by this command
     }
     for task_id, task in ready.items():
         if task_id in open_rows:
@@ -235,6 +261,7 @@ def synchronise(
                 WaitingEvent.instance_id == instance.id, WaitingEvent.settled_at.is_(None)
             )
         )
+        if w.settled_at is None
     }
     current: dict[str, WaitingEvent] = {}
     for timer in runtime.waiting_timers(workflow):
