@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import joinedload, lazyload, object_session, undefer
+from sqlalchemy.orm import contains_eager, joinedload, lazyload, object_session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import Clock
@@ -188,11 +188,14 @@ def start_instance(
 def _task_for_work(
     uow: UnitOfWork, actor: access.Actor, task_id: str, action: str, now: Any
 ) -> tuple[HumanTask, str]:
-    # one query: the task and its path with the workflow state; people are read only if needed
-    path = joinedload(HumanTask.instance)
+    # one query: the task and its path with the workflow state; people are read only if needed.
+    # The path's row is locked (PostgreSQL): a second command on it waits, then sees its state.
+    path = contains_eager(HumanTask.instance)
     row = uow.session.scalar(
         select(HumanTask)
+        .join(HumanTask.instance)
         .where(HumanTask.id == task_id)
+        .with_for_update(of=ProcessInstance)
         .options(
             lazyload(HumanTask.assignee),
             lazyload(HumanTask.claimed_by),
@@ -633,10 +636,12 @@ def _name_members(
 
 
 def _instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:
-    """The path with its workflow state (one query; the case manager is read when needed)."""
+    """The path with its workflow state (one query; the case manager is read when needed),
+    locked for the command on PostgreSQL."""
     instance = uow.session.scalar(
         select(ProcessInstance)
         .where(ProcessInstance.id == instance_id)
+        .with_for_update(of=ProcessInstance)
         .options(
             undefer(ProcessInstance.state),
             lazyload(ProcessInstance.case_manager),
