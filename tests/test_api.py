@@ -91,8 +91,9 @@ class Api:
     def task_of(self, user: str, instance_id: int, bpmn_id: str) -> str:
         listed = self.get("/tasks", user, query_string={"instance": instance_id})
         assert listed.status_code == 200
-        ids = [t["id"] for t in listed.json if t["bpmn_id"] == bpmn_id]
-        assert ids, f"{user} has no {bpmn_id}: {[t['bpmn_id'] for t in listed.json]}"
+        tasks = listed.json["items"]
+        ids = [t["id"] for t in tasks if t["bpmn_id"] == bpmn_id]
+        assert ids, f"{user} has no {bpmn_id}: {[t['bpmn_id'] for t in tasks]}"
         return str(ids[0])
 
     def complete(self, user: str, instance_id: int, bpmn_id: str, **overrides: Any) -> Any:

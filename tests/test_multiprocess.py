@@ -117,7 +117,7 @@ class Site:
     def task(self, server: int, user: str, instance: int, bpmn_id: str) -> str:
         listed = self.call(server, "GET", "/tasks", user, params={"instance": instance})
         assert listed.status_code == 200, listed.text
-        found = [t["id"] for t in listed.json() if t["bpmn_id"] == bpmn_id]
+        found = [t["id"] for t in listed.json()["items"] if t["bpmn_id"] == bpmn_id]
         assert found, f"{bpmn_id} is not open for {user}"
         return str(found[0])
 

@@ -176,7 +176,7 @@ def test_closing_signs_out_at_once_and_the_open_work_is_handed_over(app: Flask) 
         .post("/api/v1/tokens", json={"username": "kalle", "password": OTHER_PASSWORD})
         .json["token"]
     )
-    mine = kalle.get("/tasks", "kalle", query_string={"instance": instance_id}).json
+    mine = kalle.get("/tasks", "kalle", query_string={"instance": instance_id}).json["items"]
     assert [(t["id"], t["assignee"]) for t in mine if t["id"] == task_id] == [(task_id, "kalle")]
     kalle_page = _browser(app, "kalle", OTHER_PASSWORD).get("/?view=mine")
     assert f"/tasks/{task_id}" in _text(kalle_page)

@@ -156,7 +156,9 @@ def test_support_plan_revisions_and_kykyviisari(services: Services) -> None:
 
 
 def test_worklist_sorting_filters_and_counts(services: Services) -> None:
-    first, second = services.start(), services.start()
+    first = services.start()
+    services.clock.advance(minutes=5)  # the same moment would be ordered by the task's id
+    second = services.start()
     services.clock.advance(hours=1)
     kaisa = services.actors["kaisa"]
     tasks = queries.list_tasks(services.uow(), services.clock, kaisa, sort="waiting")

@@ -407,3 +407,4 @@ if __name__ == "__main__":
 from web import cli_audit  # noqa: E402,F401  (registers `polku audit`)
 
 from web import cli_retention  # noqa: E402,F401  # isort: skip  (registers `polku retention`)
+from web import cli_events  # noqa: E402,F401  # isort: skip  (registers `polku events`)

@@ -7,19 +7,22 @@ paths: it is kept apart (`imported_dataset`, `imported_event`) and no condition 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import hmac
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import IO
 from xml.sax.saxutils import quoteattr
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.analytics.stalls import ReportPaths, Scope
+from engine.analytics.report_paths import ReportPaths
+from engine.analytics.stalls import Scope
 from engine.persistence.tables import (
     Event,
     ProcessInstance,
@@ -38,8 +41,11 @@ EXPORTED_KINDS = {
     "message_received": "complete",
     "instance_completed": "complete",
 }
-MAX_IMPORT_ROWS = 500_000
+MAX_IMPORT_ROWS = 2_000_000
 MAX_FIELD = 300
+# what the columns of `imported_event` hold: a longer value would fail on PostgreSQL
+FIELD_LIMITS = {"case_id": 100, "resource": 100, "outcome": 60}
+MAX_LINE_BYTES = 64 * 1024  # six 300-character fields, quoted, are at most ~15 KiB of UTF-8
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def rows(session: Session, scope: Scope, secret: str, paths: ReportPaths) -> Ite
         .join(ProcessInstance, ProcessInstance.id == Event.instance_id)
         .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
         .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
-        .where(Event.kind.in_(list(EXPORTED_KINDS)), paths.holds(session, Event.instance_id))
+        .where(Event.kind.in_(list(EXPORTED_KINDS)), paths.holds(Event.instance_id))
         .order_by(Event.instance_id, Event.occurred_at, Event.id)
     )
     if scope.model_key:
@@ -170,13 +176,52 @@ class LogImportError(ValueError):
         self.problem = problem
 
 
-def parse_csv(text: str) -> list[LogRow]:
-    """Check every line; return the rows or raise on the first bad line, naming it."""
-    reader = csv.reader(io.StringIO(text))
+class NotUtf8Error(LogImportError):
+    """A line that is not UTF-8 text."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line, "not UTF-8 text")
+
+
+class LineReader:
+    """The lines of an uploaded log, read from its bytes one at a time (UTF-8, a byte-order mark
+    allowed), counting the bytes read for the progress shown. Never more than one line is held,
+    and a line is at most MAX_LINE_BYTES long, so memory does not grow with the file."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+        self.bytes_read = 0
+        self.lines_read = 0
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            raw = self._source.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            self.lines_read += 1
+            self.bytes_read += len(raw)
+            if len(raw) > MAX_LINE_BYTES:
+                raise LogImportError(
+                    self.lines_read, f"the line is longer than {MAX_LINE_BYTES} bytes"
+                )
+            if self.lines_read == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise NotUtf8Error(self.lines_read) from None
+
+
+def iter_csv(lines: Iterable[str]) -> Iterator[tuple[int, LogRow]]:
+    """Check every line as it comes and yield each row with its line number; raise on the first
+    bad line, naming it. Only the header and a count are kept from one line to the next."""
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
         raise LogImportError(1, "the file is empty") from None
+    except csv.Error as exc:
+        raise LogImportError(1, f"the line is not CSV ({exc})") from None
     header = [h.strip().lstrip("\ufeff") for h in header]
     missing = [c for c in COLUMNS if c not in header]
     unknown = [c for c in header if c not in COLUMNS + OPTIONAL_COLUMNS]
@@ -189,47 +234,68 @@ def parse_csv(text: str) -> list[LogRow]:
             + (f" (unknown: {', '.join(unknown)})" if unknown else ""),
         )
     index = {name: header.index(name) for name in header}
-    result: list[LogRow] = []
-    for number, fields in enumerate(reader, start=2):
-        if not fields or all(not f.strip() for f in fields):
-            continue
-        if len(fields) != len(header):
-            raise LogImportError(number, f"expected {len(header)} fields, found {len(fields)}")
-        values = {name: fields[i].strip() for name, i in index.items()}
-
-        def get(name: str, values: dict[str, str] = values) -> str:
-            return values.get(name, "")
-
-        for name in ("case_id", "activity"):
-            if not get(name):
-                raise LogImportError(number, f"{name} is empty")
-        for name in header:
-            if len(get(name)) > MAX_FIELD:
-                raise LogImportError(number, f"{name} is longer than {MAX_FIELD} characters")
+    count = 0
+    number = 1
+    while True:
+        number += 1
         try:
-            moment = datetime.fromisoformat(get("timestamp").replace("Z", "+00:00"))
-        except ValueError:
-            raise LogImportError(
-                number, f"timestamp '{get('timestamp')}' is not ISO 8601"
-            ) from None
-        if moment.tzinfo is None:
-            raise LogImportError(number, f"timestamp '{get('timestamp')}' has no time zone")
-        if get("lifecycle") not in LIFECYCLES:
-            raise LogImportError(
-                number, f"lifecycle '{get('lifecycle')}' is not one of " + ", ".join(LIFECYCLES)
-            )
-        result.append(
-            LogRow(
-                get("case_id"),
-                get("activity"),
-                moment.astimezone(UTC),
-                get("resource"),
-                get("lifecycle"),
-                get("outcome"),
-            )
-        )
-        if len(result) > MAX_IMPORT_ROWS:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise LogImportError(number, f"the line is not CSV ({exc})") from None
+        row = _row(number, fields, header, index)
+        if row is None:
+            continue
+        count += 1
+        if count > MAX_IMPORT_ROWS:
             raise LogImportError(number, f"more than {MAX_IMPORT_ROWS} rows")
-    if not result:
+        yield number, row
+    if not count:
         raise LogImportError(2, "the file has no events")
-    return result
+
+
+def _row(number: int, fields: list[str], header: list[str], index: dict[str, int]) -> LogRow | None:
+    """One line's row, checked; None for a blank line."""
+    if not fields or all(not f.strip() for f in fields):
+        return None
+    if len(fields) != len(header):
+        raise LogImportError(number, f"expected {len(header)} fields, found {len(fields)}")
+    values = {name: fields[i].strip() for name, i in index.items()}
+
+    def get(name: str) -> str:
+        return values.get(name, "")
+
+    for name in ("case_id", "activity"):
+        if not get(name):
+            raise LogImportError(number, f"{name} is empty")
+    for name in header:
+        limit = FIELD_LIMITS.get(name, MAX_FIELD)
+        if len(get(name)) > limit:
+            raise LogImportError(number, f"{name} is longer than {limit} characters")
+        if "\x00" in get(name):
+            raise LogImportError(number, f"{name} contains a NUL character")
+    try:
+        moment = datetime.fromisoformat(get("timestamp").replace("Z", "+00:00"))
+    except ValueError:
+        raise LogImportError(number, f"timestamp '{get('timestamp')}' is not ISO 8601") from None
+    if moment.tzinfo is None:
+        raise LogImportError(number, f"timestamp '{get('timestamp')}' has no time zone")
+    if get("lifecycle") not in LIFECYCLES:
+        raise LogImportError(
+            number, f"lifecycle '{get('lifecycle')}' is not one of " + ", ".join(LIFECYCLES)
+        )
+    return LogRow(
+        get("case_id"),
+        get("activity"),
+        moment.astimezone(UTC),
+        get("resource"),
+        get("lifecycle"),
+        get("outcome"),
+    )
+
+
+def parse_csv(text: str) -> list[LogRow]:
+    """Check every line of a small log held in memory; return the rows or raise on the first
+    bad line, naming it. Imports stream instead (`LineReader`, `iter_csv`)."""
+    return [row for _number, row in iter_csv(io.StringIO(text))]

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.analytics.stalls import ReportPaths, Scope
+from engine.analytics.report_paths import ReportPaths
+from engine.analytics.stalls import Scope
 from engine.analytics.workdays import FINLAND
 from engine.persistence.tables import (
     Event,
@@ -109,57 +110,61 @@ class Metrics:
         return self.kykyviisari.mean_change
 
 
+def in_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    """Conditions on `ProcessInstance` rows: the path's model and version, and its first
+    contact (the path's start) in the scope's period."""
+    conditions: list[ColumnElement[bool]] = []
+    if scope.model_key or scope.version:
+        versions = select(ProcessModelVersion.id).join(
+            ProcessModel, ProcessModel.id == ProcessModelVersion.model_id
+        )
+        if scope.model_key:
+            versions = versions.where(ProcessModel.key == scope.model_key)
+        if scope.version:
+            versions = versions.where(ProcessModelVersion.number == scope.version)
+        conditions.append(ProcessInstance.model_version_id.in_(versions))
+    if scope.since:
+        conditions.append(ProcessInstance.created_at >= scope.since)
+    if scope.until:
+        conditions.append(ProcessInstance.created_at < scope.until)
+    return conditions
+
+
 def cohort(scope: Scope, admitted: ColumnElement[bool]) -> Any:
     """A subquery of the instances `admitted` (a condition on `ProcessInstance` rows: the
     paths the reader may count) whose first contact falls in the scope."""
-    query = select(ProcessInstance.id).where(admitted)
-    if scope.model_key or scope.version:
-        query = query.join(
-            ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id
-        ).join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
-    if scope.model_key:
-        query = query.where(ProcessModel.key == scope.model_key)
-    if scope.version:
-        query = query.where(ProcessModelVersion.number == scope.version)
-    if scope.since:
-        query = query.where(ProcessInstance.created_at >= scope.since)
-    if scope.until:
-        query = query.where(ProcessInstance.created_at < scope.until)
-    return query
+    return select(ProcessInstance.id).where(admitted, *in_scope(scope)).correlate(None)
 
 
 def compute(session: Session, scope: Scope, paths: ReportPaths) -> Metrics:
-    members = cohort(scope, paths.holds(session, ProcessInstance.id))
+    scoped = in_scope(scope)
     metrics = Metrics(
-        contacted=session.scalar(select(func.count()).select_from(members.subquery())) or 0
+        contacted=session.scalar(
+            select(func.count(ProcessInstance.id)).where(paths.condition, *scoped)
+        )
+        or 0
     )
-    unscoped = not (scope.model_key or scope.version or scope.since or scope.until)
 
     def member(column: Any, *, by_other_index: bool = False) -> ColumnElement[bool]:
-        """The row belongs to a path of the cohort: with no scope, the paths the reader may
-        count themselves."""
-        if unscoped:
-            return paths.holds(session, column, by_other_index=by_other_index)
-        return (column + 0 if by_other_index else column).in_(members)
+        """The row belongs to a path of the cohort (checked by the database as it reads the
+        row: `ReportPaths.holds`, within the scope)."""
+        return paths.holds(column, by_other_index=by_other_index, within=scoped)
 
-    def enrolled_with(second: str | None) -> int:
-        """Enrolled paths (the team milestone) of the cohort, with milestone `second` too."""
-        team = aliased(Milestone)
-        query = (
-            select(func.count())
-            .select_from(team)
-            .where(team.name == "team", member(team.instance_id))
+    # enrolled paths (the team milestone) of the cohort, and how many have a plan and a case
+    # manager: one pass, each milestone found by its primary key (path, name)
+    team, plan, manager = aliased(Milestone), aliased(Milestone), aliased(Milestone)
+    enrolled, planned, managed = session.execute(
+        select(func.count(), func.count(plan.instance_id), func.count(manager.instance_id))
+        .select_from(team)
+        .outerjoin(plan, and_(plan.instance_id == team.instance_id, plan.name == "plan"))
+        .outerjoin(
+            manager, and_(manager.instance_id == team.instance_id, manager.name == "case_manager")
         )
-        if second:
-            other = aliased(Milestone)
-            query = query.join(
-                other, and_(other.instance_id == team.instance_id, other.name == second)
-            )
-        return session.scalar(query) or 0
-
-    metrics.enrolled = enrolled_with(None)
-    metrics.plan_coverage = Ratio(enrolled_with("plan"), metrics.enrolled)
-    metrics.case_manager_coverage = Ratio(enrolled_with("case_manager"), metrics.enrolled)
+        .where(team.name == "team", member(team.instance_id))
+    ).one()
+    metrics.enrolled = enrolled
+    metrics.plan_coverage = Ratio(planned, enrolled)
+    metrics.case_manager_coverage = Ratio(managed, enrolled)
 
     targets = list(
         session.scalars(
@@ -216,7 +221,7 @@ def compute(session: Session, scope: Scope, paths: ReportPaths) -> Metrics:
     outcomes = dict(
         session.execute(
             select(ProcessInstance.id, ProcessInstance.outcome).where(
-                member(ProcessInstance.id), ProcessInstance.status == "completed"
+                paths.condition, *scoped, ProcessInstance.status == "completed"
             )
         ).all()
     )

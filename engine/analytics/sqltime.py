@@ -34,7 +34,14 @@ def days_between(session: Session, start: Any, end: Any) -> Any:
 
 
 def week_start(session: Session, column: Any) -> Any:
-    """The Monday (UTC) of the column's week, as 'YYYY-MM-DD' text."""
+    """The Monday (UTC) of the column's week: 'YYYY-MM-DD' text on SQLite; on PostgreSQL the
+    Monday's midnight (in the session's time zone, UTC on Polku's servers), which groups
+    faster than text formatted row by row. `week_key` gives the text of either."""
     if _dialect(session) == "sqlite":
         return func.date(column, "-6 days", "weekday 1")
-    return func.to_char(func.date_trunc("week", column), "YYYY-MM-DD")
+    return func.date_trunc("week", column)
+
+
+def week_key(value: str | datetime) -> str:
+    """'YYYY-MM-DD' of a `week_start` value (the date as the database gave it)."""
+    return value if isinstance(value, str) else value.date().isoformat()

@@ -7,28 +7,16 @@ the access policy's condition on `ProcessInstance` rows (`access.report_conditio
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
-    Integer,
-    and_,
-    bindparam,
-    case,
-    false,
-    func,
-    or_,
-    select,
-)
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.analytics.sqltime import week_start
-from engine.analytics.stats import Distribution
+from engine.analytics.report_paths import ReportPaths
+from engine.analytics.sqltime import week_key, week_start
+from engine.analytics.stats import Distribution, ranks
 from engine.analytics.workdays import FINLAND, is_working_day, working_days_between
 from engine.persistence.tables import (
     Client,
@@ -49,49 +37,6 @@ MILESTONE_PAIRS = (
 )
 # milestone -> the milestone its lead time is counted from (noted when it is reached)
 LEAD_FROM = {second: first for first, second in MILESTONE_PAIRS}
-
-
-class ReportPaths:
-    """The paths a reader's figures may count: the access policy's condition on
-    `ProcessInstance` rows (`engine.services.access.report_condition`), passed in by the
-    services; nothing here decides access.
-
-    The condition reads every path (their owner, the client's consent, the organisations of
-    their tasks), and a figure takes several statements over the tables that carry an instance
-    id (worklist, milestones, history); so the ids it admits are read once, on first use, and
-    each statement checks its rows against that list (`holds`) instead of evaluating it again.
-    Make one per reader and request: the list is not refreshed."""
-
-    def __init__(self, condition: ColumnElement[bool]) -> None:
-        self.condition = condition
-        self._ids: list[int] | None = None
-
-    def ids(self, session: Session) -> list[int]:
-        if self._ids is None:
-            self._ids = list(
-                session.scalars(
-                    select(ProcessInstance.id).where(self.condition).order_by(ProcessInstance.id)
-                )
-            )
-        return self._ids
-
-    def holds(
-        self, session: Session, column: Any, *, by_other_index: bool = False
-    ) -> ColumnElement[bool]:
-        """`column IN (the admitted ids)`, the list bound as one value (an array on PostgreSQL,
-        JSON on SQLite). `by_other_index`: the statement's rows are better found through
-        another, more selective index (e.g. the history's kind and step), and each is then
-        checked against the list; otherwise the database may look the rows up by `column`."""
-        ids = self.ids(session)
-        if not ids:
-            return false()
-        listed: Any
-        if session.get_bind().dialect.name == "postgresql":
-            listed = select(func.unnest(bindparam(None, ids, type_=ARRAY(Integer))))
-        else:
-            values = func.json_each(bindparam(None, json.dumps(ids))).table_valued("value")
-            listed = select(values.c.value)
-        return (column + 0 if by_other_index else column).in_(listed)
 
 
 @dataclass
@@ -187,9 +132,15 @@ def step_stats(session: Session, now: datetime, scope: Scope, paths: ReportPaths
     """Clients waiting now at each step of the paths the reader may count: count, overdue,
     median/90th percentile/oldest wait. One statement: the database ranks each step's open
     rows by age and returns only the rows at the quantiles' ranks (and the oldest), so no
-    other open row travels to Python."""
+    other open row travels to Python.
+
+    The ranking reads one covering index (`ix_human_task_open_steps`: step, age, due time and
+    path of every open row), checking each row's path as it goes, so the rows are ranked in
+    the index's order (step, then age) without sorting them; rows of equal age tie, and any
+    of them gives the same age. The step's name and phase are read for the few rows
+    returned, from the open row of that step on the same path."""
     versions = versions_in_scope(session, scope)
-    open_rows = [HumanTask.state == "open", paths.holds(session, HumanTask.instance_id)]
+    open_rows = [HumanTask.state == "open", paths.holds(HumanTask.instance_id, by_other_index=True)]
     if scope.model_key or scope.version:
         open_rows.append(HumanTask.model_version_id.in_(list(versions)))
     step = (HumanTask.model_version_id, HumanTask.bpmn_id)
@@ -197,12 +148,12 @@ def step_stats(session: Session, now: datetime, scope: Scope, paths: ReportPaths
         select(
             HumanTask.model_version_id.label("version_id"),
             HumanTask.bpmn_id.label("bpmn_id"),
-            HumanTask.name.label("name"),
-            HumanTask.phase.label("phase"),
+            HumanTask.instance_id.label("instance_id"),
             HumanTask.created_at.label("created_at"),
+            # in the index's order (the longest wait first); rank 1 below is the shortest
             func.row_number()
-            .over(partition_by=step, order_by=(HumanTask.created_at.desc(), HumanTask.id))
-            .label("rank"),  # 1: the shortest wait
+            .over(partition_by=step, order_by=HumanTask.created_at)
+            .label("from_oldest"),
             func.count().over(partition_by=step).label("waiting"),
             func.sum(case((HumanTask.due_at < now, 1), else_=0))
             .over(partition_by=step)
@@ -211,7 +162,8 @@ def step_stats(session: Session, now: datetime, scope: Scope, paths: ReportPaths
         .where(*open_rows)
         .subquery()
     )
-    rank, waiting = ranked.c.rank, ranked.c.waiting
+    waiting = ranked.c.waiting
+    rank = (waiting + 1 - ranked.c.from_oldest).label("rank")  # 1: the shortest wait
     # the ranks around the median and the 90th percentile ((n - 1) * share, whole part + 1
     # and + 2: integer division, as int() truncates the share in `_age_at`), and the oldest
     median, p90 = (waiting - 1) * 5 // 10 + 1, (waiting - 1) * 9 // 10 + 1
@@ -223,18 +175,29 @@ def step_stats(session: Session, now: datetime, scope: Scope, paths: ReportPaths
         rank == p90 + 1,
         rank == waiting,
     )
+    row = aliased(HumanTask)  # the returned row's step, for its name and phase
     groups: dict[tuple[int, str], tuple[str, str | None, int, int, dict[int, float]]] = {}
     for version_id, bpmn_id, name, phase, created, at, count, late in session.execute(
         select(
             ranked.c.version_id,
             ranked.c.bpmn_id,
-            ranked.c.name,
-            ranked.c.phase,
+            row.name,
+            row.phase,
             ranked.c.created_at,
             rank,
             waiting,
             ranked.c.late,
-        ).where(wanted)
+        )
+        .join(
+            row,
+            and_(
+                row.instance_id == ranked.c.instance_id,
+                row.state == "open",
+                row.model_version_id == ranked.c.version_id,
+                row.bpmn_id == ranked.c.bpmn_id,
+            ),
+        )
+        .where(wanted)
     ):
         group = groups.setdefault((version_id, bpmn_id), (name, phase, count, int(late or 0), {}))
         group[4][at] = (now - created).total_seconds() / DAY
@@ -282,8 +245,10 @@ def stalled_clients(
     `quiet_days` working days; by pseudonym (`name` None: the services fill in the names the
     reader may see)."""
     cutoff = working_days_before(now, quiet_days)
-    overdue_ids = select(HumanTask.instance_id).where(
-        HumanTask.state == "open", HumanTask.due_at < now
+    # `+ 0`: no list of the overdue paths' rows to merge with the quiet ones; SQLite then reads
+    # the running paths in the order of their last activity and stops after 500
+    overdue = (ProcessInstance.id + 0).in_(
+        select(HumanTask.instance_id).where(HumanTask.state == "open", HumanTask.due_at < now)
     )
     query = (
         _scoped(
@@ -292,8 +257,8 @@ def stalled_clients(
             .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
             .where(
                 ProcessInstance.status == "running",
-                or_(ProcessInstance.last_activity_at < cutoff, ProcessInstance.id.in_(overdue_ids)),
-                paths.holds(session, ProcessInstance.id),
+                or_(ProcessInstance.last_activity_at < cutoff, overdue),
+                paths.condition,
             ),
             scope,
         )
@@ -353,25 +318,45 @@ def stalled_clients(
 def lead_times(session: Session, scope: Scope, paths: ReportPaths) -> dict[str, Distribution]:
     """Days between milestones, as distributions, for the paths the reader may count whose
     first milestone is in scope. Each milestone row carries the lead time that ends at it, so
-    this reads one index (and the allowed paths' ids)."""
+    this reads one index (`ix_milestone_lead`) joined to the admitted paths; the database
+    ranks each lead time's values and returns only the rows the distribution is read from
+    (`stats.ranks`), not every path's."""
     scoped = bool(scope.model_key or scope.version)
-    query = select(Milestone.name, Milestone.lead_days).where(
+    counted = [
         Milestone.name.in_(list(LEAD_FROM)),
         Milestone.lead_days.is_not(None),
-        paths.holds(session, Milestone.instance_id),
-    )
+        paths.holds(Milestone.instance_id, by_other_index=True),
+    ]
     if scoped:
-        query = query.where(Milestone.model_version_id.in_(list(versions_in_scope(session, scope))))
+        counted.append(Milestone.model_version_id.in_(list(versions_in_scope(session, scope))))
     if scope.since:
-        query = query.where(Milestone.lead_from_at >= scope.since)
+        counted.append(Milestone.lead_from_at >= scope.since)
     if scope.until:
-        query = query.where(Milestone.lead_from_at < scope.until)
-    days: dict[str, list[float]] = defaultdict(list)
-    for name, lead in session.execute(query):
-        if lead is not None:
-            days[name].append(lead)
+        counted.append(Milestone.lead_from_at < scope.until)
+    ranked = (
+        select(
+            Milestone.name.label("name"),
+            Milestone.lead_days.label("days"),
+            func.row_number()
+            .over(partition_by=Milestone.name, order_by=Milestone.lead_days)
+            .label("rank"),
+            func.count().over(partition_by=Milestone.name).label("count"),
+        )
+        .where(*counted)
+        .subquery()
+    )
+    rank = ranked.c.rank
+    counts: dict[str, int] = {}
+    values: dict[str, dict[int, float]] = defaultdict(dict)
+    for name, days, at, count in session.execute(
+        select(ranked.c.name, ranked.c.days, rank, ranked.c.count).where(
+            or_(*(rank == wanted for wanted in ranks(ranked.c.count)))
+        )
+    ):
+        counts[name] = count
+        values[name][at] = days
     return {
-        f"{first}->{second}": Distribution.of(days.get(second, []))
+        f"{first}->{second}": Distribution.at_ranks(counts.get(second, 0), values[second])
         for first, second in MILESTONE_PAIRS
     }
 
@@ -380,8 +365,9 @@ def weekly_trend(
     session: Session, now: datetime, scope: Scope, paths: ReportPaths, weeks: int = 12
 ) -> list[WeekRow]:
     """Per week (Monday, UTC), on the paths the reader may count: steps opened, steps
-    completed, and how many of those were late. Counted by the database, in one pass over the
-    paths' worklist rows: per (week opened, week completed), either outside the period."""
+    completed, and how many of those were late. Counted by the database: the steps opened in
+    the period from one covering index (`ix_human_task_created`: time, version, path), those
+    completed from another (`ix_human_task_completed`: time, due time, version, path)."""
     start_day = (now.astimezone(UTC) - timedelta(weeks=weeks)).date()
     start_day -= timedelta(days=start_day.weekday())
     start = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
@@ -391,32 +377,23 @@ def weekly_trend(
         )
         for i in range(weeks + 1)
     }
-    recent = [
-        paths.holds(session, HumanTask.instance_id),
-        or_(HumanTask.created_at >= start, HumanTask.completed_at >= start),
-    ]
+    counted = [paths.holds(HumanTask.instance_id, by_other_index=True)]
     if scope.model_key or scope.version:
-        recent.append(HumanTask.model_version_id.in_(list(versions_in_scope(session, scope))))
-    opened = case(
-        (HumanTask.created_at >= start, week_start(session, HumanTask.created_at)), else_=None
-    )
-    done = case(
-        (HumanTask.completed_at >= start, week_start(session, HumanTask.completed_at)),
-        else_=None,
-    )
-    late = func.sum(
-        case((and_(HumanTask.completed_at >= start, HumanTask.completed_at > HumanTask.due_at), 1),
-             else_=0)
-    )  # fmt: skip
-    for opened_week, done_week, count, late_count in session.execute(
-        select(opened, done, func.count(), late)
-        .select_from(HumanTask)
-        .where(*recent)
-        .group_by(opened, done)
+        counted.append(HumanTask.model_version_id.in_(list(versions_in_scope(session, scope))))
+    opened = week_start(session, HumanTask.created_at)
+    for week, count in session.execute(
+        select(opened, func.count()).where(HumanTask.created_at >= start, *counted).group_by(opened)
     ):
-        if opened_week in rows:
-            rows[opened_week].opened += count
-        if done_week in rows:
-            rows[done_week].completed += count
-            rows[done_week].overdue_completed += int(late_count or 0)
+        if (key := week_key(week)) in rows:
+            rows[key].opened += count
+    done = week_start(session, HumanTask.completed_at)
+    late = func.sum(case((HumanTask.completed_at > HumanTask.due_at, 1), else_=0))
+    for week, count, late_count in session.execute(
+        select(done, func.count(), late)
+        .where(HumanTask.completed_at >= start, *counted)
+        .group_by(done)
+    ):
+        if (key := week_key(week)) in rows:
+            rows[key].completed += count
+            rows[key].overdue_completed += int(late_count or 0)
     return list(rows.values())

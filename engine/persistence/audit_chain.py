@@ -1,6 +1,7 @@
 """The access log's hash chain. Each row's hash covers its fields and the hash of the row
-before it; writers take the chain's head row first (a row lock on PostgreSQL, the write lock
-on SQLite), so rows chain in the order of their ids. Changing this digest breaks every
+before it; a transaction's rows are chained and inserted at its commit, after taking the
+chain's head row (a row lock on PostgreSQL, the write lock on SQLite), so rows chain in the
+order of their ids. Changing this digest breaks every
 existing chain: it is frozen."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.persistence.audit import AccessLog, AuditHead
@@ -44,42 +45,29 @@ def row_values(row: AccessLog) -> dict[str, Any]:
     return {name: getattr(row, name) for name in CHAINED_FIELDS}
 
 
-@dataclass
-class _Pending:
-    transaction: object
-    last_hash: str
-    rows: int
-
-
-def chain(session: Session, row: AccessLog) -> None:
-    """Give a new row its place in the chain (inside the caller's transaction)."""
-    transaction = session.get_transaction()
-    pending: _Pending | None = session.info.get("audit_chain")
-    if pending is None or transaction is None or pending.transaction is not transaction:
-        # take the head first: concurrent writers wait here until this transaction ends
-        head = session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == HEAD_ID)
-            .values(rows=AuditHead.rows)
-            .returning(AuditHead.last_hash, AuditHead.rows)
-        ).one()
-        transaction = session.get_transaction()
-        pending = _Pending(transaction, head.last_hash, head.rows)
-        session.info["audit_chain"] = pending
-    row.prev_hash = pending.last_hash
-    row.row_hash = digest(pending.last_hash, row_values(row))
-    pending.last_hash, pending.rows = row.row_hash, pending.rows + 1
-
-
-@event.listens_for(Session, "before_commit")
-def _store_head(session: Session) -> None:
-    pending: _Pending | None = session.info.pop("audit_chain", None)
-    if pending is not None and pending.transaction is session.get_transaction():
-        session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == HEAD_ID)
-            .values(last_hash=pending.last_hash, rows=pending.rows)
-        )
+def write(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Chain and insert a command's rows (their CHAINED_FIELDS), inside the caller's
+    transaction, just before it commits: the head is taken (and concurrent writers wait) only
+    for the end of the transaction, the rows go in in one statement, the head moves on."""
+    if not rows:
+        return
+    head = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(rows=AuditHead.rows)
+        .returning(AuditHead.last_hash, AuditHead.rows)
+    ).one()
+    last = head.last_hash
+    for row in rows:
+        row["prev_hash"] = last
+        row["row_hash"] = last = digest(last, row)
+    table: Any = AccessLog.__table__
+    session.connection().execute(insert(table), rows)
+    session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(last_hash=last, rows=head.rows + len(rows))
+    )
 
 
 @dataclass(frozen=True)

@@ -212,10 +212,13 @@ class HumanTask(Base):
         Index("ix_human_task_state_role", "state", "role"),
         Index("ix_human_task_state_assignee", "state", "assignee_id"),
         Index("ix_human_task_completed_by", "completed_by_id", "instance_id"),
-        # the weekly trend counts from these alone
-        Index("ix_human_task_created", "created_at", "model_version_id"),
-        Index("ix_human_task_completed", "completed_at", "due_at", "model_version_id"),
-        # the stall figures: open steps per model version and step, by age
+        # the weekly trend counts from these alone (the path last: checked against the
+        # reader's report scope as the index is read)
+        Index("ix_human_task_created", "created_at", "model_version_id", "instance_id"),
+        Index(
+            "ix_human_task_completed", "completed_at", "due_at", "model_version_id", "instance_id"
+        ),
+        # the stall figures: open steps per model version and step, by age, and their path
         Index(
             "ix_human_task_open_steps",
             "state",
@@ -223,6 +226,23 @@ class HumanTask(Base):
             "bpmn_id",
             "created_at",
             "due_at",
+            "instance_id",
+        ),
+        # the worklist's pages in its orders, the task's id last (due: no due date last)
+        Index("ix_human_task_open_due", "state", "due_at", "created_at", "id"),
+        Index("ix_human_task_open_created", "state", "created_at", "id"),
+        # who may see an open task, decided from this index alone (access.task_list_condition):
+        # counts, tab figures and step choices of a worklist never touch the path rows
+        Index(
+            "ix_human_task_open_visible",
+            "state",
+            "role",
+            "organisation_id",
+            "owner_organisation_id",
+            "assignee_id",
+            "bpmn_id",
+            "due_at",
+            "client_id",
         ),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's id
@@ -239,6 +259,13 @@ class HumanTask(Base):
     # offers it only while the client's consent to multi-organisation handling is in force
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", name="fk_human_task_organisation")
+    )
+    # copies of the path's owner and client (a path keeps both for life)
+    owner_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", name="fk_human_task_owner_organisation")
+    )
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client.id", name="fk_human_task_client")
     )
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     state: Mapped[str] = mapped_column(String(20))  # open | completed | cancelled
@@ -369,13 +396,13 @@ class Milestone(Base):
 
     __tablename__ = "milestone"
     __table_args__ = (
-        # lead times and coverage read this index alone
+        # lead times (ranked in the index's order) and coverage read this index alone
         Index(
             "ix_milestone_lead",
             "name",
+            "lead_days",
             "model_version_id",
             "lead_from_at",
-            "lead_days",
             "instance_id",
         ),
     )
@@ -414,6 +441,29 @@ class ImportedEvent(Base):
     resource: Mapped[str | None] = mapped_column(String(100))
     lifecycle: Mapped[str] = mapped_column(String(20))
     outcome: Mapped[str | None] = mapped_column(String(60))
+
+
+class ImportJob(Base):
+    """An event-log import running in the background, with its progress: any app process can
+    answer the page that follows it. `state` is running, done or failed; a running job whose
+    `updated_at` is old was cut short (its import was rolled back). Byte counts stay below the
+    upload limit (web/ui/event_log.py), far under what an Integer holds."""
+
+    __tablename__ = "import_job"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_by: Mapped[str] = mapped_column(String(80))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    name: Mapped[str] = mapped_column(String(200))
+    model_key: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20))
+    lines_done: Mapped[int] = mapped_column(Integer)
+    bytes_done: Mapped[int] = mapped_column(Integer)
+    total_bytes: Mapped[int | None] = mapped_column(Integer)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("imported_dataset.id"))
+    rows: Mapped[int | None] = mapped_column(Integer)
+    cases: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
 
 
 from engine.persistence.audit import AccessLog  # noqa: E402,F401  (kept importable from here)

@@ -3,8 +3,9 @@
 Leaving the block without committing rolls everything back, so a failed command changes
 nothing: not the workflow state, not the worklist rows, not the events.
 
-History events are append-only and nothing reads them back inside the command that writes
-them, so a command collects its events and writes them in one statement at commit.
+History events and access-log rows are append-only and nothing reads them back inside the
+command that writes them, so a command collects them and writes them at commit: the events in
+one statement, the log rows chained in one more (the chain's head is held only that long).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.persistence import audit_chain
 from engine.persistence.tables import Event
 
 
@@ -23,6 +25,7 @@ class UnitOfWork:
         self._session_factory = session_factory
         self._session: Session | None = None
         self._events: list[dict[str, Any]] = []
+        self._access_log: list[dict[str, Any]] = []
 
     @property
     def session(self) -> Session:
@@ -48,21 +51,30 @@ class UnitOfWork:
             self._session.close()
         finally:
             self._session = None
-            self._events = []
+            self._events, self._access_log = [], []
 
     def add_event(self, values: dict[str, Any]) -> None:
         """A history event (engine.persistence.tables.Event) to write at commit."""
         self._events.append(values)
 
+    def add_access_log(self, values: dict[str, Any]) -> None:
+        """An access-log row (its chained fields) to chain and write at commit."""
+        self._access_log.append(values)
+
     def commit(self) -> None:
         if self._events:
-            self.session.execute(insert(Event).execution_options(render_nulls=True), self._events)
+            # Core, not the ORM's bulk insert: nothing of these rows is needed back
+            table: Any = Event.__table__
+            self.session.connection().execute(insert(table), self._events)
             self._events = []
+        if self._access_log:
+            audit_chain.write(self.session, self._access_log)
+            self._access_log = []
         self.session.commit()
 
     def rollback(self) -> None:
-        """Drop everything the command did so far (its pending events too)."""
-        self._events = []
+        """Drop everything the command did so far (its pending events and log rows too)."""
+        self._events, self._access_log = [], []
         self.session.rollback()
 
     def flush(self) -> None:

@@ -22,6 +22,7 @@ list, report or export). Every page, endpoint, export and job asks them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,10 +46,17 @@ from engine.persistence.tables import (
     WaitingEvent,
 )
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services.access_facts import (
+    DAYS_AFTER_CLOSING,
+    DECISION_EVENT,
+    DEFAULT_DAYS_AFTER_CLOSING,
+    PathFacts,
+    path_facts,
+)
 from engine.services.access_log import log, log_administration, refuse
 from engine.workflow.forms import VISIBILITY_CLASSES
 
-__all__ = ["log", "log_administration", "refuse"]
+__all__ = ["PathFacts", "log", "log_administration", "path_facts", "refuse"]
 
 # Roles that receive clients and coordinate the team in their organisation: they register
 # clients, start paths, and see the paths their organisation owns.
@@ -59,11 +67,8 @@ COORDINATION_ROLES = frozenset(
 DECISION_ROLES = frozenset({"kela_advisor"})
 TEAM_COORDINATOR = "case_coordinator"  # hands tasks and case management over
 AUDITOR = "auditor"  # reads the access log and makes clients' access reports
-DECISION_EVENT = "message_received"  # the history's row of a recorded external decision
 # Roles that do no client work: they read no client's data whatever else is true.
 NO_CLIENT_WORK_ROLES = frozenset({"process_designer", "manager", "auditor"})
-DAYS_AFTER_CLOSING = "days_after_closing"
-DEFAULT_DAYS_AFTER_CLOSING = 30
 EMERGENCY_HOURS = 12  # how long an emergency opening lasts
 
 # Visibility classes of form fields (`x-visibility` in a form's JSON Schema; "shared" when a
@@ -141,65 +146,49 @@ def _insider(actor: Actor, instance: ProcessInstance) -> bool:
     return instance.organisation_id is None or instance.organisation_id in actor.organisations
 
 
-def _in_window(uow: UnitOfWork, instance: ProcessInstance, now: datetime) -> bool:
+def _consented(uow: UnitOfWork, instance: ProcessInstance, facts: PathFacts | None) -> bool:
+    if facts is not None:
+        return facts.check(instance).consent_in_force
+    return consent_in_force(uow, instance.client_id)
+
+
+def _in_window(
+    uow: UnitOfWork, instance: ProcessInstance, now: datetime, facts: PathFacts | None = None
+) -> bool:
     if instance.status != "completed" or instance.completed_at is None:
         return True
-    return instance.completed_at >= now - timedelta(days=days_after_closing(uow))
+    days = facts.check(instance).days_after_closing if facts else days_after_closing(uow)
+    return instance.completed_at >= now - timedelta(days=days)
 
 
 def _found(uow: UnitOfWork, query: object) -> bool:
     return uow.session.scalar(query.limit(1)) is not None  # type: ignore[attr-defined]
 
 
-def _relationship(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> str | None:
+def _relationship(actor: Actor, instance: ProcessInstance, facts: PathFacts) -> str | None:
     """The actor's own part in the path, if any (the bases before the time limit)."""
     if instance.case_manager_id == actor.user_id:
         return "case manager"
-    open_task = select(HumanTask.name).where(
-        HumanTask.instance_id == instance.id, HumanTask.state == "open"
-    )
-    held = uow.session.scalar(open_task.where(HumanTask.assignee_id == actor.user_id).limit(1))
-    if held:
-        return f"assigned task: {held}"
-    offered = uow.session.scalar(
-        open_task.where(
-            HumanTask.assignee_id.is_(None),
-            HumanTask.role.in_(sorted(actor.roles)),
-            or_(
-                HumanTask.organisation_id.is_(None),
-                HumanTask.organisation_id.in_(sorted(actor.organisations)),
-            ),
-        ).limit(1)
-    )
-    if offered:
-        return f"offered task: {offered}"
-    done = uow.session.scalar(
-        select(HumanTask.name)
-        .where(HumanTask.instance_id == instance.id, HumanTask.completed_by_id == actor.user_id)
-        .limit(1)
-    )
-    if done:
-        return f"did task: {done}"
-    if _found(
-        uow,
-        select(Event.id).where(
-            Event.instance_id == instance.id,
-            Event.kind == DECISION_EVENT,
-            Event.actor == actor.username,
-        ),
-    ):
+    if facts.held_task:
+        return f"assigned task: {facts.held_task}"
+    if facts.offered_task:
+        return f"offered task: {facts.offered_task}"
+    if facts.done_task:
+        return f"did task: {facts.done_task}"
+    if facts.recorded_decision:
         return "recorded an external decision"
-    named = uow.session.get(PathMember, (instance.id, actor.user_id))
-    if named is not None:
-        return f"named in {named.named_in}"
+    if facts.named_in is not None:
+        return f"named in {facts.named_in}"
     if actor.coordinates and instance.organisation_id in actor.organisations:
         return "intake coordination in the owning organisation"
-    if actor.roles & DECISION_ROLES and _awaits_decision(uow, instance):
+    if actor.roles & DECISION_ROLES and facts.awaits_decision:
         return "external decision awaited"
     return None
 
 
-def _awaits_decision(uow: UnitOfWork, instance: ProcessInstance) -> bool:
+def _awaits_decision(uow: UnitOfWork, instance: ProcessInstance, facts: PathFacts | None) -> bool:
+    if facts is not None:
+        return facts.check(instance).awaits_decision
     return _found(
         uow,
         select(WaitingEvent.id).where(
@@ -211,49 +200,90 @@ def _awaits_decision(uow: UnitOfWork, instance: ProcessInstance) -> bool:
 
 
 def emergency_basis(
-    uow: UnitOfWork, actor: Actor, instance: ProcessInstance, now: datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    instance: ProcessInstance,
+    now: datetime,
+    facts: PathFacts | None = None,
 ) -> str | None:
-    reason = uow.session.scalar(
-        select(EmergencyAccess.reason)
-        .where(
-            EmergencyAccess.user_id == actor.user_id,
-            EmergencyAccess.instance_id == instance.id,
-            EmergencyAccess.expires_at > now,
+    if facts is not None:
+        reason = facts.check(instance, actor).emergency_reason
+    else:
+        reason = uow.session.scalar(
+            select(EmergencyAccess.reason)
+            .where(
+                EmergencyAccess.user_id == actor.user_id,
+                EmergencyAccess.instance_id == instance.id,
+                EmergencyAccess.expires_at > now,
+            )
+            .order_by(EmergencyAccess.id.desc())
+            .limit(1)
         )
-        .order_by(EmergencyAccess.id.desc())
-        .limit(1)
-    )
     return f"emergency access: {reason}" if reason else None
 
 
-def crosses_without_consent(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> bool:
+def crosses_without_consent(
+    uow: UnitOfWork, actor: Actor, instance: ProcessInstance, facts: PathFacts | None = None
+) -> bool:
     """The actor works for another organisation than the path's owner and the client has
     not consented (or withdrew consent) to multi-organisation handling."""
-    return not _insider(actor, instance) and not consent_in_force(uow, instance.client_id)
+    return not _insider(actor, instance) and not _consented(uow, instance, facts)
 
 
 def read_basis(
-    uow: UnitOfWork, actor: Actor, instance: ProcessInstance, now: datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    instance: ProcessInstance,
+    now: datetime,
+    facts: PathFacts | None = None,
 ) -> str | None:
-    """May the actor read this path? The basis to log with the read, or None."""
-    if not actor.does_client_work or crosses_without_consent(uow, actor, instance):
+    """May the actor read this path? The basis to log with the read, or None.
+
+    `facts` are the path's facts for the actor (`path_facts`), for a caller asking several
+    questions about the same path; without them they are read here (one statement)."""
+    if not actor.does_client_work:
         return None
-    if _in_window(uow, instance, now):
-        basis = _relationship(uow, actor, instance)
+    if facts is None:
+        facts = path_facts(uow, actor, [instance], now)[instance.id]
+    facts = facts.check(instance, actor)
+    if crosses_without_consent(uow, actor, instance, facts):
+        return None
+    if _in_window(uow, instance, now, facts):
+        basis = _relationship(actor, instance, facts)
         if basis is not None:
             return basis
-    return emergency_basis(uow, actor, instance, now)
+    return emergency_basis(uow, actor, instance, now, facts)
 
 
-def client_basis(uow: UnitOfWork, actor: Actor, client_id: int, now: datetime) -> str | None:
+def _paths_of(uow: UnitOfWork, client_id: int) -> list[ProcessInstance]:
+    return list(
+        uow.session.scalars(
+            select(ProcessInstance)
+            .where(ProcessInstance.client_id == client_id)
+            .order_by(ProcessInstance.id)
+        )
+    )
+
+
+def client_basis(
+    uow: UnitOfWork,
+    actor: Actor,
+    client_id: int,
+    now: datetime,
+    *,
+    paths: Sequence[ProcessInstance] | None = None,
+    facts: Mapping[int, PathFacts] | None = None,
+) -> str | None:
     """May the actor read what is recorded of this client outside any one path (consents,
     the Kykyviisari series)? A basis on one of their paths, or, for a client on no path yet,
-    intake coordination."""
-    paths = list(
-        uow.session.scalars(select(ProcessInstance).where(ProcessInstance.client_id == client_id))
-    )
+    intake coordination. `paths` (all the client's paths, oldest first) and their `facts`,
+    when the caller has read them already."""
+    if paths is None:
+        paths = _paths_of(uow, client_id)
+    if facts is None and actor.does_client_work:
+        facts = path_facts(uow, actor, paths, now)
     for instance in paths:
-        basis = read_basis(uow, actor, instance, now)
+        basis = read_basis(uow, actor, instance, now, facts[instance.id] if facts else None)
         if basis is not None:
             return basis
     if not paths and actor.coordinates:
@@ -279,20 +309,25 @@ def supervises(actor: Actor, instance: ProcessInstance) -> bool:
 
 
 def record_keeping_basis(
-    uow: UnitOfWork, actor: Actor, client_id: int, now: datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    client_id: int,
+    now: datetime,
+    *,
+    paths: Sequence[ProcessInstance] | None = None,
+    facts: Mapping[int, PathFacts] | None = None,
 ) -> str | None:
     """May the actor make the client's access report or export everything kept of the
     client (the client's own requests, asiakastietolaki 703/2023 and GDPR art. 15, 20)? An
     auditor of an organisation that owns one of the client's paths, or a professional with a
-    basis for the client (who hands the report to the client)."""
-    owners = set(
-        uow.session.scalars(
-            select(ProcessInstance.organisation_id).where(ProcessInstance.client_id == client_id)
-        )
-    )
+    basis for the client (who hands the report to the client). `paths` and `facts` as for
+    `client_basis`."""
+    if paths is None:
+        paths = _paths_of(uow, client_id)
+    owners = {i.organisation_id for i in paths}
     if AUDITOR in actor.roles and owners & actor.organisations:
         return "auditor of the owning organisation"
-    basis = client_basis(uow, actor, client_id, now)
+    basis = client_basis(uow, actor, client_id, now, paths=paths, facts=facts)
     return f"the client's request, handled on the basis: {basis}" if basis else None
 
 
@@ -327,16 +362,17 @@ def task_basis(uow: UnitOfWork, actor: Actor, task: HumanTask) -> str | None:
     return None
 
 
-def waits_for_consent(uow: UnitOfWork, task: HumanTask) -> bool:
+def waits_for_consent(uow: UnitOfWork, task: HumanTask, facts: PathFacts | None = None) -> bool:
     """An open task in another organisation's lane while the client has no consent in force:
-    it is offered to nobody and shown to the owning team as waiting for consent."""
+    it is offered to nobody and shown to the owning team as waiting for consent. `facts`: the
+    facts of the task's path, when the caller has them."""
     owner = task.instance.organisation_id
     return (
         task.state == "open"
         and task.organisation_id is not None
         and owner is not None
         and task.organisation_id != owner
-        and not consent_in_force(uow, task.instance.client_id)
+        and not _consented(uow, task.instance, facts)
     )
 
 
@@ -346,15 +382,24 @@ def may_start_path(actor: Actor, owner: Organisation | None) -> bool:
 
 
 def reassignment_basis(
-    uow: UnitOfWork, actor: Actor, instance: ProcessInstance, holder: User | None, now: datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    instance: ProcessInstance,
+    holder: User | None,
+    now: datetime,
+    facts: PathFacts | None = None,
 ) -> str | None:
     """May the actor give a task or the case management that `holder` has on this path to a
     colleague? The team coordinator of the owning organisation, the case manager, or an
     administrator handing over the work of a closed account (they see the task and the
-    client's pseudonym only)."""
+    client's pseudonym only). `facts` as for `read_basis`."""
     if actor.is_admin and holder is not None and not holder.active:
         return "administrator: hand-over of a closed account's work"
-    if not _in_window(uow, instance, now) or crosses_without_consent(uow, actor, instance):
+    if facts is not None:
+        facts.check(instance, actor)
+    if not _in_window(uow, instance, now, facts) or crosses_without_consent(
+        uow, actor, instance, facts
+    ):
         return None
     if TEAM_COORDINATOR in actor.roles and _insider(actor, instance) and actor.does_client_work:
         return "team coordination"
@@ -368,20 +413,27 @@ def may_register_client(actor: Actor) -> bool:
 
 
 def message_basis(
-    uow: UnitOfWork, actor: Actor, instance: ProcessInstance, now: datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    instance: ProcessInstance,
+    now: datetime,
+    facts: PathFacts | None = None,
 ) -> str | None:
-    """May the actor record an external decision (e.g. Kela's) for this path?"""
+    """May the actor record an external decision (e.g. Kela's) for this path? `facts` as for
+    `read_basis`."""
+    if facts is not None:
+        facts.check(instance, actor)
     if (
         not actor.does_client_work
-        or crosses_without_consent(uow, actor, instance)
-        or not _in_window(uow, instance, now)
+        or crosses_without_consent(uow, actor, instance, facts)
+        or not _in_window(uow, instance, now, facts)
     ):
         return None
     if actor.coordinates and instance.organisation_id in actor.organisations:
         return "intake coordination in the owning organisation"
     if instance.case_manager_id == actor.user_id:
         return "case manager"
-    if actor.roles & DECISION_ROLES and _awaits_decision(uow, instance):
+    if actor.roles & DECISION_ROLES and _awaits_decision(uow, instance, facts):
         return "external decision awaited"
     return None
 
@@ -437,13 +489,23 @@ def report_condition(actor: Actor) -> ColumnElement[bool]:
     """Which paths count in the actor's dashboards, figures and exports, as a condition on
     `ProcessInstance` rows: paths their organisations own, and paths where their organisation
     does a task while the client's consent to multi-organisation handling is in force. Nothing
-    of a client crosses organisation lines without consent, not even as a count."""
-    pi = ProcessInstance
+    of a client crosses organisation lines without consent, not even as a count.
+
+    Written so the database evaluates it once per statement, not once per path: the shared
+    paths are one uncorrelated list, found from the few clients whose consent is in force,
+    through their paths, to those paths' tasks in the actor's organisations (each step an
+    index look-up), which PostgreSQL hashes and SQLite materialises; a figure over another
+    table joins the admitted paths (`engine.analytics.stalls.ReportPaths.holds`)."""
     orgs = sorted(actor.organisations)
-    consented = exists().where(Consent.client_id == pi.client_id, Consent.withdrawn_at.is_(None))
-    t = aliased(HumanTask)
-    works_on = exists().where(t.instance_id == pi.id, t.organisation_id.in_(orgs))
-    return or_(pi.organisation_id.in_(orgs), and_(consented, works_on))
+    if not orgs:
+        return false()
+    consented = select(Consent.client_id).where(Consent.withdrawn_at.is_(None))
+    path, task = aliased(ProcessInstance), aliased(HumanTask)
+    consented_paths = select(path.id).where(path.client_id.in_(consented))
+    shared = select(task.instance_id).where(
+        task.instance_id.in_(consented_paths), task.organisation_id.in_(orgs)
+    )
+    return or_(ProcessInstance.organisation_id.in_(orgs), ProcessInstance.id.in_(shared))
 
 
 def client_list_condition(uow: UnitOfWork, actor: Actor, now: datetime) -> ColumnElement[bool]:
@@ -459,28 +521,24 @@ def client_list_condition(uow: UnitOfWork, actor: Actor, now: datetime) -> Colum
 
 
 def task_list_condition(actor: Actor) -> ColumnElement[bool]:
-    """Which tasks the actor's worklist holds, as a condition on `HumanTask` rows joined to
-    their `ProcessInstance`: assigned to them, or offered to them (their role, their
-    organisation's lane); never a task that crosses organisation lines without the client's
-    consent."""
+    """Which tasks the actor's worklist holds, as a condition on `HumanTask` rows alone (they
+    carry copies of their path's owner and client): assigned to them, or offered to them (their
+    role, their organisation's lane); never a task that crosses organisation lines without the
+    client's consent. One index (`ix_human_task_open_visible`) answers it."""
     if not actor.does_client_work:
         return false()
     orgs = sorted(actor.organisations)
-    owner = ProcessInstance.organisation_id
+    task, owner = HumanTask.organisation_id, HumanTask.owner_organisation_id
     consented = exists().where(
-        Consent.client_id == ProcessInstance.client_id, Consent.withdrawn_at.is_(None)
+        Consent.client_id == HumanTask.client_id, Consent.withdrawn_at.is_(None)
     )
-    same_side = or_(
-        HumanTask.organisation_id.is_(None),
-        owner.is_(None),
-        and_(HumanTask.organisation_id == owner, owner.in_(orgs)),
-    )
+    same_side = or_(task.is_(None), owner.is_(None), and_(task == owner, owner.in_(orgs)))
     mine = or_(
         HumanTask.assignee_id == actor.user_id,
         and_(
             HumanTask.assignee_id.is_(None),
             HumanTask.role.in_(sorted(actor.roles)),
-            or_(HumanTask.organisation_id.is_(None), HumanTask.organisation_id.in_(orgs)),
+            or_(task.is_(None), task.in_(orgs)),
         ),
     )
     return and_(mine, or_(same_side, consented) if orgs else true())

@@ -9,8 +9,6 @@ from datetime import datetime
 from typing import Protocol
 
 from engine.errors import Forbidden
-from engine.persistence.audit_chain import chain
-from engine.persistence.tables import AccessLog
 from engine.persistence.unit_of_work import UnitOfWork
 
 
@@ -50,28 +48,28 @@ def log(
     success: bool = True,
     detail: str | None = None,
 ) -> None:
-    """Add a row inside the caller's unit of work (it commits with the command), chained to
-    the one before it."""
+    """Add a row inside the caller's unit of work: it is chained to the one before it and
+    written when the command commits (engine/persistence/audit_chain.py)."""
     request = REQUEST.get() or Request()
     roles = sorted(getattr(actor, "roles", ()) or ())
     organisations = sorted(getattr(actor, "organisation_codes", ()) or ())
-    row = AccessLog(
-        occurred_at=now,
-        username=actor.username[:80],
-        action=action,
-        resource=resource[:100],
-        client_id=client_id,
-        instance_id=instance_id,
-        basis=basis[:200],
-        success=success,
-        detail=detail[:500] if detail else None,
-        actor_roles=",".join(roles)[:300] or None,
-        actor_organisations=",".join(organisations)[:300] or None,
-        session_ref=request.session_ref,
-        address=request.address,
+    uow.add_access_log(
+        {
+            "occurred_at": now,
+            "username": actor.username[:80],
+            "action": action,
+            "resource": resource[:100],
+            "client_id": client_id,
+            "instance_id": instance_id,
+            "basis": basis[:200],
+            "success": success,
+            "detail": detail[:500] if detail else None,
+            "actor_roles": ",".join(roles)[:300] or None,
+            "actor_organisations": ",".join(organisations)[:300] or None,
+            "session_ref": request.session_ref,
+            "address": request.address,
+        }
     )
-    chain(uow.session, row)
-    uow.session.add(row)
 
 
 def log_administration(

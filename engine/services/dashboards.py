@@ -10,14 +10,16 @@ event logs are data from outside Polku, not its clients' paths: they are not sco
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from engine.analytics import eventlog, metrics, stalls
+from engine.analytics.report_paths import ReportPaths
 from engine.analytics.stalls import Scope
 from engine.analytics.stats import Distribution
 from engine.clock import Clock
@@ -67,7 +69,7 @@ class Dashboard:
 def dashboard(uow: UnitOfWork, clock: Clock, actor: access.Actor, scope: Scope) -> Dashboard:
     require_dashboard(actor)
     now = clock()
-    paths = stalls.ReportPaths(access.report_condition(actor))
+    paths = ReportPaths(access.report_condition(actor))
     with uow:
         return Dashboard(
             steps=stalls.step_stats(uow.session, now, scope, paths),
@@ -123,7 +125,7 @@ def heatmap(
             uow.session,
             now,
             Scope(model_key=model_key, version=version.number),
-            stalls.ReportPaths(access.report_condition(actor)),
+            ReportPaths(access.report_condition(actor)),
         )
         xml = version.files[version.main_file]
         number = version.number
@@ -179,7 +181,7 @@ def stalled(
             "quiet days must be 1-250", {"quiet_days": ["Between 1 and 250 working days."]}
         )
     now = clock()
-    paths = stalls.ReportPaths(access.report_condition(actor))
+    paths = ReportPaths(access.report_condition(actor))
     with uow:
         rows = stalls.stalled_clients(uow.session, now, scope, quiet_days, paths)
         if sees_names(actor) and rows:
@@ -216,9 +218,7 @@ def pilot_metrics(
 ) -> metrics.Metrics:
     require_dashboard(actor)
     with uow:
-        return metrics.compute(
-            uow.session, scope, stalls.ReportPaths(access.report_condition(actor))
-        )
+        return metrics.compute(uow.session, scope, ReportPaths(access.report_condition(actor)))
 
 
 def export_log(
@@ -230,18 +230,12 @@ def export_log(
     if fmt not in ("csv", "xes"):
         raise InvalidInput("format is csv or xes", {"format": ["csv or xes"]})
     now = clock()
-    paths = stalls.ReportPaths(access.report_condition(actor))
+    paths = ReportPaths(access.report_condition(actor))
     with uow:
         exported = list(
             uow.session.execute(
                 select(ProcessInstance.id, ProcessInstance.client_id).where(
-                    ProcessInstance.id.in_(
-                        select(
-                            metrics.cohort(
-                                scope, paths.holds(uow.session, ProcessInstance.id)
-                            ).subquery()
-                        )
-                    )
+                    ProcessInstance.id.in_(metrics.cohort(scope, paths.condition))
                 )
             )
         )
@@ -265,7 +259,7 @@ def export_log(
 
     def generate() -> Iterator[str]:
         with uow:  # the paths admitted as the rows are written (consent may end meanwhile)
-            fresh = stalls.ReportPaths(access.report_condition(actor))
+            fresh = ReportPaths(access.report_condition(actor))
             log = eventlog.rows(uow.session, scope, secret, fresh)
             yield from (eventlog.to_csv(log) if fmt == "csv" else eventlog.to_xes(log))
 
@@ -291,60 +285,14 @@ def import_log(
     model_key: str,
     content: bytes,
 ) -> int:
-    """Import a CSV event log into a separate, marked data set; all or nothing."""
-    require_dashboard(actor)
-    if not name.strip():
-        raise InvalidInput("the data set needs a name", {"name": ["Give the data set a name."]})
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("the file is not UTF-8 text", {"file": ["Not UTF-8 text."]}) from None
-    try:
-        parsed = eventlog.parse_csv(text)
-    except eventlog.LogImportError as exc:
-        raise InvalidInput(f"the event log was not imported: {exc}", {"file": [str(exc)]}) from None
-    now = clock()
-    with uow:
-        if latest_version(uow, model_key) is None:
-            raise InvalidInput(
-                f"no process model '{model_key}'", {"model_key": ["Choose a process model."]}
-            )
-        dataset = ImportedDataset(
-            name=name.strip()[:200],
-            model_key=model_key,
-            imported_at=now,
-            imported_by=actor.username,
-            rows=len(parsed),
-            cases=len({r.case_id for r in parsed}),
-        )
-        uow.session.add(dataset)
-        uow.session.flush()
-        uow.session.execute(
-            insert(ImportedEvent),
-            [
-                {
-                    "dataset_id": dataset.id,
-                    "case_id": r.case_id,
-                    "activity": r.activity,
-                    "timestamp": r.timestamp,
-                    "resource": r.resource or None,
-                    "lifecycle": r.lifecycle,
-                    "outcome": r.outcome or None,
-                }
-                for r in parsed
-            ],
-        )
-        access.log(
-            uow,
-            now,
-            actor,
-            "create",
-            "imported_event_log",
-            client_id=None,
-            basis="import of a pseudonymised event log",
-        )
-        uow.commit()
-        return dataset.id
+    """Import a CSV event log held in memory into a separate, marked data set; all or nothing.
+    Files are streamed with `event_import.import_events`, which this calls."""
+    from engine.services import event_import  # it asks this module's role check
+
+    return event_import.import_events(
+        uow, clock, actor, name=name, model_key=model_key, source=io.BytesIO(content),
+        total_bytes=len(content),
+    ).dataset_id  # fmt: skip
 
 
 def list_datasets(uow: UnitOfWork, actor: access.Actor) -> list[ImportedDataset]:

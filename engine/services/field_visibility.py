@@ -14,7 +14,7 @@ to hold every class: only a reader who sees every class (the path's case manager
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from engine.persistence.tables import FormSubmission, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
 from engine.workflow.forms import VISIBILITY_CLASSES, VISIBILITY_KEYWORD
+from engine.workflow.model import ParsedModel
 
 DEFAULT_CLASS = "shared"
 Schema = Mapping[str, Any]
@@ -120,14 +121,39 @@ def form_in(files: Mapping[str, str], path: str | None) -> dict[str, Any] | None
     return form if isinstance(form, dict) else None
 
 
+def _forms_by_path(
+    instance: ProcessInstance, model: ParsedModel | None
+) -> Callable[[str | None], dict[str, Any] | None]:
+    """The path's model version's forms by their path in the version's files: from the parsed
+    model (its user tasks' forms are those files) and, for a file no task of it uses, from the
+    stored files (read only then)."""
+    known: dict[str | None, dict[str, Any] | None] = {None: None}
+    if model is not None:
+        known.update({t.form_path: t.form for t in model.user_tasks.values() if t.form_path})
+
+    def form(path: str | None) -> dict[str, Any] | None:
+        if path not in known:
+            known[path] = form_in(instance.model_version.files, path)
+        return known[path]
+
+    return form
+
+
 def mask_history(
-    uow: UnitOfWork, instance: ProcessInstance, history: list[dict[str, Any]], actor: access.Actor
+    uow: UnitOfWork,
+    instance: ProcessInstance,
+    history: list[dict[str, Any]],
+    actor: access.Actor,
+    *,
+    model: ParsedModel | None = None,
+    submissions: Iterable[FormSubmission] | None = None,
 ) -> None:
     """Leave out of each completed task's summary in the path's history (dicts with "kind",
     "task_id", "actor", "data") the fields the reader does not see, by the classes of that
     task's form, found through its submission in the stored files of the path's model version.
     What the reader recorded themselves stays whole. Sets each such event's "hidden" and
-    "hidden_classes"."""
+    "hidden_classes". The caller may pass the path's parsed `model` (its forms are the
+    version's files, so the files are not read) and its `submissions` if it has read them."""
     classes = reader_classes(actor, instance)
     done = [
         e
@@ -138,19 +164,19 @@ def mask_history(
     ]
     if not done or sees_everything(classes):
         return
-    form_paths: dict[str, str | None] = {
-        task_id: path
-        for task_id, path in uow.session.execute(
-            select(FormSubmission.task_id, FormSubmission.form_path).where(
-                FormSubmission.instance_id == instance.id
+    if submissions is not None:
+        form_paths = {s.task_id: s.form_path for s in submissions}
+    else:
+        form_paths = {
+            task_id: path
+            for task_id, path in uow.session.execute(
+                select(FormSubmission.task_id, FormSubmission.form_path).where(
+                    FormSubmission.instance_id == instance.id
+                )
             )
-        )
-    }
-    files = instance.model_version.files
-    forms: dict[str | None, dict[str, Any] | None] = {}
+        }
+    form = _forms_by_path(instance, model)
     for event in done:
-        path = form_paths.get(event["task_id"])
-        if path not in forms:
-            forms[path] = form_in(files, path)
-        event["data"], event["hidden"] = visible_summary(forms[path], event["data"], classes)
-        event["hidden_classes"] = classes_of(forms[path], event["hidden"])
+        schema = form(form_paths.get(event["task_id"]))
+        event["data"], event["hidden"] = visible_summary(schema, event["data"], classes)
+        event["hidden_classes"] = classes_of(schema, event["hidden"])

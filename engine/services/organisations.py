@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.errors import InvalidInput
 from engine.persistence.relationships import Organisation
@@ -71,6 +71,23 @@ def sync(uow: UnitOfWork, cat: Catalogue) -> None:
             task.organisation_id = task_organisation(
                 uow, cat, task.instance.organisation, task.lane_role, {}
             )
+    session.flush()
+    # the worklist's copy of its path's owner, for paths that just got one
+    session.execute(
+        update(HumanTask)
+        .where(
+            HumanTask.owner_organisation_id.is_(None),
+            HumanTask.instance_id.in_(
+                select(ProcessInstance.id).where(ProcessInstance.organisation_id.is_not(None))
+            ),
+        )
+        .values(
+            owner_organisation_id=select(ProcessInstance.organisation_id)
+            .where(ProcessInstance.id == HumanTask.instance_id)
+            .scalar_subquery()
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def by_code(uow: UnitOfWork, code: str) -> Organisation | None:

@@ -217,6 +217,8 @@ def _synchronise(
                 role=role,
                 lane_role=info.role,
                 organisation_id=_task_organisation(uow, engine, model, instance, info.role),
+                owner_organisation_id=instance.organisation_id,
+                client_id=instance.client_id,
                 assignee_id=assignee,
                 state="open",
                 created_at=now,

@@ -3,6 +3,7 @@ Kykyviisari responses over time, consents. Every read is logged."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, field_visibility
 from engine.services.instances import model_of
 from engine.workflow.engine import WorkflowEngine
+from engine.workflow.model import ParsedModel
 
 SUPPORT_PLAN_FORM = "support_plan.schema.json"
 KYKYVIISARI_FIELD = "kykyviisari_work_ability"
@@ -64,59 +66,95 @@ def submissions(
     now = clock()
     with uow:
         instance, basis = _instance_with_basis(uow, actor, instance_id, now, "submissions")
-        model = model_of(engine, instance)
-        classes = field_visibility.reader_classes(actor, instance)
-        result = []
-        for s in uow.session.scalars(
+        rows = uow.session.scalars(
             select(FormSubmission)
             .where(FormSubmission.instance_id == instance_id)
             .order_by(FormSubmission.id)
-        ):
-            info = model.user_tasks.get(s.bpmn_id)
-            form = info.form if info is not None else None
-            if form is None:  # a step the path's model version no longer has
-                form = field_visibility.form_in(instance.model_version.files, s.form_path)
-            own = s.submitted_by == actor.username  # what they recorded themselves
-            shown = frozenset(access.FIELD_CLASSES) if own else classes
-            data, hidden = field_visibility.visible(form, s.data, shown)
-            result.append(
-                Submission(
-                    s.task_id,
-                    s.bpmn_id,
-                    s.task_name,
-                    s.form_path,
-                    field_visibility.visible_schema(form, shown),
-                    data,
-                    s.submitted_by,
-                    s.submitted_at,
-                    hidden,
-                    field_visibility.classes_of(form, hidden),
-                )
-            )
-        access.log(
-            uow,
-            now,
-            actor,
-            "read",
-            "submissions",
-            client_id=instance.client_id,
-            instance_id=instance.id,
-            basis=basis,
-            detail=f"{len(result)} form(s); field classes shown: {', '.join(sorted(classes))}",
         )
+        result = submission_views(model_of(engine, instance), instance, rows, actor)
+        log_submissions(uow, now, actor, instance, basis, result)
         uow.commit()
         return result
+
+
+def submission_views(
+    model: ParsedModel,
+    instance: ProcessInstance,
+    rows: Iterable[FormSubmission],
+    actor: access.Actor,
+) -> list[Submission]:
+    """The path's form submissions as the reader sees them (oldest first, as given)."""
+    classes = field_visibility.reader_classes(actor, instance)
+    result = []
+    for s in rows:
+        info = model.user_tasks.get(s.bpmn_id)
+        form = info.form if info is not None else None
+        if form is None:  # a step the path's model version no longer has
+            form = field_visibility.form_in(instance.model_version.files, s.form_path)
+        own = s.submitted_by == actor.username  # what they recorded themselves
+        shown = frozenset(access.FIELD_CLASSES) if own else classes
+        data, hidden = field_visibility.visible(form, s.data, shown)
+        result.append(
+            Submission(
+                s.task_id,
+                s.bpmn_id,
+                s.task_name,
+                s.form_path,
+                field_visibility.visible_schema(form, shown),
+                data,
+                s.submitted_by,
+                s.submitted_at,
+                hidden,
+                field_visibility.classes_of(form, hidden),
+            )
+        )
+    return result
+
+
+def log_submissions(
+    uow: UnitOfWork,
+    now: datetime,
+    actor: access.Actor,
+    instance: ProcessInstance,
+    basis: str,
+    shown: list[Submission],
+) -> None:
+    """The access-log row of reading a path's form submissions."""
+    classes = field_visibility.reader_classes(actor, instance)
+    access.log(
+        uow,
+        now,
+        actor,
+        "read",
+        "submissions",
+        client_id=instance.client_id,
+        instance_id=instance.id,
+        basis=basis,
+        detail=f"{len(shown)} form(s); field classes shown: {', '.join(sorted(classes))}",
+    )
+
+
+def plan_revisions_in(submissions: list[Submission]) -> list[Submission]:
+    """The support plan's revisions among a path's submissions: each completion of a
+    support-plan form is one, oldest first."""
+    return [s for s in submissions if (s.form_path or "").endswith(SUPPORT_PLAN_FORM)]
+
+
+def kykyviisari_points(rows: Iterable[FormSubmission]) -> list[tuple[datetime, int]]:
+    """The Kykyviisari work-ability scores (0-10) the submissions record."""
+    points = []
+    for s in rows:
+        value = s.data.get(KYKYVIISARI_FIELD)
+        if isinstance(value, int):
+            points.append((s.submitted_at, value))
+    return points
 
 
 def support_plan_revisions(
     uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: access.Actor, instance_id: int
 ) -> list[Submission]:
     """Each completion of a support-plan form is a revision, oldest first."""
-    return [
-        s
-        for s in submissions(uow, engine, clock, actor, instance_id)
-        if (s.form_path or "").endswith(SUPPORT_PLAN_FORM)
-    ]
+    return plan_revisions_in(submissions(uow, engine, clock, actor, instance_id))
 
 
 def kykyviisari_series(
@@ -137,12 +175,11 @@ def kykyviisari_series(
             if basis is None:
                 continue
             bases.append(basis)
-            for s in uow.session.scalars(
-                select(FormSubmission).where(FormSubmission.instance_id == instance.id)
-            ):
-                value = s.data.get(KYKYVIISARI_FIELD)
-                if isinstance(value, int):
-                    series.append((s.submitted_at, value))
+            series += kykyviisari_points(
+                uow.session.scalars(
+                    select(FormSubmission).where(FormSubmission.instance_id == instance.id)
+                )
+            )
         if not bases:
             raise access.refuse(
                 uow,
@@ -178,19 +215,26 @@ def get_consents(
                 None,
                 "no client relationship or task role",
             )
-        result = [
-            {
-                "scope": c.scope,
-                "given_at": c.given_at,
-                "withdrawn_at": c.withdrawn_at,
-                "recorded_by": c.recorded_by,
-                "withdrawn_by": c.withdrawn_by,
-                "withdrawal_reason": c.withdrawal_reason,
-            }
-            for c in uow.session.scalars(
+        result = consent_records(
+            uow.session.scalars(
                 select(Consent).where(Consent.client_id == client_id).order_by(Consent.id)
             )
-        ]
+        )
         access.log(uow, now, actor, "read", "consent", client_id=client_id, basis=basis)
         uow.commit()
         return result
+
+
+def consent_records(rows: Iterable[Consent]) -> list[dict[str, Any]]:
+    """The client's consents as the page and the API show them, in the order given."""
+    return [
+        {
+            "scope": c.scope,
+            "given_at": c.given_at,
+            "withdrawn_at": c.withdrawn_at,
+            "recorded_by": c.recorded_by,
+            "withdrawn_by": c.withdrawn_by,
+            "withdrawal_reason": c.withdrawal_reason,
+        }
+        for c in rows
+    ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from engine.clock import Clock
 from engine.persistence.tables import User, UserSession
@@ -52,10 +53,20 @@ def resume(uow: UnitOfWork, clock: Clock, token: str, policy: SessionPolicy) -> 
     reason) once it has idled too long, outlived its lifetime or the account was closed."""
     now = clock()
     with uow:
-        row = uow.session.get(UserSession, _digest(token))
-        if row is None or row.ended_at is not None:
+        # the session and its user with the user's roles and organisations: one statement
+        found = (
+            uow.session.execute(
+                select(UserSession, User)
+                .outerjoin(User, User.id == UserSession.user_id)
+                .where(UserSession.id == _digest(token))
+                .options(joinedload(User.roles), joinedload(User.organisations))
+            )
+            .unique()
+            .one_or_none()
+        )
+        if found is None or found[0].ended_at is not None:
             return None
-        user = uow.session.get(User, row.user_id)
+        row, user = found
         reason = None
         if user is None or not user.active:
             reason = "closed"

@@ -186,6 +186,16 @@ def list_users(uow: UnitOfWork) -> list[User]:
         return users
 
 
+def display_names(uow: UnitOfWork) -> dict[str, str]:
+    """Username -> display name of the active users, by display name (one statement: their
+    roles and organisations are not read)."""
+    with uow:
+        rows = uow.session.execute(
+            select(User.username, User.display_name).where(User.active).order_by(User.display_name)
+        )
+        return {username: name for username, name in rows}
+
+
 def record_sign_in(
     uow: UnitOfWork, clock: Clock, username: str, outcome: str, success: bool
 ) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import IO, Any
 
 from flask import Response, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from engine.errors import InvalidInput
-from engine.services import dashboards, sla
+from engine.services import dashboards, event_import, sla
 from web.api import blueprint
 from web.api.auth import actor, token_required
 from web.context import polku
@@ -110,22 +112,48 @@ def event_log() -> Response:
     return event_log_response(actor(), scope, args["format"])
 
 
+@blueprint.url_value_preprocessor
+def _room_for_event_logs(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """An event log may be far bigger than any other request (MAX_CONTENT_LENGTH): its upload
+    alone may be up to event_import.MAX_FILE_BYTES. Set before anything reads the body."""
+    if endpoint == "api.import_event_log":
+        request.max_content_length = event_import.MAX_FILE_BYTES + 64 * 1024
+
+
 @blueprint.post("/event-log/imports")
 @token_required
 def import_event_log() -> Response:
-    upload = request.files.get("file")
-    if upload is None:
-        raise InvalidInput("send the CSV as multipart field 'file'", {"file": ["No file."]})
+    """The CSV as multipart field `file` (with `name` and `model` fields), or as the body itself
+    (`Content-Type: text/csv`, with `name` and `model` in the query). Read as it arrives, line
+    by line: the answer comes when every line is checked and saved, or the first bad one is
+    named and nothing is kept."""
+    source: IO[bytes]
+    form: Mapping[str, str]
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput("send the CSV as multipart field 'file'", {"file": ["No file."]})
+        source, form = upload.stream, request.form
+        source.seek(0, os.SEEK_END)
+        size: int | None = source.tell()
+        source.seek(0)
+    elif request.mimetype == "text/csv":
+        source, form, size = request.stream, request.args, request.content_length
+    else:
+        raise InvalidInput(
+            "send the CSV as multipart field 'file' or as a text/csv body", {"file": ["No file."]}
+        )
     ctx = polku()
-    dataset_id = dashboards.import_log(
+    imported = event_import.import_events(
         ctx.uow(),
         ctx.clock,
         actor(),
-        name=request.form.get("name", ""),
-        model_key=request.form.get("model", "national"),
-        content=upload.read(),
+        name=form.get("name", ""),
+        model_key=form.get("model", "national"),
+        source=source,
+        total_bytes=size,
     )
-    response = jsonify({"id": dataset_id})
+    response = jsonify({"id": imported.dataset_id, "rows": imported.rows, "cases": imported.cases})
     response.status_code = 201
     return response
 

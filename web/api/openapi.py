@@ -8,6 +8,8 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from engine.services import worklist
+from engine.services.worklist_cursor import MAX_LENGTH as CURSOR_MAX_LENGTH
 from web.api import schemas as s
 
 _PROBLEM = {
@@ -87,6 +89,7 @@ def build_spec() -> dict[str, Any]:
         "Created",
         "InstanceCreate",
         "Task",
+        "TaskPage",
         "TaskDetail",
         "TaskComplete",
         "Message",
@@ -228,20 +231,16 @@ def build_spec() -> dict[str, Any]:
             )
         },
     )
-    query = [
-        {"name": n, "in": "query", "required": False, "schema": {"type": t}}
-        for n, t in (
-            ("role", "string"),
-            ("assignee", "string"),
-            ("instance", "integer"),
-            ("state", "string"),
-        )
-    ]
     spec.path(
         "/api/v1/tasks",
         operations={
             "get": _op(
-                "Tasks I may work on", 200, "Task", many=True, errors=(400, 401), params=query
+                "Tasks I may work on, a page at a time: pass next_cursor back as cursor for "
+                "the next page; total counts the whole filtered list",
+                200,
+                "TaskPage",
+                errors=(400, 401),
+                params=_task_query(),
             )
         },
     )
@@ -353,6 +352,32 @@ def build_spec() -> dict[str, Any]:
         },
     )
     return spec.to_dict()
+
+
+def _task_query() -> list[dict[str, Any]]:
+    """The query parameters of GET /api/v1/tasks, as `TaskQuerySchema` checks them."""
+    fields = s.TaskQuerySchema().fields
+    described = {
+        "role": ({"type": "string"}, "tasks open to this role"),
+        "assignee": ({"type": "string"}, "tasks assigned to this username"),
+        "instance": ({"type": "integer", "minimum": 1}, "tasks of this path"),
+        "state": ({"type": "string", "enum": ["open", "completed", "cancelled"],
+                   "default": "open"}, "the tasks' state"),
+        "sort": ({"type": "string", "enum": list(worklist.SORTS), "default": "created"},
+                 "created and waiting: the oldest first; due: the soonest due first, no due "
+                 "date last; step: by the step's name; client: by the client's name"),
+        "limit": ({"type": "integer", "minimum": 1, "maximum": worklist.MAX_LIMIT,
+                   "default": worklist.DEFAULT_LIMIT}, "tasks on a page"),
+        "cursor": ({"type": "string", "minLength": 1, "maxLength": CURSOR_MAX_LENGTH},
+                   "a page's next_cursor or prev_cursor, as it was given (opaque); one that "
+                   "is not is 400 naming cursor"),
+    }  # fmt: skip
+    assert set(described) == set(fields), "every query parameter is described"
+    return [
+        {"name": name, "in": "query", "required": False, "schema": schema,
+         "description": description}
+        for name, (schema, description) in described.items()
+    ]  # fmt: skip
 
 
 def _emergency_paths(spec: APISpec) -> None:

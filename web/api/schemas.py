@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from engine.services.worklist import DEFAULT_LIMIT, MAX_LIMIT, SORTS
+from engine.services.worklist_cursor import MAX_LENGTH as CURSOR_MAX_LENGTH
 from web.security import MAX_ID
 
 # ids the database can hold; a larger one is refused as invalid, not looked up
@@ -86,6 +88,35 @@ class TaskQuerySchema(Schema):
     instance = fields.Integer(load_default=None, validate=ID_RANGE)
     state = fields.String(
         load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"])
+    )
+    sort = fields.String(
+        load_default="created",
+        validate=validate.OneOf(list(SORTS)),
+        metadata={"description": "the order; the task's id breaks ties"},
+    )
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"tasks on a page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})"},
+    )
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=CURSOR_MAX_LENGTH),
+        metadata={"description": "a page's next_cursor or prev_cursor, passed back as it is"},
+    )
+
+
+class TaskPageSchema(Schema):
+    items = fields.List(fields.Nested(TaskSchema), attribute="tasks")
+    total = fields.Integer(metadata={"description": "tasks in the whole filtered list"})
+    offset = fields.Integer(metadata={"description": "tasks of the list before this page"})
+    limit = fields.Integer()
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "the next page's cursor; null on the last page"}
+    )
+    prev_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "the previous page's cursor; null on the first page"},
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, g, jsonify, request, url_for
 
 from engine.errors import Forbidden, InvalidInput, Unauthenticated
-from engine.services import clients, designer, instances, queries, records, users
+from engine.services import clients, designer, instances, queries, records, users, worklist
 from engine.services.access import Actor
 from web import sso, throttle
 from web.api import blueprint
@@ -149,9 +149,11 @@ def list_plan_revisions(instance_id: int) -> Response:
 @blueprint.get("/tasks")
 @token_required
 def list_tasks() -> Response:
+    """A page of the caller's tasks: `items`, the `total` of the filtered list, and the
+    `next_cursor` to pass back for the next page (null on the last)."""
     args = s.TaskQuerySchema().load(request.args.to_dict())
     ctx = polku()
-    views = queries.list_tasks(
+    page = worklist.task_page(
         ctx.uow(),
         ctx.clock,
         actor(),
@@ -159,8 +161,11 @@ def list_tasks() -> Response:
         assignee=args["assignee"],
         instance_id=args["instance"],
         state=args["state"],
+        sort=args["sort"],
+        limit=args["limit"],
+        cursor=args["cursor"],
     )
-    return jsonify(s.TaskSchema(many=True).dump(views))
+    return jsonify(s.TaskPageSchema().dump(page))
 
 
 @blueprint.get("/tasks/<task_id>")

@@ -87,7 +87,7 @@ def people() -> dict[str, str]:
         from engine.services import users
         from web.context import polku
 
-        g.people = {u.username: u.display_name for u in users.list_users(polku().uow())}
+        g.people = users.display_names(polku().uow())
     return dict(g.people)
 
 

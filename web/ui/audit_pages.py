@@ -58,16 +58,6 @@ def _field_messages(errors: FormErrors) -> FormErrors:
     }
 
 
-@blueprint.app_template_global()
-def may_report_access(client_id: int) -> bool:
-    """Is there a link to the client's access report for the reader? The policy answers."""
-    actor: Actor | None = g.get("actor")
-    if actor is None:
-        return False
-    ctx = polku()
-    return access_report.may_report(ctx.uow(), ctx.clock, actor, client_id)
-
-
 @blueprint.app_context_processor
 def _audit_globals() -> dict[str, Any]:
     actor: Actor | None = g.get("actor")

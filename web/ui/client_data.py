@@ -45,16 +45,6 @@ def _actor() -> Actor:
     return actor
 
 
-@blueprint.app_template_global()
-def may_export_client(client_id: int) -> bool:
-    """Would the access policy let the reader export this client's data?"""
-    actor: Actor | None = g.get("actor")
-    if actor is None:
-        return False
-    ctx = polku()
-    return client_export.may_export(ctx.uow(), ctx.clock, actor, client_id)
-
-
 @blueprint.app_template_filter("iso_when")
 def iso_when(value: str | None) -> str:
     """An exported (ISO 8601) moment in the reader's language and time zone."""

@@ -9,13 +9,15 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInput
-from engine.services import clients, instances, organisations, queries, records, workspace
+from engine.services import clients, instances, organisations, queries, workspace
 from engine.services.access import Actor
+from engine.services.client_page import read_client_page
 from engine.services.queries import InstanceView
+from engine.services.records import Submission
 from web.context import polku
 from web.ui import blueprint, current_lang, format_day, labels, people
 from web.ui.charts import line_chart
-from web.ui.plan import plan_revisions
+from web.ui.plan import revisions_of
 
 CLIENT_FIELDS = ("full_name", "identity_code", "municipality", "consent_scope")
 HISTORY_HIDDEN = frozenset({"element_completed"})  # shown with ?history=all
@@ -199,21 +201,23 @@ def _render_client(
     errors: dict[tuple[int, str], FormErrors] | None = None,
 ) -> tuple[str, int]:
     ctx, actor = polku(), _actor()
-    client, views = queries.instances_of_client(ctx.uow(), ctx.clock, actor, client_id)
+    page = read_client_page(ctx.uow(), ctx.engine, ctx.clock, actor, client_id)
     show_all = request.args.get("history") == "all"
-    paths = [_path(actor, v, show_all) for v in views]
-    consents = records.get_consents(ctx.uow(), ctx.clock, actor, client_id)
-    series = records.kykyviisari_series(ctx.uow(), ctx.clock, actor, client_id) if views else []
+    paths = [_path(v, page.plans.get(v.id, []), show_all) for v in page.paths]
+    consents, series = page.consents, page.series
     processes = queries.list_processes(ctx.uow()) if actor.coordinates else []
     return render_template(
         "client.html",
         owners=_owners(actor),
-        client=client,
+        client=page.client,
         paths=paths,
         consents=consents,
         consent_in_force=next((c for c in consents if c["withdrawn_at"] is None), None),
         last_withdrawn=next((c for c in reversed(consents) if c["withdrawn_at"]), None),
-        may_record_consent=bool(views) or actor.coordinates,
+        may_record_consent=bool(page.paths) or actor.coordinates,
+        # the access report and the export: the same policy question (record keeping)
+        may_export=page.record_keeping,
+        may_report=page.record_keeping,
         series=series,
         chart=line_chart(series, format_day),
         processes=processes,
@@ -232,10 +236,10 @@ def _owners(actor: Actor) -> list[tuple[str, str]]:
     return [(o.code, organisations.label(o, current_lang())) for o in found]
 
 
-def _path(actor: Actor, view: InstanceView, show_all: bool) -> dict[str, Any]:
+def _path(view: InstanceView, plans: list[Submission], show_all: bool) -> dict[str, Any]:
     return {
         "view": view,
-        "plans": plan_revisions(actor, view.id),
+        "plans": revisions_of(plans),
         "history": [e for e in view.history if show_all or e["kind"] not in HISTORY_HIDDEN],
         "hidden_steps": sum(1 for e in view.history if e["kind"] in HISTORY_HIDDEN),
         "may_change_case_manager": view.may_reassign,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,12 +14,14 @@ from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInput
 from engine.services import instances, queries, sessions, users, workspace
+from engine.services import worklist as worklist_pages
 from engine.services.access import Actor
 from engine.services.queries import TaskView
 from engine.workflow import forms as schema_forms
 from web.context import polku
-from web.ui import blueprint, forms, labels, people
+from web.ui import blueprint, current_lang, forms, labels, people
 from web.ui.auth import SESSION_KEY, safe_next
+from web.ui.errors import error_page
 
 # view code -> (title, what it holds); the counts come from queries.task_counts.
 VIEWS: dict[str, tuple[Any, Any]] = {
@@ -36,6 +39,7 @@ SORTS: dict[str, tuple[Any, str]] = {
     "waiting": (_l("Waiting time"), "descending"),
 }
 DEFAULT_VIEW, DEFAULT_SORT = "all", "due"
+PAGE_SIZE = 50  # tasks on a page of the worklist
 # The client search is a name: it is kept with the server-side session, never in the address
 # (addresses end up in server logs, browser history and Referer headers) nor in the cookie.
 REASON_MAX = 500
@@ -59,6 +63,7 @@ class Listing:
     step: str | None
     client: str
     role: str | None
+    cursor: str | None = None  # the page's; the filter form and every other link start over
 
     @classmethod
     def from_args(cls, role_choices: list[str], args: Any = None) -> Listing:
@@ -80,13 +85,14 @@ class Listing:
             step=(args.get("step") or "").strip() or None,
             client=client,
             role=role if role in role_choices else None,
+            cursor=(args.get("cursor") or None) if args is request.args else None,
         )
 
     def url(self, **changes: Any) -> str:
         """The worklist's address with these changes (defaults are left out; the client
         search stays in the session, `clear=True` ends it)."""
         values = {"view": self.view, "sort": self.sort, "step": self.step, "role": self.role}
-        values.update(changes)
+        values.update(changes)  # a page's cursor only when it is asked for
         if values["view"] == DEFAULT_VIEW:
             values["view"] = None
         if values["sort"] == DEFAULT_SORT:
@@ -100,30 +106,53 @@ class Listing:
 
 
 @blueprint.get("/")
-def worklist() -> str:
+def worklist() -> str | tuple[str, int]:
     ctx, actor = polku(), _actor()
     choices = _role_choices(actor)
     listing = Listing.from_args(choices)
-    tasks = queries.list_tasks(
-        ctx.uow(),
-        ctx.clock,
-        actor,
-        role=listing.role,
-        sort=listing.sort,
-        overdue=listing.view == "overdue",
-        mine=listing.view == "mine",
-        step=listing.step,
-        client=listing.client or None,
+    overdue, mine, unassigned = (listing.view == v for v in ("overdue", "mine", "role"))
+    try:
+        page = worklist_pages.task_page(
+            ctx.uow(),
+            ctx.clock,
+            actor,
+            sort=listing.sort,
+            step=listing.step,
+            client=listing.client or None,
+            limit=PAGE_SIZE,
+            cursor=listing.cursor,
+            role=listing.role,
+            overdue=overdue,
+            mine=mine,
+            unassigned=unassigned,
+        )
+    except InvalidInput as exc:
+        if "cursor" not in exc.errors:
+            raise
+        return error_page(
+            400,
+            _("Invalid input"),
+            _("This page of the worklist cannot be shown: start again from the first page."),
+        )
+    counts = worklist_pages.task_counts(ctx.uow(), ctx.clock, actor)
+    steps = dict(
+        worklist_pages.task_steps(
+            ctx.uow(),
+            ctx.clock,
+            actor,
+            role=listing.role,
+            overdue=overdue,
+            mine=mine,
+            unassigned=unassigned,
+        )
     )
-    if listing.view == "role":
-        tasks = [t for t in tasks if t.assignee is None]
-    counts = queries.task_counts(ctx.uow(), ctx.clock, actor)
-    steps = {t.bpmn_id: t.name for t in tasks}
     if listing.step and listing.step not in steps:
         steps[listing.step] = listing.step
     return render_template(
         "worklist.html",
-        tasks=tasks,
+        tasks=page.tasks,
+        page=page,
+        pager=Pager.of(page, listing),
         listing=listing,
         views=VIEWS,
         sorts=SORTS,
@@ -132,6 +161,39 @@ def worklist() -> str:
         step_choices=sorted(steps.items(), key=lambda s: s[1].casefold()),
         may_hand_over=may_hand_over,
     )
+
+
+@dataclass
+class Pager:
+    """Where the page is in the list, in words, and the addresses of the pages beside it."""
+
+    showing: str
+    first: str | None
+    previous: str | None
+    next: str | None
+
+    @classmethod
+    def of(cls, page: worklist_pages.TaskPage, listing: Listing) -> Pager:
+        def number(value: int) -> str:
+            return format_decimal(value, format="#,##0", locale=current_lang())
+
+        showing = ""
+        if page.tasks and (page.offset or page.next_cursor):
+            showing = _(
+                "Showing %(first)s–%(last)s of %(total)s tasks",
+                first=number(page.offset + 1),
+                last=number(page.offset + len(page.tasks)),
+                total=number(page.total),
+            )
+        previous = None
+        if page.prev_cursor:  # the page before the second is the first: its own address
+            previous = listing.url(cursor=page.prev_cursor if page.offset > page.limit else None)
+        return cls(
+            showing=showing,
+            first=listing.url() if page.offset > page.limit else None,
+            previous=previous,
+            next=listing.url(cursor=page.next_cursor) if page.next_cursor else None,
+        )
 
 
 @blueprint.post("/worklist/filter")
