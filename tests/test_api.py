@@ -66,7 +66,9 @@ class Api:
         return self.tokens[username]
 
     def call(self, method: str, path: str, user: str | None, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token(user)}"} if user else {}
+        headers = dict(kwargs.pop("headers", {}))
+        if user:
+            headers["Authorization"] = f"Bearer {self.token(user)}"
         return self.client.open(f"{API}{path}", method=method, headers=headers, **kwargs)
 
     def get(self, path: str, user: str, **kwargs: Any) -> Any:
@@ -481,3 +483,30 @@ def test_dashboard_metrics_targets_and_event_log_endpoints(app: Flask, api: Api)
     assert created.status_code == 201
     imported = api.get(f"/event-log/imports/{created.json['id']}/metrics", "maija").json
     assert imported["contacted"] == 1
+
+
+def test_a_completion_can_ask_for_no_path_view_back(app: Flask, api: Api) -> None:
+    """`Prefer: return=minimal` (RFC 7240): 204 with the path's address, and no read of the
+    client's data is made (or logged) for the answer."""
+    iid = api.start_path()
+    task_id = api.task_of("kaisa", iid, "Task_encounter")
+    ctx = app.extensions["polku"]
+    with ctx.uow() as uow:
+        reads_before = uow.session.scalar(
+            select(func.count(AccessLog.id)).where(AccessLog.action == "read")
+        )
+    answer = api.post(
+        f"/tasks/{task_id}/complete", "kaisa", json={"data": sample("Task_encounter")},
+        headers={"Prefer": "return=minimal"},
+    )  # fmt: skip
+    assert answer.status_code == 204 and answer.data == b""
+    assert answer.headers["Location"].endswith(f"/api/v1/instances/{iid}")
+    assert answer.headers["Preference-Applied"] == "return=minimal"
+    with ctx.uow() as uow:
+        reads_after = uow.session.scalar(
+            select(func.count(AccessLog.id)).where(AccessLog.action == "read")
+        )
+    assert reads_after == reads_before
+    assert [t["bpmn_id"] for t in api.get(f"/instances/{iid}", "kaisa").json["open_tasks"]] == [
+        "Task_initial_interview"
+    ]

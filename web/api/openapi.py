@@ -280,7 +280,7 @@ def build_spec() -> dict[str, Any]:
         "/api/v1/tasks/{task_id}/complete",
         operations={
             "post": _op(
-                "Complete a task with form data",
+                "Complete a task with form data (`Prefer: return=minimal`: 204 with Location)",
                 200,
                 "Instance",
                 "TaskComplete",

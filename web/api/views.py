@@ -203,8 +203,17 @@ def complete_task(task_id: str) -> Response:
     instance_id = instances.complete_task(
         ctx.uow(), ctx.engine, ctx.clock, actor(), task_id, body["data"]
     )
+    location = url_for("api.get_instance", instance_id=instance_id)
+    if _wants_minimal():  # RFC 7240: no path view (and no read of the client's data) back
+        applied = {"Location": location, "Preference-Applied": "return=minimal"}
+        return Response(status=204, headers=applied)
     view = queries.get_instance(ctx.uow(), ctx.clock, actor(), instance_id)
     return jsonify(s.InstanceSchema().dump(view))
+
+
+def _wants_minimal() -> bool:
+    prefer = request.headers.get("Prefer", "")
+    return any(p.strip().lower() == "return=minimal" for p in prefer.split(","))
 
 
 @blueprint.post("/instances/<int:instance_id>/messages")
