@@ -182,7 +182,7 @@ def server_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {
         "bind": env.get("POLKU_BIND") or f"127.0.0.1:{number(env, 'PORT', 5000)}",
         "web_workers": number(env, "POLKU_WEB_WORKERS", min(2 * cores + 1, 8)),
-        "web_threads": number(env, "POLKU_WEB_THREADS", 4),
+        "web_threads": number(env, "POLKU_WEB_THREADS", 1),  # docs/benchmarks.md: 1 beat 4
         "timer_workers": number(env, "POLKU_TIMER_WORKERS", 1, minimum=0),
         "timer_interval": seconds(env, "POLKU_TIMER_INTERVAL", 30.0),
         "request_timeout": number(env, "POLKU_REQUEST_TIMEOUT", 60),
