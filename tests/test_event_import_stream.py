@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -40,6 +41,7 @@ from tests.test_api import Api
 from tests.test_workspace_ui import login
 from web import create_app
 from web.cli import main
+from web.ui import labels
 
 HEADER = "case_id,activity,timestamp,resource,lifecycle,outcome\n"
 STEPS = [
@@ -408,3 +410,24 @@ def test_a_small_upload_says_how_many_events_came_and_the_api_takes_a_csv_body(
     refused = api.post("/event-log/imports?name=x", "maija", data=bad, content_type="text/csv")
     assert refused.status_code == 400
     assert refused.json["errors"]["file"] == ["line 400: timestamp 'ei aika' is not ISO 8601"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("fi", ["Rivi 7: rivi on pidempi kuin 65536 tavua", "Rivi 3: case_id sisältää NUL-merkin",
+                "Rivi 2: rivi ei ole CSV-muotoa (x)"]),
+        ("sv", ["Rad 7: raden är längre än 65536 byte", "Rad 3: case_id innehåller ett NUL-tecken",
+                "Rad 2: raden är inte CSV (x)"]),
+    ],
+)  # fmt: skip
+def test_the_new_line_problems_read_in_the_readers_language(
+    site: Flask, locale: str, expected: list[str]
+) -> None:
+    problems = [
+        "line 7: the line is longer than 65536 bytes",
+        "line 3: case_id contains a NUL character",
+        "line 2: the line is not CSV (x)",
+    ]
+    with site.test_request_context(), force_locale(locale):
+        assert [labels.message(p) for p in problems] == expected

@@ -203,6 +203,18 @@ _IMPORT_PROBLEMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] =
         ),
     ),  # fmt: skip
     (
+        re.compile(r"^the line is longer than (?P<max>\d+) bytes$"),
+        lambda m: _("the line is longer than %(max)s bytes", max=m["max"]),
+    ),
+    (
+        re.compile(r"^(?P<name>\w+) contains a NUL character$"),
+        lambda m: _("%(name)s contains a NUL character", name=m["name"]),
+    ),
+    (
+        re.compile(r"^the line is not CSV \((?P<why>.*)\)$", re.S),
+        lambda m: _("the line is not CSV (%(why)s)", why=m["why"]),
+    ),
+    (
         re.compile(r"^more than (?P<max>\d+) rows$"),
         lambda m: _("more than %(max)s rows", max=m["max"]),
     ),
