@@ -110,11 +110,17 @@ def pg_base_url() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from fresh_database(request, tmp_path, "polku")
+
+
+def fresh_database(request: pytest.FixtureRequest, directory: Path, prefix: str) -> Iterator[str]:
+    """A new empty database of the fixture's kind (`request.param`: sqlite or postgresql),
+    removed afterwards."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'polku.db'}"
+        yield f"sqlite:///{directory / f'{prefix}.db'}"
         return
     base = request.getfixturevalue("pg_base_url")
-    name = "polku_" + uuid.uuid4().hex[:12]
+    name = f"{prefix}_" + uuid.uuid4().hex[:12]
     admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

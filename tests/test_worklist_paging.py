@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import event, func, select
 
 from engine.clock import FrozenClock
 from engine.persistence.tables import AccessLog, Client, HumanTask, User
 from engine.services import clients, instances, users
 from engine.services.access import Actor
-from tests.conftest import PASSWORD, STAFF
+from tests.conftest import PASSWORD, STAFF, fresh_database
 from tests.test_api import Api, make_app
 
 REAL_PATHS = 24  # national paths started for real, each with its encounter task open
@@ -50,20 +50,7 @@ class World:
 
 
 def _database(request: pytest.FixtureRequest, tmp: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp / 'paging.db'}"
-        return
-    base = request.getfixturevalue("pg_base_url")
-    name = "paging_" + uuid.uuid4().hex[:12]
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return fresh_database(request, tmp, "paging")
 
 
 @pytest.fixture(

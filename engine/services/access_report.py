@@ -112,12 +112,6 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=FINLAND)
 
 
-def may_report(uow: UnitOfWork, clock: Clock, actor: Actor, client_id: int) -> bool:
-    """May the actor make the client's access report (for showing the link; reads nothing)?"""
-    with uow:
-        return access.record_keeping_basis(uow, actor, client_id, clock()) is not None
-
-
 def _client_and_basis(
     uow: UnitOfWork, actor: Actor, client_id: int, now: datetime
 ) -> tuple[Client, str]:

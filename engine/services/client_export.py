@@ -50,13 +50,6 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def may_export(uow: UnitOfWork, clock: Clock, actor: access.Actor, client_id: int) -> bool:
-    """Would the access policy let the actor export the client's data? (Nothing is read or
-    logged: a page asks before offering the link.)"""
-    with uow:
-        return access.record_keeping_basis(uow, actor, client_id, clock()) is not None
-
-
 def export_client(
     uow: UnitOfWork,
     engine: WorkflowEngine,

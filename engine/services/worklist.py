@@ -337,23 +337,12 @@ def list_tasks(
     clock: Clock,
     actor: access.Actor,
     *,
-    role: str | None = None,
-    assignee: str | None = None,
-    instance_id: int | None = None,
-    state: str = "open",
-    sort: str = "created",
-    overdue: bool = False,
-    step: str | None = None,
-    client: str | None = None,
-    mine: bool = False,
     limit: int = MAX_LIMIT,
+    **filters: Any,
 ) -> list[TaskView]:
     """The first `limit` tasks of the list (the services' and tests' shorthand for
-    `task_page(...).tasks`)."""
-    return task_page(
-        uow, clock, actor, role=role, assignee=assignee, instance_id=instance_id, state=state,
-        sort=sort, overdue=overdue, step=step, client=client, mine=mine, limit=limit,
-    ).tasks  # fmt: skip
+    `task_page(...).tasks`; `filters` are task_page's)."""
+    return task_page(uow, clock, actor, limit=limit, **filters).tasks
 
 
 def task_counts(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> dict[str, int]:
