@@ -67,6 +67,10 @@ class User(Base):
     # signs in through an organisation's OpenID provider: (issuer, subject) is the identity
     oidc_issuer: Mapped[str | None] = mapped_column(String(300))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    # where the daily digest goes (none: no e-mail), and whether the person wants it
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     roles: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="user"
     )
@@ -247,6 +251,9 @@ class HumanTask(Base):
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's id
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    # task: a user task; wait: an awaited external decision (a message catch event) that the
+    # role recording it has in its worklist until the decision is recorded
+    kind: Mapped[str] = mapped_column(String(10), default="task", server_default="task")
     # the instance's model version (a copy, kept in step on migration): figures per version
     # read the worklist alone
     model_version_id: Mapped[int] = mapped_column(ForeignKey("process_model_version.id"))
@@ -295,6 +302,14 @@ class FormSubmission(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     submitted_by: Mapped[str] = mapped_column(String(80))
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # a correction is a new row naming the entry it corrects (the original stays, as the
+    # first revision), with the corrector's reason and the corrected fields a gateway had
+    # already decided on (flagged on the client page; the path is not re-routed)
+    corrects_id: Mapped[int | None] = mapped_column(
+        ForeignKey("form_submission.id", name="fk_form_submission_corrects"), index=True
+    )
+    correction_reason: Mapped[str | None] = mapped_column(String(500))
+    decided_fields: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class TaskDraft(Base):
@@ -467,4 +482,5 @@ class ImportJob(Base):
 
 
 from engine.persistence.audit import AccessLog  # noqa: E402,F401  (kept importable from here)
+from engine.persistence.daily_work import Notification, PathNote  # noqa: E402,F401
 from engine.persistence.relationships import Organisation  # noqa: E402  (its tables join ours)
