@@ -162,12 +162,17 @@ class Services:
             organisation,
         )  # fmt: skip
 
-    def open_tasks(self, instance_id: int) -> list[HumanTask]:
+    def open_tasks(self, instance_id: int, kind: str = "task") -> list[HumanTask]:
+        """The path's open user tasks (`kind="wait"`: its awaited decisions' items)."""
         with self.uow() as uow:
             return list(
                 uow.session.scalars(
                     select(HumanTask)
-                    .where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+                    .where(
+                        HumanTask.instance_id == instance_id,
+                        HumanTask.state == "open",
+                        HumanTask.kind == kind,
+                    )
                     .order_by(HumanTask.bpmn_id)
                 )
             )

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from engine.clock import FrozenClock
-from engine.persistence.tables import AccessLog, HumanTask
+from engine.persistence.tables import AccessLog, FormSubmission, HumanTask
 from engine.services import instances, users
 from engine.services.demo import TO_PLAN, sample
 from tests.conftest import PASSWORD, STAFF
@@ -35,22 +35,31 @@ NO_CLIENT_DATA = {
     "ui.metrics_page", "ui.sla_targets_page", "ui.sla_targets_set", "ui.event_log_page",
     "ui.event_log_import", "ui.designer_models", "ui.designer_model", "ui.designer_edit",
     "ui.designer_upload", "ui.designer_save", "ui.designer_version_xml", "ui.designer_compare",
+    "ui.designer_texts", "ui.designer_texts_save", "api.get_model_texts", "api.put_model_texts",
     "ui.admin_people", "ui.admin_add_person", "ui.admin_update_person",
     "ui.admin_person_account", "ui.admin_settings", "ui.admin_settings_save",
     "ui.filter_worklist",  # keeps the search words in the session; the worklist reads
+    "ui.search_clients",  # keeps the search words in the session; the client list reads
     "ui.emergency_form",  # the reason form only: nothing of the client is shown
     "ui.event_log_job", "ui.event_log_job_progress",  # an import's progress: imported logs only
+    # one's own notices marked read, one's own e-mail settings, an address set by an admin
+    "ui.notifications_read_all", "ui.settings_page", "ui.settings_save", "ui.admin_person_email",
 }  # fmt: skip
 # Routes whose rows are asserted by the tests named (they need a second model version).
 MIGRATION_TEST = "tests/test_versions.py::test_migration_moves_what_it_can_and_says_why_not"
 UNUSUAL_TEST = (
     "tests/test_access_report.py::test_unusual_access_for_the_owning_organisations_supervisor"
 )
+NOTICE_TEST = "tests/test_notifications.py::test_opening_a_notice_is_logged"
 TESTED_ELSEWHERE = {
     "ui.designer_migrate": MIGRATION_TEST, "api.migrate_instances": MIGRATION_TEST,
     # findings need a night, a burst or a closed path; their list and review log per client
     "ui.access_review_page": UNUSUAL_TEST, "api.list_unusual_access": UNUSUAL_TEST,
     "ui.review_finding": UNUSUAL_TEST, "api.review_unusual_access": UNUSUAL_TEST,
+    # opening one's own notice (its id is the notice's): the shown pseudonym's row asserted
+    "ui.open_notification": NOTICE_TEST, "api.read_notification": NOTICE_TEST,
+    # an awaited decision recorded from its worklist item (its own path, its row asserted)
+    "api.record_decision": "tests/test_waits.py::test_the_api_records_a_decision_and_logs_it",
 }  # fmt: skip
 
 
@@ -157,9 +166,22 @@ def api(user: str, method: str, url: str, **body: Any) -> Call:
     return call
 
 
+def entry(user: str, method: str, suffix: str = "", **data: Any) -> Call:
+    """A page of the first path's first entry (its encounter, kaisa's): `/tasks/<its task>`."""
+
+    def call(w: World) -> Any:
+        with w.app.extensions["polku"].uow() as uow:
+            task = uow.session.scalar(select(FormSubmission.task_id).where(FormSubmission.id == 1))
+        return w.browser(user).open(f"/tasks/{task}{suffix}", method=method, data=data or None)
+
+    return call
+
+
 # endpoint -> who does what; each must leave a row about the client
 CLIENT_DATA: dict[str, Call] = {
     "ui.worklist": ui("aino", "GET", "/"),
+    "ui.notifications_page": ui("aino", "GET", "/notifications"),
+    "api.list_notifications": api("aino", "GET", "/notifications"),
     "ui.caseload_page": ui("aino", "GET", "/caseload"),
     "ui.team_page": ui("timo", "GET", "/team"),
     "ui.clients_page": ui("kaisa", "GET", "/clients"),
@@ -176,7 +198,8 @@ CLIENT_DATA: dict[str, Call] = {
     "ui.deliver_message": ui("kaisa", "POST", "/clients/{client}/paths/{decision}/messages",
                              message_name="kela_decision", decision="approved"),
     "ui.create_client": ui("kaisa", "POST", "/clients", full_name="Uusi Asiakas"),
-    "ui.start_path": ui("kaisa", "POST", "/paths", client_id="{client}", process="national"),
+    "ui.start_path": ui("kaisa", "POST", "/paths", client_id="{client}", process="national",
+                        override_reason="Toinen polku toiselle alueelle"),
     "ui.open_emergency": ui("esa", "POST", "/paths/{path}/emergency",
                             reason="Asiakas soitti päivystykseen"),
     "ui.emergency_reviews": ui("maija", "GET", "/emergency-access"),
@@ -192,8 +215,13 @@ CLIENT_DATA: dict[str, Call] = {
                                 username="ari", reason="Suljettu"),
     "api.create_client": api("kaisa", "POST", "/clients", full_name="Toinen Asiakas"),
     "api.start_instance": api("kaisa", "POST", "/instances", client="{client}",
-                              process="national"),
+                              process="national", override_reason="Toinen polku"),
     "api.get_instance": api("aino", "GET", "/instances/{path}"),
+    "api.search_clients": api("kaisa", "POST", "/clients/search", q="asiakas"),
+    "ui.add_note": ui("aino", "POST", "/clients/{client}/paths/{path}/notes",
+                      text="Soita iltapäivällä"),
+    "api.add_note": api("aino", "POST", "/instances/{path}/notes", text="Soita iltapäivällä"),
+    "api.list_notes": api("lauri", "GET", "/instances/{path}/notes"),
     "api.list_submissions": api("aino", "GET", "/instances/{path}/submissions"),
     "api.list_plan_revisions": api("aino", "GET", "/instances/{path}/plan"),
     "api.instance_diagram": api("aino", "GET", "/instances/{path}/diagram"),
@@ -228,6 +256,17 @@ CLIENT_DATA: dict[str, Call] = {
                                    username="aino", reason="Takaisin"),
     "api.complete_task": api("ari", "POST", "/tasks/{task}/complete",
                              data=sample("Task_arrange_services")),
+    # the decision paths now wait for their follow-up review; their case manager moves it
+    "ui.reschedule_review": ui("aino", "POST", "/clients/{client}/paths/{decision}/review-date",
+                               due="2030-06-03", reason="Asiakkaan toive"),
+    "api.reschedule_review": api("aino", "POST", "/instances/{decision2}/review-date",
+                                 due="2030-06-10", reason="Työkokeilu alkaa"),
+    # reading the path, corrections (issue 14 §1-2): the first path's encounter
+    "ui.correct_entry": entry("kaisa", "GET", "/correct"),
+    "api.get_submission": api("aino", "GET", "/submissions/1"),
+    "api.correct_submission": api("kaisa", "POST", "/submissions/1/corrections",
+                                  data=sample("Task_encounter", notes="Korjattu"),
+                                  reason="Kirjoitusvirhe"),
     "api.get_user": api("admin", "GET", "/users/{aino}"),
 }  # fmt: skip
 

@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from engine.clock import FrozenClock
-from engine.persistence.tables import AccessLog
+from engine.persistence.tables import AccessLog, FormSubmission
 from engine.services import access, instances, users
 from engine.services.demo import TO_PLAN
 from tests.conftest import PASSWORD, STAFF, home_organisations
@@ -60,11 +60,13 @@ def expected_write(endpoint: str, role: str | None, client: str) -> bool:
     return False  # the open task is the case manager's own
 
 
-def walk_to_plan(api: Api, path: int, team: list[str], **encounter: Any) -> None:
+def walk_to_plan(
+    api: Api, path: int, team: list[str], plan: dict[str, Any] | None = None, **encounter: Any
+) -> None:
     for step in TO_PLAN:
         extra: dict[str, Any] = dict(encounter) if step == "Task_encounter" else {}
         if step == "Task_support_plan":
-            extra["team_members"] = team
+            extra.update(plan or {}, team_members=team)
         api.complete(DOERS[step], path, step, **extra)
 
 
@@ -118,6 +120,16 @@ def build(
     return api, paths, roles
 
 
+def first_submission(app: Flask, path: int) -> int | None:
+    with app.extensions["polku"].uow() as uow:
+        return uow.session.scalar(
+            select(FormSubmission.id)
+            .where(FormSubmission.instance_id == path)
+            .order_by(FormSubmission.id)
+            .limit(1)
+        )
+
+
 def last_log(app: Flask, username: str) -> AccessLog | None:
     with app.extensions["polku"].uow() as uow:
         row = uow.session.scalar(
@@ -141,6 +153,7 @@ def test_every_role_against_every_endpoint_and_client(database_url: str) -> None
             for name, ids in paths.items()
             if name in ("related", "unrelated", "no consent")
         }
+        first_entry = {name: first_submission(app, ids["path"]) for name, ids in paths.items()}
         wrong = []
         for role in roles:
             who = subject(role)
@@ -151,7 +164,11 @@ def test_every_role_against_every_endpoint_and_client(database_url: str) -> None
                     "submissions": f"/instances/{path}/submissions",
                     "plan": f"/instances/{path}/plan",
                     "diagram": f"/instances/{path}/diagram",
+                    "notes": f"/instances/{path}/notes",
                 }
+                entry = first_entry.get(client)
+                if entry is not None:  # a recorded entry and its revisions
+                    reads["entry"] = f"/submissions/{entry}"
                 calls: list[tuple[str, Callable[[], Any], bool]] = [
                     (name, partial(api.get, url, who), expected_read(role, client))
                     for name, url in reads.items()
@@ -168,6 +185,13 @@ def test_every_role_against_every_endpoint_and_client(database_url: str) -> None
                             json={"username": "no-such-user", "reason": "matrix"}),
                     expected_write("change the case manager", role, client),
                 ))  # fmt: skip
+                if entry is not None:  # the subjects recorded none of them: nobody may correct
+                    calls.append((
+                        "correct an entry",
+                        partial(api.post, f"/submissions/{entry}/corrections", who,
+                                json={"data": {}, "reason": "matrix"}),
+                        expected_write("correct an entry", role, client),
+                    ))  # fmt: skip
                 for task in open_task.get(client, []):
                     calls.append((
                         "complete the open task",

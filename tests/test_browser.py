@@ -208,7 +208,7 @@ def test_a_designer_saves_a_new_version_in_the_modeller(
     save.click()
     problems = page.locator("#modeller-problems")
     problems.wait_for(state="visible")
-    assert "cannot be reached" in problems.inner_text()
+    assert "siihen ei pääse mistään aloitustapahtumasta" in problems.inner_text()
     assert page.locator(".polku-problem").count() >= 1
     shot(page, "modeller-refused")
     assert [v.number for v in designer.model_versions(ctx.uow(), "national")] == [1]

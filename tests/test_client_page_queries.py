@@ -77,7 +77,7 @@ def test_the_client_page_runs_a_bounded_number_of_statements_however_long_the_pa
     assert counts["kaisa"] == at_start, counts
 
     page = login(app, "kerttu").get(path)  # the Kela advisor reads what the decision needs
-    assert "kela_decision" in page.text and "Työkyvyn tuen suunnitelma" in page.text
+    assert "odotettu päätös" in page.text and "Työkyvyn tuen suunnitelma" in page.text
     assert "kenttää ei näy" in page.text  # the physician's findings are left out
 
 

@@ -133,7 +133,7 @@ def test_the_dashboard_counts_waiting_clients_per_step_and_on_the_diagram(
     text = text_of(page.text)
     assert "Clients waiting per step" in text
     steps = {r[0]: r for r in csv_rows(manager, "/dashboard?model=national&download=steps")[1:]}
-    encounter = steps["Kohtaaminen ja puheeksiotto"]
+    encounter = steps["Encounter and raising the subject"]  # the model's text in English
     assert encounter[5:7] == ["2", "1"]  # two waiting, one overdue
     assert float(encounter[9]) == 30.0  # the oldest has waited thirty days
 
@@ -190,7 +190,7 @@ def test_a_stalled_client_appears_by_pseudonym_and_leaves_the_list(
     rows = csv_rows(manager, "/dashboard/stalled?download=stalled-clients")
     assert len(rows) == 2
     header, row = rows
-    assert row[0].startswith("A-") and "Kohtaaminen ja puheeksiotto" in row[2]
+    assert row[0].startswith("A-") and "Encounter and raising the subject" in row[2]
     assert int(row[4]) >= 1  # working days over target
     # a coordinator may see the client: the name links to the client page
     coordinator = login(app, "kaisa")
@@ -309,7 +309,8 @@ def test_an_administrator_sets_and_removes_a_target_and_due_dates_follow(
     after = svc.open_task(iid, "Task_encounter").due_at
     assert after is not None and before is not None and after < before
     listed = csv_rows(admin, "/dashboard/targets?download=service-level-targets")
-    assert ["national", "Step: Kohtaaminen ja puheeksiotto", "1"] in [r[:3] for r in listed], listed
+    step = "Step: Encounter and raising the subject"  # the model's text in English
+    assert ["national", step, "1"] in [r[:3] for r in listed], listed
 
     # a manager sees the targets but may not change them
     page = manager.get("/dashboard/targets")

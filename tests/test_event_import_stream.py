@@ -26,7 +26,7 @@ from werkzeug.test import encode_multipart
 
 from engine.analytics import eventlog
 from engine.clock import FrozenClock
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, Text
 from engine.persistence import schema
 from engine.persistence.database import make_engine, make_session_factory
 from engine.persistence.tables import AccessLog, ImportedDataset, ImportedEvent, ImportJob
@@ -424,7 +424,18 @@ def test_a_small_upload_says_how_many_events_came_and_the_api_takes_a_csv_body(
 def test_the_new_line_problems_read_in_the_readers_language(
     site: Flask, locale: str, expected: list[str]
 ) -> None:
+    # the importer's own errors, which carry their codes (the pages translate by them)
     problems = [
+        eventlog.LogImportError(
+            7, Text("import_line_too_long", "the line is longer than {max} bytes", max=65536)
+        ).text(),
+        eventlog.LogImportError(
+            3, Text("import_field_nul", "{name} contains a NUL character", name="case_id")
+        ).text(),
+        eventlog.LogImportError(2, Text("import_not_csv", "the line is not CSV ({why})", why="x"))
+        .text(),
+    ]
+    assert problems == [
         "line 7: the line is longer than 65536 bytes",
         "line 3: case_id contains a NUL character",
         "line 2: the line is not CSV (x)",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -62,9 +62,11 @@ def _new_path(api: Api, name: str) -> tuple[int, int]:
 
 
 def _walk_to_closing(app: Flask, api: Api, clock: FrozenClock, path: int) -> None:
-    walk_to_plan(api, path, [])
+    # the plan names the follow-up review a month on (the timer is due on that day)
+    review = (clock() + timedelta(days=31)).date().isoformat()
+    walk_to_plan(api, path, [], plan={"next_review_date": review})
     api.complete("aino", path, "Task_arrange_services")
-    clock.advance(days=31)
+    clock.advance(days=32)
     ctx = app.extensions["polku"]
     instances.fire_due_timers(ctx.uow, ctx.engine, clock)
     api.tokens.clear()  # tokens live hours

@@ -151,7 +151,9 @@ def test_the_kela_advisor_records_the_decision_on_the_client_page(app: Flask) ->
     client = login(app, "kerttu")
     assert "/clients/1" in client.get("/clients").text
     page = client.get("/clients/1")
-    assert page.status_code == 200 and "kela_decision" in page.text
+    # the list of what the path waits for links to the decision's worklist item and form
+    assert page.status_code == 200 and "odotettu päätös" in page.text
+    assert "Kirjaa päätös" in page.text
     response = client.post(
         f"/clients/1/paths/{iid}/messages",
         data={

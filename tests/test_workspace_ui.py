@@ -205,7 +205,7 @@ def test_a_task_is_handed_over_to_a_colleague_with_a_reason(app: Flask, svc: Ser
         event = uow.session.scalar(select(Event).where(Event.kind == "task_handed_over"))
         assert event is not None and event.data["reason"] == "Kalle tuntee asiakkaan."
     page = login(app, "timo").get(f"/clients/{row.instance.client_id}")
-    assert "Tehtävä siirretty" in page.text and "Kalle tuntee asiakkaan." in page.text
+    assert "siirsi vaiheen" in page.text and "Kalle tuntee asiakkaan." in page.text
 
 
 # ---------------------------------------------------------------- drafts

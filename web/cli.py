@@ -332,6 +332,7 @@ def worker(interval: float | None, once: bool) -> None:
     from engine.services import timer_worker
     from engine.services.instances import fire_due_timers
     from web import logs
+    from web.cli_notifications import notification_rounds
     from web.config import server_settings
 
     app = _app()
@@ -343,8 +344,9 @@ def worker(interval: float | None, once: bool) -> None:
     stop = threading.Event()
     _stop_on_signals(stop)
     timer_worker.run(
-        ctx.uow, ctx.engine, ctx.clock, stop, interval or server_settings()["timer_interval"]
-    )
+        ctx.uow, ctx.engine, ctx.clock, stop, interval or server_settings()["timer_interval"],
+        after_round=notification_rounds(app),
+    )  # fmt: skip
 
 
 @main.command()
@@ -408,3 +410,4 @@ from web import cli_audit  # noqa: E402,F401  (registers `polku audit`)
 
 from web import cli_retention  # noqa: E402,F401  # isort: skip  (registers `polku retention`)
 from web import cli_events  # noqa: E402,F401  # isort: skip  (registers `polku events`)
+from web import cli_notifications  # noqa: E402,F401  # isort: skip  (`polku notifications`)

@@ -121,8 +121,41 @@ def flask_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SESSION_IDLE_MINUTES": number(env, "POLKU_SESSION_IDLE_MINUTES", 30),
         "SESSION_LIFETIME_HOURS": number(env, "POLKU_SESSION_LIFETIME_HOURS", 10),
         "OIDC": oidc_settings(env),
+        "NOTIFICATIONS": notification_settings(env, base_url),
     }
     return settings
+
+
+def notification_settings(env: Mapping[str, str], base_url: str) -> dict[str, Any]:
+    """The daily e-mail digest's SMTP server and the notifications' timing (no
+    POLKU_SMTP_HOST: no e-mail, the notices in the app still work)."""
+    security = (env.get("POLKU_SMTP_SECURITY") or "none").strip().lower()
+    if security not in {"none", "starttls", "ssl"}:
+        raise ConfigError("POLKU_SMTP_SECURITY must be none, starttls or ssl")
+    host = (env.get("POLKU_SMTP_HOST") or "").strip() or None
+    default_port = {"none": 25, "starttls": 587, "ssl": 465}[security]
+    hour = number(env, "POLKU_DIGEST_HOUR", 7, minimum=0)
+    if hour > 23:
+        raise ConfigError("POLKU_DIGEST_HOUR must be an hour from 0 to 23 (Finnish time)")
+    sender = (env.get("POLKU_MAIL_FROM") or "").strip()
+    if host and not sender:
+        raise ConfigError("POLKU_SMTP_HOST is set: POLKU_MAIL_FROM (the sender's address) too")
+    if any(ch in sender for ch in "\r\n"):
+        raise ConfigError("POLKU_MAIL_FROM must be one line")
+    username = env.get("POLKU_SMTP_USERNAME") or None
+    if username and not env.get("POLKU_SMTP_PASSWORD"):
+        raise ConfigError("POLKU_SMTP_USERNAME is set: POLKU_SMTP_PASSWORD is needed too")
+    return {
+        "smtp_host": host,
+        "smtp_port": number(env, "POLKU_SMTP_PORT", default_port),
+        "smtp_username": username,
+        "smtp_password": env.get("POLKU_SMTP_PASSWORD") or None,
+        "smtp_security": security,
+        "mail_from": sender or "polku@localhost",
+        "base_url": base_url or "http://localhost:5000",
+        "digest_hour": hour,
+        "quiet_days": number(env, "POLKU_QUIET_DAYS", 10),
+    }
 
 
 def oidc_settings(env: Mapping[str, str]) -> dict[str, Any] | None:

@@ -13,6 +13,13 @@ from flask_wtf.csrf import CSRFProtect
 babel = Babel()
 csrf = CSRFProtect()
 TRANSLATIONS = Path(__file__).parent / "translations"
+# The language a reader chooses -> the locale its dates and numbers are written in: Finnish and
+# Swedish as in Finland (1.12.2026), English as in Britain (1 Dec 2026, 01/12/2026), never US.
+REGIONAL_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
+
+
+def regional(language: str) -> str:
+    return REGIONAL_LOCALES.get(language, language)
 
 
 def select_locale() -> str:
@@ -21,10 +28,10 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang") or getattr(g, "user_language", None)
     if chosen in languages:
-        return str(chosen)
+        return regional(str(chosen))
     if request.path.startswith("/api/"):
-        return request.accept_languages.best_match(languages) or "fi"
-    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+        return regional(request.accept_languages.best_match(languages) or "fi")
+    return regional(str(current_app.config["BABEL_DEFAULT_LOCALE"]))
 
 
 def compile_catalogs() -> None:
@@ -41,6 +48,7 @@ def compile_catalogs() -> None:
 
 def init_app(app: Flask) -> None:
     compile_catalogs()
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Helsinki")
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS)
     )

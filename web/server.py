@@ -20,12 +20,14 @@ GUNICORN_CONF = os.path.join(os.path.dirname(__file__), "gunicorn_conf.py")
 
 def run_development(app: Flask, settings: dict[str, Any]) -> None:
     from engine.services import timer_worker
+    from web.cli_notifications import notification_rounds
 
     ctx = app.extensions["polku"]
     stop = threading.Event()
     thread = threading.Thread(
         target=timer_worker.run,
         args=(ctx.uow, ctx.engine, ctx.clock, stop, settings["timer_interval"]),
+        kwargs={"after_round": notification_rounds(app)},
         daemon=True,
     )
     thread.start()

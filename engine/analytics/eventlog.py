@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine.analytics.report_paths import ReportPaths
 from engine.analytics.stalls import Scope
+from engine.errors import Coded, Text, code_of, nested, params_of
 from engine.persistence.tables import (
     Event,
     ProcessInstance,
@@ -167,20 +168,32 @@ def to_xes(log: Iterator[LogRow]) -> Iterator[str]:
     yield "".join(parts)
 
 
-class LogImportError(ValueError):
-    """A malformed event log: names the line and the problem."""
+class LogImportError(Coded, ValueError):
+    """A malformed event log: names the line and the problem (a `Text`: its code and params
+    are the error's, with `line` added)."""
+
+    default_code = "import_line_invalid"
 
     def __init__(self, line: int, problem: str) -> None:
-        super().__init__(f"line {line}: {problem}")
+        super().__init__(
+            f"line {line}: {problem}",
+            code=code_of(problem),
+            params={"line": line, **params_of(problem)},
+        )
         self.line = line
         self.problem = problem
+
+    def text(self) -> Text:
+        """ "line N: problem" as a message: code `import_line`, the line and the problem nested."""
+        params = {"line": self.line, **nested("problem", self.problem)}
+        return Text.made(str(self), "import_line", params)
 
 
 class NotUtf8Error(LogImportError):
     """A line that is not UTF-8 text."""
 
     def __init__(self, line: int) -> None:
-        super().__init__(line, "not UTF-8 text")
+        super().__init__(line, Text("import_not_utf8", "not UTF-8 text"))
 
 
 class LineReader:
@@ -202,7 +215,12 @@ class LineReader:
             self.bytes_read += len(raw)
             if len(raw) > MAX_LINE_BYTES:
                 raise LogImportError(
-                    self.lines_read, f"the line is longer than {MAX_LINE_BYTES} bytes"
+                    self.lines_read,
+                    Text(
+                        "import_line_too_long",
+                        "the line is longer than {max} bytes",
+                        max=MAX_LINE_BYTES,
+                    ),
                 )
             if self.lines_read == 1:
                 raw = raw.removeprefix(codecs.BOM_UTF8)
@@ -219,19 +237,22 @@ def iter_csv(lines: Iterable[str]) -> Iterator[tuple[int, LogRow]]:
     try:
         header = next(reader)
     except StopIteration:
-        raise LogImportError(1, "the file is empty") from None
+        raise LogImportError(1, Text("import_empty", "the file is empty")) from None
     except csv.Error as exc:
-        raise LogImportError(1, f"the line is not CSV ({exc})") from None
+        raise LogImportError(1, _not_csv(exc)) from None
     header = [h.strip().lstrip("\ufeff") for h in header]
     missing = [c for c in COLUMNS if c not in header]
     unknown = [c for c in header if c not in COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown:
         raise LogImportError(
             1,
-            "the header must be "
-            + ",".join(COLUMNS)
-            + (f" (missing: {', '.join(missing)})" if missing else "")
-            + (f" (unknown: {', '.join(unknown)})" if unknown else ""),
+            Text(
+                "import_header",
+                "the header must be {columns}{missing}{unknown}",
+                columns=",".join(COLUMNS),
+                missing=f" (missing: {', '.join(missing)})" if missing else "",
+                unknown=f" (unknown: {', '.join(unknown)})" if unknown else "",
+            ),
         )
     index = {name: header.index(name) for name in header}
     count = 0
@@ -243,16 +264,22 @@ def iter_csv(lines: Iterable[str]) -> Iterator[tuple[int, LogRow]]:
         except StopIteration:
             break
         except csv.Error as exc:
-            raise LogImportError(number, f"the line is not CSV ({exc})") from None
+            raise LogImportError(number, _not_csv(exc)) from None
         row = _row(number, fields, header, index)
         if row is None:
             continue
         count += 1
         if count > MAX_IMPORT_ROWS:
-            raise LogImportError(number, f"more than {MAX_IMPORT_ROWS} rows")
+            raise LogImportError(
+                number, Text("import_too_many_rows", "more than {max} rows", max=MAX_IMPORT_ROWS)
+            )
         yield number, row
     if not count:
-        raise LogImportError(2, "the file has no events")
+        raise LogImportError(2, Text("import_no_events", "the file has no events"))
+
+
+def _not_csv(exc: csv.Error) -> Text:
+    return Text("import_not_csv", "the line is not CSV ({why})", why=str(exc))
 
 
 def _row(number: int, fields: list[str], header: list[str], index: dict[str, int]) -> LogRow | None:
@@ -260,7 +287,15 @@ def _row(number: int, fields: list[str], header: list[str], index: dict[str, int
     if not fields or all(not f.strip() for f in fields):
         return None
     if len(fields) != len(header):
-        raise LogImportError(number, f"expected {len(header)} fields, found {len(fields)}")
+        raise LogImportError(
+            number,
+            Text(
+                "import_field_count",
+                "expected {want} fields, found {got}",
+                want=len(header),
+                got=len(fields),
+            ),
+        )
     values = {name: fields[i].strip() for name, i in index.items()}
 
     def get(name: str) -> str:
@@ -268,22 +303,52 @@ def _row(number: int, fields: list[str], header: list[str], index: dict[str, int
 
     for name in ("case_id", "activity"):
         if not get(name):
-            raise LogImportError(number, f"{name} is empty")
+            raise LogImportError(number, Text("import_field_empty", "{name} is empty", name=name))
     for name in header:
         limit = FIELD_LIMITS.get(name, MAX_FIELD)
         if len(get(name)) > limit:
-            raise LogImportError(number, f"{name} is longer than {limit} characters")
+            raise LogImportError(
+                number,
+                Text(
+                    "import_field_too_long",
+                    "{name} is longer than {max} characters",
+                    name=name,
+                    max=limit,
+                ),
+            )
         if "\x00" in get(name):
-            raise LogImportError(number, f"{name} contains a NUL character")
+            raise LogImportError(
+                number, Text("import_field_nul", "{name} contains a NUL character", name=name)
+            )
     try:
         moment = datetime.fromisoformat(get("timestamp").replace("Z", "+00:00"))
     except ValueError:
-        raise LogImportError(number, f"timestamp '{get('timestamp')}' is not ISO 8601") from None
+        raise LogImportError(
+            number,
+            Text(
+                "import_timestamp",
+                "timestamp '{value}' is not ISO 8601",
+                value=get("timestamp"),
+            ),
+        ) from None
     if moment.tzinfo is None:
-        raise LogImportError(number, f"timestamp '{get('timestamp')}' has no time zone")
+        raise LogImportError(
+            number,
+            Text(
+                "import_timestamp_zone",
+                "timestamp '{value}' has no time zone",
+                value=get("timestamp"),
+            ),
+        )
     if get("lifecycle") not in LIFECYCLES:
         raise LogImportError(
-            number, f"lifecycle '{get('lifecycle')}' is not one of " + ", ".join(LIFECYCLES)
+            number,
+            Text(
+                "import_lifecycle",
+                "lifecycle '{value}' is not one of {allowed}",
+                value=get("lifecycle"),
+                allowed=", ".join(LIFECYCLES),
+            ),
         )
     return LogRow(
         get("case_id"),

@@ -148,7 +148,7 @@ class ProcessModelVersion(Base):
     files: Mapped[dict[str, str]] = mapped_column(JSON)
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deployed_by: Mapped[str] = mapped_column(String(80))
-    validation: Mapped[list[str]] = mapped_column(JSON, default=list)
+    validation: Mapped[list[Any]] = mapped_column(JSON, default=list)  # Problem.stored() dicts
     source: Mapped[str] = mapped_column(String(20), default="disk")  # disk | upload | modeller
     main_file: Mapped[str] = mapped_column(String(300), default="")
     model: Mapped[ProcessModel] = relationship(lazy="joined")
@@ -373,7 +373,7 @@ class Deployment(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     accepted: Mapped[bool] = mapped_column(Boolean)
     version_number: Mapped[int | None] = mapped_column(Integer)
-    problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)  # Problem.stored() dicts
 
 
 class SlaTarget(Base):

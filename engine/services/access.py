@@ -15,9 +15,10 @@ organisation's lane waits for consent. A role alone opens nothing; administrator
 do no client work and see no client data.
 
 Each question has one function: `read_basis` (may read this path), `may_see_field_class`,
-`task_basis` (may do this task), `may_start_path`, `message_basis` (may record an external
-decision), `client_list_condition` / `task_list_condition` / `path_condition` (may see in a
-list, report or export). Every page, endpoint, export and job asks them.
+`task_basis` (may do this task), `may_correct_entry` (the author or their supervisor),
+`may_start_path`, `message_basis` (may record an external decision), `client_list_condition`
+/ `task_list_condition` / `path_condition` (may see in a list, report or export). Every page,
+endpoint, export and job asks them.
 """
 
 from __future__ import annotations
@@ -308,6 +309,36 @@ def supervises(actor: Actor, instance: ProcessInstance) -> bool:
     )
 
 
+def may_correct_entry(
+    uow: UnitOfWork,
+    actor: Actor,
+    author: str,
+    instance: ProcessInstance,
+    now: datetime,
+    facts: PathFacts | None = None,
+) -> str | None:
+    """May the actor correct an entry (a completed task's form) that `author` (a username)
+    recorded on this path? The basis to log with the correction, or None. The author, or
+    their supervisor: the "manager" of the path's owning organisation the author works in.
+    Either must still have a basis to read the path (the manager role alone opens no client
+    data: a supervisor who corrects holds a role of client work too). Not on a path closed
+    past the time limit, nor across organisation lines without consent (`read_basis`)."""
+    basis = read_basis(uow, actor, instance, now, facts)
+    if basis is None or basis.startswith("emergency access"):
+        return None
+    if author == actor.username:
+        return f"author of the entry ({basis})"
+    if supervises(actor, instance):
+        author_orgs = uow.session.scalars(
+            select(UserOrganisation.organisation_id)
+            .join(User, User.id == UserOrganisation.user_id)
+            .where(User.username == author)
+        )
+        if instance.organisation_id in set(author_orgs):
+            return f"supervisor of the entry's author ({basis})"
+    return None
+
+
 def record_keeping_basis(
     uow: UnitOfWork,
     actor: Actor,
@@ -342,6 +373,23 @@ def visible_field_classes(actor: Actor, *, case_manager: bool = False) -> frozen
 
 def may_see_field_class(actor: Actor, field_class: str, *, case_manager: bool = False) -> bool:
     return field_class in visible_field_classes(actor, case_manager=case_manager)
+
+
+def may_prefill(
+    actor: Actor,
+    source_class: str,
+    target_class: str,
+    *,
+    doer: bool,
+    case_manager: bool = False,
+) -> bool:
+    """May an open form's field (of `target_class`) start with the value an earlier entry's
+    field (of `source_class`) holds, as its designer marked it (`x-prefill`)? When the reader
+    sees the source's class; or for the one doing the task, when the two classes are the
+    same: the form already entrusts its doer with that class in that field."""
+    if may_see_field_class(actor, source_class, case_manager=case_manager):
+        return True
+    return doer and source_class == target_class
 
 
 def task_basis(uow: UnitOfWork, actor: Actor, task: HumanTask) -> str | None:
@@ -551,4 +599,55 @@ def members_of(uow: UnitOfWork, organisation_id: int) -> list[int]:
                 UserOrganisation.organisation_id == organisation_id
             )
         )
+    )
+
+
+def offered_to_condition(task: HumanTask) -> ColumnElement[bool]:
+    """Whose worklist an open task is offered in, as a condition on `User` rows: the same
+    rule as `task_list_condition`, asked from the task's side (who gets a notification when
+    it becomes ready). Nobody, for an assigned task or one that crosses organisation lines
+    without the client's consent (`waits_for_consent`)."""
+    from engine.persistence.tables import UserRole
+
+    if task.assignee_id is not None or task.role is None:
+        return false()
+    conditions: list[ColumnElement[bool]] = [
+        User.active.is_(True),
+        exists().where(UserRole.user_id == User.id, UserRole.role == task.role),
+    ]
+    if task.organisation_id is not None:
+        conditions.append(
+            exists().where(
+                UserOrganisation.user_id == User.id,
+                UserOrganisation.organisation_id == task.organisation_id,
+            )
+        )
+        owner = task.owner_organisation_id
+        if owner is not None and owner != task.organisation_id:
+            conditions.append(
+                exists().where(Consent.client_id == task.client_id, Consent.withdrawn_at.is_(None))
+            )
+    return and_(*conditions)
+
+
+# Roles that may start a second running path of the same model for a client, with a reason:
+# the coordinators who take clients in and lead the team (not the service counsellor).
+DUPLICATE_PATH_ROLES = frozenset({"work_ability_coordinator", "case_coordinator"})
+
+
+def may_override_duplicate_path(actor: Actor) -> bool:
+    """May the actor start a second running path of the same model for one client, giving a
+    reason? A coordinator (work-ability or case coordinator); starting needs `may_start_path`
+    as well."""
+    return actor.does_client_work and bool(actor.roles & DUPLICATE_PATH_ROLES)
+
+
+def may_reschedule_review(actor: Actor, instance: ProcessInstance) -> bool:
+    """May the actor bring the path's follow-up review forward or postpone it? Its case
+    manager, while the path runs."""
+    return (
+        actor.does_client_work
+        and instance.status == "running"
+        and instance.case_manager_id is not None
+        and instance.case_manager_id == actor.user_id
     )

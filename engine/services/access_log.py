@@ -3,12 +3,13 @@ every administrative change, with who, when, what and on what basis. Rows are on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from engine.errors import Forbidden
+from engine.errors import Forbidden, Param
 from engine.persistence.unit_of_work import UnitOfWork
 
 
@@ -89,6 +90,9 @@ def refuse(
     instance_id: int | None,
     reason: str,
     detail: str | None = None,
+    *,
+    code: str = "access_refused",
+    params: Mapping[str, Param] | None = None,
 ) -> Forbidden:
     """Record a refused access in its own transaction and return the error to raise: nothing
     the command did before is kept."""
@@ -106,4 +110,4 @@ def refuse(
         detail=detail,
     )
     uow.commit()
-    return Forbidden(reason)
+    return Forbidden(reason, code=code, params=params)

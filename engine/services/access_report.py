@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from engine.clock import Clock
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound, Text
 from engine.persistence.audit import AccessLog
 from engine.persistence.relationships import Organisation
 from engine.persistence.tables import Client, User
@@ -34,10 +34,14 @@ RESOURCE = "access_report"
 DEFAULT_DAYS = 730  # the last two years
 MAX_YEARS = 10
 MAX_ROWS = 100_000  # a longer report is refused (never cut short): choose a shorter period
-REFUSAL = "no basis to make the client's access report"
-PERIOD_MESSAGE = "The start of the period is after its end."
-LENGTH_MESSAGE = "The period may be at most ten years."
-ROWS_MESSAGE = f"The period holds more than {MAX_ROWS} rows: choose a shorter period."
+REFUSAL = Text("access_report_refused", "no basis to make the client's access report")
+PERIOD_MESSAGE = Text("period_reversed", "The start of the period is after its end.")
+LENGTH_MESSAGE = Text("period_over_ten_years", "The period may be at most ten years.")
+ROWS_MESSAGE = Text(
+    "period_rows",
+    "The period holds more than {max} rows: choose a shorter period.",
+    max=MAX_ROWS,
+)
 CSV_HEADERS = (
     "when", "username", "name", "organisations", "roles", "action", "resource", "detail",
     "basis", "outcome",
@@ -95,9 +99,13 @@ def period(now: datetime, since: date | None, until: date | None) -> tuple[date,
     last = _day(until) or now.astimezone(FINLAND).date()
     first = _day(since) or last - timedelta(days=DEFAULT_DAYS)
     if first > last:
-        raise InvalidInput("the period is not valid", {"from": [PERIOD_MESSAGE]})
+        raise InvalidInput(
+            "the period is not valid", {"from": [PERIOD_MESSAGE]}, code="period_invalid"
+        )
     if first < _years_before(last, MAX_YEARS):
-        raise InvalidInput("the period is not valid", {"from": [LENGTH_MESSAGE]})
+        raise InvalidInput(
+            "the period is not valid", {"from": [LENGTH_MESSAGE]}, code="period_too_long"
+        )
     return first, last
 
 
@@ -117,10 +125,24 @@ def _client_and_basis(
 ) -> tuple[Client, str]:
     client = uow.session.get(Client, client_id)
     if client is None:
-        raise NotFound(f"client {client_id} does not exist")
+        raise NotFound(
+            f"client {client_id} does not exist",
+            code="client_not_found",
+            params={"client_id": client_id},
+        )
     basis = access.record_keeping_basis(uow, actor, client_id, now)
     if basis is None:
-        raise access.refuse(uow, now, actor, "disclose", RESOURCE, client_id, None, REFUSAL)
+        raise access.refuse(
+            uow,
+            now,
+            actor,
+            "disclose",
+            RESOURCE,
+            client_id,
+            None,
+            REFUSAL,
+            code="access_report_refused",
+        )
     return client, basis
 
 
@@ -158,7 +180,12 @@ def access_report(
         )
         count = uow.session.scalar(select(func.count(AccessLog.id)).where(*in_period)) or 0
         if count > MAX_ROWS:
-            raise InvalidInput("the period is too long", {"from": [ROWS_MESSAGE]})
+            raise InvalidInput(
+                "the period is too long",
+                {"from": [ROWS_MESSAGE]},
+                code="period_too_many_rows",
+                params={"max": MAX_ROWS},
+            )
         found = list(
             uow.session.scalars(
                 select(AccessLog)

@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 from sqlalchemy import and_, or_, select
 
 from engine.clock import Clock
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound, Text
 from engine.persistence.audit import AccessLog, AccessReview
 from engine.persistence.relationships import EmergencyAccess
 from engine.persistence.tables import Client, ProcessInstance, User
@@ -46,14 +46,14 @@ READ_ACTIONS = ("read", "disclose")
 # Lists and review pages: they show a row per client but open nobody's records.
 NOT_COUNTED = (
     "worklist", "client_list", "stall_list", "team_view", "caseload", RESOURCE,
-    emergency_access.RESOURCE,
+    emergency_access.RESOURCE, "notifications", "digest",
 )  # fmt: skip
 KEY = re.compile(r"^(emergency|burst|night|closed)-([1-9][0-9]{0,17})$")
 REFUSAL = "only supervisors review unusual access"
 NOT_THEIRS = "only the supervisor of the path's owning organisation reviews its unusual access"
-NOTE_MESSAGE = f"At most {MAX_NOTE} characters."
-DAYS_MESSAGE = f"Give 1 to {MAX_DAYS} days."
-KIND_MESSAGE = f"One of {', '.join(KINDS)}."
+NOTE_MESSAGE = Text("note_too_long", "At most {max} characters.", max=MAX_NOTE)
+DAYS_MESSAGE = Text("days_out_of_range", "Give 1 to {max} days.", max=MAX_DAYS)
+KIND_MESSAGE = Text("kind_unknown", "One of {kinds}.", kinds=", ".join(KINDS))
 
 
 @dataclass(frozen=True)
@@ -108,14 +108,18 @@ class _Found:
 
 def _days(since_days: int) -> int:
     if not isinstance(since_days, int) or not 1 <= since_days <= MAX_DAYS:
-        raise InvalidInput("the period is not valid", {"since_days": [DAYS_MESSAGE]})
+        raise InvalidInput(
+            "the period is not valid", {"since_days": [DAYS_MESSAGE]}, code="period_invalid"
+        )
     return since_days
 
 
 def _note(note: str | None) -> str | None:
     text = (note or "").strip()
     if len(text) > MAX_NOTE or "\x00" in text:
-        raise InvalidInput("the review note is not valid", {"note": [NOTE_MESSAGE]})
+        raise InvalidInput(
+            "the review note is not valid", {"note": [NOTE_MESSAGE]}, code="review_note_invalid"
+        )
     return text or None
 
 
@@ -333,11 +337,15 @@ def unusual_access(
     only; each client shown is logged as read for the review."""
     days, wanted = _days(since_days), kind or None
     if wanted not in (None, *KINDS):
-        raise InvalidInput("no such kind of finding", {"kind": [KIND_MESSAGE]})
+        raise InvalidInput(
+            "no such kind of finding", {"kind": [KIND_MESSAGE]}, code="finding_kind_unknown"
+        )
     now = clock()
     with uow:
         if "manager" not in actor.roles:
-            raise access.refuse(uow, now, actor, "read", RESOURCE, None, None, REFUSAL)
+            raise access.refuse(
+                uow, now, actor, "read", RESOURCE, None, None, REFUSAL, code="access_review_refused"
+            )
         start, findings, truncated = _compute(uow, actor, now, days)
         shown = [
             f for f in findings
@@ -370,14 +378,28 @@ def mark_reviewed(
     text, days = _note(note), _days(since_days)
     matched = KEY.match(finding or "")
     if matched is None:
-        raise NotFound(f"there is no finding '{finding[:60]}'")
+        raise NotFound(
+            f"there is no finding '{finding[:60]}'",
+            code="finding_not_found",
+            params={"finding": finding[:60]},
+        )
     kind, number = matched.group(1), int(matched.group(2))
     if kind == "emergency":  # the opening's own review (it refuses and logs)
         return _from_opening(emergency_access.review(uow, clock, actor, number, text))
     now = clock()
     with uow:
         if "manager" not in actor.roles:
-            raise access.refuse(uow, now, actor, "update", RESOURCE, None, None, REFUSAL)
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "update",
+                RESOURCE,
+                None,
+                None,
+                REFUSAL,
+                code="access_review_refused",
+            )
         _, findings, _ = _compute(uow, actor, now, days)
         item = next((f for f in findings if f.key == finding), None)
         if item is None:
@@ -385,11 +407,15 @@ def mark_reviewed(
         if item.username == actor.username:
             raise access.refuse(uow, now, actor, "update", RESOURCE, item.client_ids[0],
                                 item.instance_id, "a finding is reviewed by another supervisor "
-                                "than the one it is about")  # fmt: skip
+                                "than the one it is about", code="finding_own")  # fmt: skip
         if uow.session.scalar(
             select(AccessReview.id).where(AccessReview.finding == _stored(finding))
         ):
-            raise Conflict(f"finding {finding} is already reviewed")
+            raise Conflict(
+                f"finding {finding} is already reviewed",
+                code="finding_reviewed",
+                params={"finding": finding},
+            )
         mark = AccessReview(finding=_stored(finding), reviewed_by=actor.username[:80],
                             reviewed_at=now, note=text)  # fmt: skip
         uow.session.add(mark)
@@ -419,13 +445,19 @@ def _refuse_or_not_found(
     organisation's, NotFound when it does not exist or is no finding."""
     row = uow.session.get(AccessLog, row_id)
     if row is None or row.client_id is None:
-        raise NotFound(f"there is no finding '{key}'")
+        raise NotFound(
+            f"there is no finding '{key}'", code="finding_not_found", params={"finding": key}
+        )
     paths = list(uow.session.scalars(
         select(ProcessInstance).where(
             ProcessInstance.id == row.instance_id if row.instance_id is not None
             else ProcessInstance.client_id == row.client_id)
     ))  # fmt: skip
     if any(access.supervises(actor, p) for p in paths):
-        raise NotFound(f"there is no finding '{key}' in the period")
+        raise NotFound(
+            f"there is no finding '{key}' in the period",
+            code="finding_not_in_period",
+            params={"finding": key},
+        )
     raise access.refuse(uow, now, actor, "update", RESOURCE, row.client_id, row.instance_id,
-                        NOT_THEIRS)  # fmt: skip
+                        NOT_THEIRS, code="finding_not_theirs")  # fmt: skip

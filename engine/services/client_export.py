@@ -37,7 +37,7 @@ from engine.persistence.tables import (
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, field_visibility
 from engine.services.instances import model_of
-from engine.services.records import SUPPORT_PLAN_FORM
+from engine.services.records import SUPPORT_PLAN_FORM, entries_of
 from engine.workflow.engine import WorkflowEngine
 
 EXPORT_FORMAT = "polku-client-export/1"
@@ -65,12 +65,17 @@ def export_client(
     with uow:
         client = uow.session.get(Client, client_id)
         if client is None:
-            raise NotFound(f"client {client_id} does not exist")
+            raise NotFound(
+                f"client {client_id} does not exist",
+                code="client_not_found",
+                params={"client_id": client_id},
+            )
         basis = access.record_keeping_basis(uow, actor, client_id, now)
         if basis is None:
             raise access.refuse(
                 uow, now, actor, "disclose", RESOURCE, client_id, None, REFUSAL,
                 detail=f"export as {medium} refused",
+                code="export_refused",
             )  # fmt: skip
         session = uow.session
         instances = list(
@@ -286,11 +291,13 @@ def _submissions(
     version = instance.model_version
     model = model_of(engine, instance)
     result = []
-    for s in uow.session.scalars(
+    rows = uow.session.scalars(
         select(FormSubmission)
         .where(FormSubmission.instance_id == instance.id)
         .order_by(FormSubmission.id)
-    ):
+    )
+    for chain in entries_of(rows):  # each entry: its current revision, its revisions beside
+        s, current = chain[0], chain[-1]
         info = model.user_tasks.get(s.bpmn_id)
         form = info.form if info is not None else None
         if form is None:  # a step the path's model version no longer has
@@ -307,9 +314,25 @@ def _submissions(
                 "form_title": str(form.get("title") or s.task_name) if form else s.task_name,
                 "form_path": s.form_path,
                 "form": key if form is not None else None,
-                "data": s.data,
+                "data": current.data,
                 "submitted_by": s.submitted_by,
                 "submitted_at": iso(s.submitted_at),
+                "current_revision_id": current.id,
+                # the original first, then each correction (who, when, why, what it said)
+                "revisions": [
+                    {
+                        "id": r.id,
+                        "corrects_id": r.corrects_id,
+                        "recorded_by": r.submitted_by,
+                        "recorded_at": iso(r.submitted_at),
+                        "correction_reason": r.correction_reason,
+                        "decided_fields": r.decided_fields or [],
+                        "data": r.data,
+                    }
+                    for r in chain
+                ]
+                if len(chain) > 1
+                else [],
             }
         )
     return result

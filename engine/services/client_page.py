@@ -22,7 +22,8 @@ from engine.clock import Clock
 from engine.errors import NotFound
 from engine.persistence.tables import Client, Consent, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access, records
+from engine.services import access, path_notes, records
+from engine.services.entries import CorrectionFlag, correction_flags
 from engine.services.instances import model_of
 from engine.services.path_views import PATH_OPTIONS, InstanceView, path_views, submissions_of
 from engine.services.records import Submission
@@ -37,10 +38,16 @@ class ClientPage:
     client: Client
     paths: list[InstanceView]  # the paths the reader may read, newest first
     plans: dict[int, list[Submission]] = field(default_factory=dict)  # by path: its revisions
+    # by path: every entry (current revisions, oldest first) and the corrections' flags
+    recorded: dict[int, list[Submission]] = field(default_factory=dict)
+    flags: dict[int, list[CorrectionFlag]] = field(default_factory=dict)
     consents: list[dict[str, Any]] = field(default_factory=list)
     series: list[tuple[datetime, int]] = field(default_factory=list)  # Kykyviisari, 0-10
     # may make the client's access report and export the client's data (the link is shown)
     record_keeping: bool = False
+    notes: dict[int, list[path_notes.NoteView]] = field(default_factory=dict)  # by path
+    # by path: the forms of its awaited outside decisions, by message name (the history's words)
+    message_forms: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 def read_client_page(
@@ -51,7 +58,10 @@ def read_client_page(
         session = uow.session
         client = session.get(Client, client_id)
         if client is None:
-            raise NotFound(f"client {client_id} does not exist")
+            raise NotFound(
+                f"client {client_id} does not exist",
+                code="client_not_found", params={"client_id": client_id},
+            )
         paths = list(
             session.scalars(
                 select(ProcessInstance)
@@ -64,7 +74,10 @@ def read_client_page(
         bases = [access.read_basis(uow, actor, i, now, facts.get(i.id)) for i in paths]
         pathless = PATHLESS if (not paths and actor.coordinates) else None
         if not (pathless or any(bases)):
-            raise access.refuse(uow, now, actor, "read", "client", client_id, None, REFUSAL)
+            raise access.refuse(
+                uow, now, actor, "read", "client", client_id, None, REFUSAL,
+                code="no_client_relationship",
+            )
         readable = [(i, b) for i, b in zip(paths, bases, strict=True) if b]
         ids = [i.id for i, _basis in readable]
         submissions = submissions_of(uow, ids) if ids else {}
@@ -91,11 +104,16 @@ def read_client_page(
         oldest_first = sorted(paths, key=lambda i: i.id)
         basis = access.client_basis(uow, actor, client_id, now, paths=oldest_first, facts=facts)
         if basis is None:  # the bases above give one
-            raise access.refuse(uow, now, actor, "read", "consent", client_id, None, REFUSAL)
+            raise access.refuse(
+                uow, now, actor, "read", "consent", client_id, None, REFUSAL,
+                code="no_client_relationship",
+            )
         page = ClientPage(
             client,
             views,
             plans={i: records.plan_revisions_in(s) for i, s in shown.items()},
+            recorded=shown,
+            flags={i.id: correction_flags(models[i.id], shown[i.id]) for i, _basis in readable},
             consents=records.consent_records(consents),
             record_keeping=access.record_keeping_basis(
                 uow, actor, client_id, now, paths=oldest_first, facts=facts
@@ -122,6 +140,11 @@ def read_client_page(
         )
         for instance, path_basis in readable:
             records.log_submissions(uow, now, actor, instance, path_basis, shown[instance.id])
+        page.notes = path_notes.notes_in(uow, actor, readable, now)  # logged per path
+        page.message_forms = {
+            i: {w.message_name: w.form for w in m.waits.values() if w.form}
+            for i, m in models.items()
+        }
         access.log(uow, now, actor, "read", "consent", client_id=client_id, basis=basis)
         if views:
             # the first path (oldest first) the reader may read, as `client_basis` found it

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engine.clock import Clock
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, Text
 from engine.persistence.tables import Client, Consent
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
@@ -51,11 +51,13 @@ def create_client(
     now = clock()
     errors: dict[str, list[str]] = {}
     if not full_name or not full_name.strip():
-        errors["full_name"] = ["This field is required."]
+        errors["full_name"] = [Text("field_required", "This field is required.")]
     if identity_code and not valid_identity_code(identity_code):
-        errors["identity_code"] = ["Not a valid Finnish personal identity code."]
+        errors["identity_code"] = [
+            Text("identity_code_invalid", "Not a valid Finnish personal identity code.")
+        ]
     if errors:
-        raise InvalidInput("the client's details have errors", errors)
+        raise InvalidInput("the client's details have errors", errors, code="client_invalid")
     with uow:
         if not access.may_register_client(actor):
             raise access.refuse(
@@ -67,10 +69,17 @@ def create_client(
                 None,
                 None,
                 "only coordination roles may register clients",
+                code="register_clients_refused",
             )
         code = identity_code.upper() if identity_code else None
         exists = InvalidInput(
-            "the client exists", {"identity_code": ["A client with this code is registered."]}
+            "the client exists",
+            {
+                "identity_code": [
+                    Text("client_registered", "A client with this code is registered.")
+                ]
+            },
+            code="client_exists",
         )
         if code and uow.session.scalar(select(Client.id).where(Client.identity_code == code)):
             raise exists

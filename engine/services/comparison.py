@@ -50,7 +50,11 @@ def compare(uow: UnitOfWork, engine: WorkflowEngine, base_key: str, other_key: s
         for key in (base_key, other_key):
             version = latest_version(uow, key)
             if version is None:
-                raise NotFound(f"process model '{key}' does not exist")
+                raise NotFound(
+                    f"process model '{key}' does not exist",
+                    code="model_not_found",
+                    params={"key": key},
+                )
             parsed = engine.model_for_version(version.content_hash, key, version.files)
             models.append((ModelRef(key, version.model.name, version.number), parsed))
     (base_ref, base), (other_ref, other) = models

@@ -23,7 +23,7 @@ from engine.analytics.report_paths import ReportPaths
 from engine.analytics.stalls import Scope
 from engine.analytics.stats import Distribution
 from engine.clock import Clock
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound, Text
 from engine.persistence.tables import (
     Client,
     ImportedDataset,
@@ -56,7 +56,10 @@ def sees_names(actor: access.Actor) -> bool:
 
 def require_dashboard(actor: access.Actor) -> None:
     if not may_see_dashboards(actor):
-        raise Forbidden("the dashboards are for managers, auditors and team coordinators")
+        raise Forbidden(
+            "the dashboards are for managers, auditors and team coordinators",
+            code="dashboards_refused",
+        )
 
 
 @dataclass
@@ -119,7 +122,11 @@ def heatmap(
             else get_version(uow, model_key, number)
         )
         if version is None:
-            raise NotFound(f"process model '{model_key}' has no version {number}")
+            raise NotFound(
+                f"process model '{model_key}' has no version {number}",
+                code="model_version_not_found",
+                params={"key": model_key, "number": number},
+            )
         model = engine.model_for_version(version.content_hash, model_key, version.files)
         steps = stalls.step_stats(
             uow.session,
@@ -178,7 +185,9 @@ def stalled(
     require_dashboard(actor)
     if not 1 <= quiet_days <= 250:
         raise InvalidInput(
-            "quiet days must be 1-250", {"quiet_days": ["Between 1 and 250 working days."]}
+            "quiet days must be 1-250",
+            {"quiet_days": [Text("quiet_days_range", "Between 1 and 250 working days.")]},
+            code="quiet_days_invalid",
         )
     now = clock()
     paths = ReportPaths(access.report_condition(actor))
@@ -228,7 +237,11 @@ def export_log(
     scope only. The disclosure is logged (how many paths, of which scope) before any row."""
     require_dashboard(actor)
     if fmt not in ("csv", "xes"):
-        raise InvalidInput("format is csv or xes", {"format": ["csv or xes"]})
+        raise InvalidInput(
+            "format is csv or xes",
+            {"format": [Text("format_csv_or_xes", "csv or xes")]},
+            code="export_format_invalid",
+        )
     now = clock()
     paths = ReportPaths(access.report_condition(actor))
     with uow:
@@ -311,10 +324,18 @@ def imported_metrics(
     with uow:
         dataset = uow.session.get(ImportedDataset, dataset_id)
         if dataset is None:
-            raise NotFound(f"imported data set {dataset_id} does not exist")
+            raise NotFound(
+                f"imported data set {dataset_id} does not exist",
+                code="dataset_not_found",
+                params={"dataset_id": dataset_id},
+            )
         version = latest_version(uow, dataset.model_key)
         if version is None:
-            raise NotFound(f"process model '{dataset.model_key}' does not exist")
+            raise NotFound(
+                f"process model '{dataset.model_key}' does not exist",
+                code="model_not_found",
+                params={"key": dataset.model_key},
+            )
         model = engine.model_for_version(version.content_hash, dataset.model_key, version.files)
         phase_of = {info.name: info.phase for info in model.user_tasks.values()}
         plan_steps = {

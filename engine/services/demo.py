@@ -136,7 +136,9 @@ SAMPLE_FORM_DATA: dict[str, dict[str, Any]] = {
         "main_goal": "Työllistyminen kevyeen asiakaspalvelutyöhön",
         "sub_goals": [{"goal": "Työkokeilu kaupan kassalla", "measure": "3 kk jakso"}],
         "services": [{"service": "ips_supported_employment"}],
-        "next_review_date": "2027-01-15",
+        # a day before any demo history: the follow-up timer keeps its model's period (a
+        # later date would schedule the first review on it, `dueFromField`)
+        "next_review_date": "2025-01-15",
         "case_manager": "asiakasvastaava",
         "conclusion": "employment_track",
     },

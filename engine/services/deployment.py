@@ -50,7 +50,13 @@ def deploy_all(
             parsed, problems = load_model(source, engine.roles)
             if parsed is None:
                 first = next(p for p in problems if p.severity == "error")
-                raise ModelError(f"{source.key}/{first.file}", first.element, first.message)
+                raise ModelError(
+                    f"{source.key}/{first.file}",
+                    first.element,
+                    first.message,
+                    code=first.code or "model_error",
+                    params=first.params,
+                )
             engine.remember(source.key, source.content_hash, parsed)
             known = uow.session.scalar(
                 select(ProcessModelVersion)
@@ -107,7 +113,7 @@ def store_version(
             files={k: v.decode("utf-8") for k, v in source.files.items()},
             deployed_at=now,
             deployed_by=actor,
-            validation=[str(p) for p in problems],
+            validation=[p.stored() for p in problems],
             source=kind,
             main_file=parsed.main_file,
         )

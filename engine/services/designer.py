@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from engine.clock import Clock
-from engine.errors import Forbidden, InvalidInput, ModelRejected, NotFound
+from engine.errors import Forbidden, InvalidInput, ModelRejected, NotFound, Text
 from engine.persistence.tables import (
     Deployment,
     Event,
@@ -51,9 +51,10 @@ class VersionView:
     deployed_by: str
     content_hash: str
     source: str
-    validation: list[str]
+    validation: list[str]  # the findings' English lines (old rows hold only these)
     running: int
     main_file: str
+    findings: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -68,7 +69,7 @@ class MigrationCandidate:
 
 def require_designer(actor: access.Actor) -> None:
     if not (actor.is_admin or DESIGNER_ROLE in actor.roles):
-        raise Forbidden("only process designers may change process models")
+        raise Forbidden("only process designers may change process models", code="designer_refused")
 
 
 def list_models(uow: UnitOfWork) -> list[ModelSummary]:
@@ -102,7 +103,9 @@ def model_versions(uow: UnitOfWork, key: str) -> list[VersionView]:
     with uow:
         session = uow.session
         if session.scalar(select(ProcessModel.id).where(ProcessModel.key == key)) is None:
-            raise NotFound(f"process model '{key}' does not exist")
+            raise NotFound(
+                f"process model '{key}' does not exist", code="model_not_found", params={"key": key}
+            )
         versions = session.scalars(
             select(ProcessModelVersion)
             .join(ProcessModel)
@@ -123,12 +126,17 @@ def model_versions(uow: UnitOfWork, key: str) -> list[VersionView]:
                 v.deployed_by,
                 v.content_hash,
                 v.source,
-                list(v.validation),
+                [_line(raw) for raw in v.validation],
                 running.get(v.id, 0),
                 v.main_file,
+                [Problem.from_stored(raw) for raw in v.validation],
             )
             for v in versions
         ]
+
+
+def _line(raw: object) -> str:
+    return str(Problem.from_stored(raw)) if isinstance(raw, dict) else str(raw)
 
 
 def deployments(uow: UnitOfWork, key: str) -> list[Deployment]:
@@ -145,7 +153,11 @@ def version_bpmn(uow: UnitOfWork, key: str, number: int | None = None) -> tuple[
     with uow:
         version = latest_version(uow, key) if number is None else get_version(uow, key, number)
         if version is None:
-            raise NotFound(f"process model '{key}' has no version {number}")
+            raise NotFound(
+                f"process model '{key}' has no version {number}",
+                code="model_version_not_found",
+                params={"key": key, "number": number},
+            )
         return version.main_file, version.files[version.main_file]
 
 
@@ -168,16 +180,25 @@ def deploy_bpmn(
     if not _KEY.match(key):
         raise InvalidInput(
             "a model key is 1-100 lower-case letters, digits, '-' or '_'",
-            {"key": ["Use lower-case letters, digits, '-' or '_'."]},
+            {"key": [Text("key_characters", "Use lower-case letters, digits, '-' or '_'.")]},
+            code="model_key_invalid",
         )
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in filename) or len(filename) > 200:
         raise InvalidInput(
             "the file name has control characters (such as a line break) or is too long",
-            {"file": ["Rename the file: letters, digits, '-', '_' and '.bpmn'."]},
+            {
+                "file": [
+                    Text("file_rename", "Rename the file: letters, digits, '-', '_' and '.bpmn'.")
+                ]
+            },
+            code="file_name_invalid",
         )
     if not filename.endswith(".bpmn") or "/" in filename or filename.startswith("."):
         raise InvalidInput(
-            f"'{filename}' is not a .bpmn file name", {"file": ["Upload a .bpmn file."]}
+            f"'{filename}' is not a .bpmn file name",
+            {"file": [Text("file_upload_bpmn", "Upload a .bpmn file.")]},
+            code="file_not_bpmn",
+            params={"file": filename},
         )
     now = clock()
     with uow:
@@ -192,7 +213,12 @@ def deploy_bpmn(
         parsed, problems = _load(candidate, target, content, engine)
         if parsed is None:
             _refuse(uow, key, now, actor, source, filename, content, problems)
-            raise ModelRejected(f"the model '{key}' has errors: nothing was saved", problems)
+            raise ModelRejected(
+                f"the model '{key}' has errors: nothing was saved",
+                problems,
+                code="model_rejected",
+                params={"key": key},
+            )
         if latest is not None and latest.content_hash == candidate.content_hash:
             return DeployResult(key, latest.number, created=False)
         number = store_version(
@@ -208,7 +234,7 @@ def _load(
     try:
         content.decode("utf-8")
     except UnicodeDecodeError:
-        return None, [Problem(target, None, "the file is not UTF-8 text")]
+        return None, [Problem(target, None, Text("file_not_utf8", "the file is not UTF-8 text"))]
     return load_model(candidate, engine.roles)
 
 
@@ -233,7 +259,7 @@ def _refuse(
             content_hash=hashlib.sha256(content).hexdigest(),
             accepted=False,
             version_number=None,
-            problems=[str(p) for p in problems][:200],
+            problems=[p.stored() for p in problems][:200],
         )
     )
     uow.commit()
@@ -273,11 +299,15 @@ def migrate(
         if old_row is None or new_row is None:
             raise NotFound(
                 f"process model '{key}' has no version "
-                f"{from_version if old_row is None else to_version}"
+                f"{from_version if old_row is None else to_version}",
+                code="model_version_not_found",
+                params={"key": key, "number": from_version if old_row is None else to_version},
             )
         if from_version == to_version:
             raise InvalidInput(
-                "choose two different versions", {"to_version": ["Choose another version."]}
+                "choose two different versions",
+                {"to_version": [Text("version_choose_other", "Choose another version.")]},
+                code="versions_same",
             )
         old = engine.model_for_version(old_row.content_hash, key, old_row.files)
         new = engine.model_for_version(new_row.content_hash, key, new_row.files)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from engine.clock import Clock
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound, Text
 from engine.persistence.relationships import EmergencyAccess
 from engine.persistence.tables import ProcessInstance, User
 from engine.persistence.unit_of_work import UnitOfWork
@@ -27,8 +27,13 @@ MAX_NOTE = 500
 REVIEW_BASIS = "supervisor review of emergency access"
 RESOURCE = "emergency_access"
 LIST_LIMIT = 500
-REASON_MESSAGE = f"Give a reason of {MIN_REASON} to {MAX_REASON} characters."
-NOTE_MESSAGE = f"At most {MAX_NOTE} characters."
+REASON_MESSAGE = Text(
+    "emergency_reason_length",
+    "Give a reason of {min} to {max} characters.",
+    min=MIN_REASON,
+    max=MAX_REASON,
+)
+NOTE_MESSAGE = Text("note_too_long", "At most {max} characters.", max=MAX_NOTE)
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,9 @@ def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not MIN_REASON <= len(text) <= MAX_REASON or "\x00" in text:
         raise InvalidInput(
-            "the reason for emergency access is not valid", {"reason": [REASON_MESSAGE]}
+            "the reason for emergency access is not valid",
+            {"reason": [REASON_MESSAGE]},
+            code="emergency_reason_invalid",
         )
     return text
 
@@ -78,7 +85,9 @@ def _reason(reason: str | None) -> str:
 def _note(note: str | None) -> str | None:
     text = (note or "").strip()
     if len(text) > MAX_NOTE or "\x00" in text:
-        raise InvalidInput("the review note is not valid", {"note": [NOTE_MESSAGE]})
+        raise InvalidInput(
+            "the review note is not valid", {"note": [NOTE_MESSAGE]}, code="review_note_invalid"
+        )
     return text or None
 
 
@@ -153,6 +162,7 @@ def require_openable(
         raise access.refuse(
             uow, clock(), actor, "create", RESOURCE, client_id, instance_id,
             "nothing the actor may open in an emergency",
+            code="emergency_nothing_to_open",
         )  # fmt: skip
 
 
@@ -167,21 +177,31 @@ def open_emergency_access(
     with uow:
         instance = uow.session.get(ProcessInstance, instance_id)
         if instance is None:
-            raise NotFound(f"instance {instance_id} does not exist")
+            raise NotFound(
+                f"instance {instance_id} does not exist",
+                code="instance_not_found",
+                params={"instance_id": instance_id},
+            )
         if access.crosses_without_consent(uow, actor, instance):
             raise access.refuse(
                 uow, now, actor, "create", RESOURCE, instance.client_id, instance.id,
                 "no consent to multi-organisation handling: emergency access does not cross "
                 "organisation lines",
+                code="emergency_no_consent",
             )  # fmt: skip
         if not access.may_open_in_emergency(uow, actor, instance):
             raise access.refuse(
                 uow, now, actor, "create", RESOURCE, instance.client_id, instance.id,
                 "emergency access is for care professionals of the path's owning organisation",
+                code="emergency_not_owner",
             )  # fmt: skip
         basis = access.read_basis(uow, actor, instance, now)
         if basis is not None and not basis.startswith("emergency"):
-            raise Conflict(f"you already have a basis to read this path: {basis}")
+            raise Conflict(
+                f"you already have a basis to read this path: {basis}",
+                code="emergency_has_basis",
+                params={"basis": basis},
+            )
         row = EmergencyAccess(
             user_id=actor.user_id,
             instance_id=instance.id,
@@ -231,6 +251,7 @@ def reviews(
             raise access.refuse(
                 uow, now, actor, "read", RESOURCE, None, None,
                 "only supervisors review emergency access",
+                code="emergency_review_refused",
             )  # fmt: skip
         query = (
             select(EmergencyAccess, User, ProcessInstance)
@@ -267,7 +288,11 @@ def review(
     with uow:
         row = uow.session.get(EmergencyAccess, access_id)
         if row is None:
-            raise NotFound(f"emergency access {access_id} does not exist")
+            raise NotFound(
+                f"emergency access {access_id} does not exist",
+                code="emergency_access_not_found",
+                params={"access_id": access_id},
+            )
         instance = uow.session.get(ProcessInstance, row.instance_id)
         user = uow.session.get(User, row.user_id)
         assert instance is not None and user is not None  # foreign keys
@@ -276,14 +301,20 @@ def review(
                 uow, now, actor, "update", RESOURCE, instance.client_id, instance.id,
                 "only the supervisor of the path's owning organisation reviews its emergency "
                 "access",
+                code="emergency_review_not_owner",
             )  # fmt: skip
         if row.user_id == actor.user_id:
             raise access.refuse(
                 uow, now, actor, "update", RESOURCE, instance.client_id, instance.id,
                 "an emergency opening is reviewed by another supervisor than the one who made it",
+                code="emergency_review_own",
             )  # fmt: skip
         if row.reviewed_at is not None:
-            raise Conflict(f"emergency access {access_id} is already reviewed")
+            raise Conflict(
+                f"emergency access {access_id} is already reviewed",
+                code="emergency_access_reviewed",
+                params={"access_id": access_id},
+            )
         row.reviewed_by = actor.username[:80]
         row.reviewed_at = now
         row.review_note = text

@@ -35,7 +35,7 @@ from sqlalchemy.schema import CreateTable
 
 from engine.analytics import eventlog
 from engine.clock import Clock
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, Text
 from engine.persistence.tables import ImportedDataset, ImportedEvent, UtcDateTime
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
@@ -94,7 +94,17 @@ def import_events(
     if total_bytes is not None and total_bytes > MAX_FILE_BYTES:
         raise InvalidInput(
             f"the file is larger than {MAX_FILE_BYTES // 2**20} MB",
-            {"file": [f"The file is larger than {MAX_FILE_BYTES // 2**20} MB."]},
+            {
+                "file": [
+                    Text(
+                        "file_too_large",
+                        "The file is larger than {mb} MB.",
+                        mb=MAX_FILE_BYTES // 2**20,
+                    )
+                ]
+            },
+            code="import_file_too_large",
+            params={"max_mb": MAX_FILE_BYTES // 2**20},
         )
     with uow:
         require_model(uow, model_key)
@@ -118,11 +128,16 @@ def import_events(
             )
         except eventlog.NotUtf8Error as exc:
             raise InvalidInput(
-                f"the file is not UTF-8 text ({exc})", {"file": ["Not UTF-8 text."]}
+                f"the file is not UTF-8 text ({exc})",
+                {"file": [Text("not_utf8", "Not UTF-8 text.")]},
+                code="import_not_utf8",
+                params={"line": exc.line},
             ) from None
         except eventlog.LogImportError as exc:
             raise InvalidInput(
-                f"the event log was not imported: {exc}", {"file": [str(exc)]}
+                f"the event log was not imported: {exc}",
+                {"file": [exc.text()]},
+                code="import_failed",
             ) from None
         if staged:  # the database itself is written from here: others wait for this move only
             session.add(dataset)
@@ -235,12 +250,19 @@ def _cases(session: Session, dataset_id: int) -> int:
 
 def checked_name(name: str) -> str:
     if not name.strip():
-        raise InvalidInput("the data set needs a name", {"name": ["Give the data set a name."]})
+        raise InvalidInput(
+            "the data set needs a name",
+            {"name": [Text("dataset_name", "Give the data set a name.")]},
+            code="dataset_name_missing",
+        )
     return name.strip()[:200]
 
 
 def require_model(uow: UnitOfWork, model_key: str) -> None:
     if latest_version(uow, model_key) is None:
         raise InvalidInput(
-            f"no process model '{model_key}'", {"model_key": ["Choose a process model."]}
+            f"no process model '{model_key}'",
+            {"model_key": [Text("model_choose", "Choose a process model.")]},
+            code="import_model_unknown",
+            params={"key": model_key},
         )

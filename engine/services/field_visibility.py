@@ -26,6 +26,7 @@ from engine.workflow.forms import VISIBILITY_CLASSES, VISIBILITY_KEYWORD
 from engine.workflow.model import ParsedModel
 
 DEFAULT_CLASS = "shared"
+CORRECTED = "submission_corrected"  # its data names the fields a correction changed
 Schema = Mapping[str, Any]
 
 
@@ -148,9 +149,10 @@ def mask_history(
     model: ParsedModel | None = None,
     submissions: Iterable[FormSubmission] | None = None,
 ) -> None:
-    """Leave out of each completed task's summary in the path's history (dicts with "kind",
-    "task_id", "actor", "data") the fields the reader does not see, by the classes of that
-    task's form, found through its submission in the stored files of the path's model version.
+    """Leave out of each completed task's summary (and of each correction's list of changed
+    fields) in the path's history (dicts with "kind", "task_id", "actor", "data") the fields
+    the reader does not see, by the classes of that task's form, found through its submission
+    in the stored files of the path's model version.
     What the reader recorded themselves stays whole. Sets each such event's "hidden" and
     "hidden_classes". The caller may pass the path's parsed `model` (its forms are the
     version's files, so the files are not read) and its `submissions` if it has read them."""
@@ -158,7 +160,7 @@ def mask_history(
     done = [
         e
         for e in history
-        if e["kind"] == "task_completed"
+        if e["kind"] in ("task_completed", CORRECTED)
         and isinstance(e["data"], dict)
         and e["actor"] != actor.username
     ]
@@ -178,5 +180,15 @@ def mask_history(
     form = _forms_by_path(instance, model)
     for event in done:
         schema = form(form_paths.get(event["task_id"]))
-        event["data"], event["hidden"] = visible_summary(schema, event["data"], classes)
+        if event["kind"] == CORRECTED:  # the names of the corrected fields
+            data = dict(event["data"])
+            names = {"fields": data.get("fields") or []}
+            shown, event["hidden"] = visible_summary(schema, names, classes)
+            data["fields"] = shown["fields"]
+            data["decided_fields"] = [
+                f for f in data.get("decided_fields") or [] if f in shown["fields"]
+            ]
+            event["data"] = data
+        else:
+            event["data"], event["hidden"] = visible_summary(schema, event["data"], classes)
         event["hidden_classes"] = classes_of(schema, event["hidden"])

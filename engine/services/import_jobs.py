@@ -12,6 +12,7 @@ A job is shown only to the person who started it; everyone else is told it does 
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
@@ -24,7 +25,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound, Text
 from engine.persistence.tables import ImportJob
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
@@ -119,7 +120,7 @@ def fail_job(uow: UnitOfWork, clock: Clock, job_id: str, error: str | None) -> N
         uow.session.execute(
             update(ImportJob)
             .where(ImportJob.id == job_id, ImportJob.state == "running")
-            .values(state="failed", error=error[:500] if error else None, updated_at=clock())
+            .values(state="failed", error=_stored(error), updated_at=clock())
         )
         uow.commit()
 
@@ -130,13 +131,18 @@ def job_status(uow: UnitOfWork, clock: Clock, actor: access.Actor, job_id: str) 
     with uow:
         job = uow.session.get(ImportJob, job_id[:32])
         if job is None or job.started_by != actor.username:
-            raise NotFound(f"import job {job_id} does not exist")
+            raise NotFound(
+                f"import job {job_id} does not exist",
+                code="import_job_not_found",
+                params={"job_id": job_id},
+            )
         state = job.state
         if state == "running" and job.updated_at < clock() - STALE_AFTER:
             state = "interrupted"
         return JobStatus(
             job.id, state, job.name, job.model_key, job.started_at, job.lines_done,
-            job.bytes_done, job.total_bytes, job.dataset_id, job.rows, job.cases, job.error,
+            job.bytes_done, job.total_bytes, job.dataset_id, job.rows, job.cases,
+            _read(job.error),
         )  # fmt: skip
 
 
@@ -176,7 +182,11 @@ def run_job(
         with new_uow() as uow:
             job = uow.session.get(ImportJob, job_id)
             if job is None:
-                raise NotFound(f"import job {job_id} does not exist")
+                raise NotFound(
+                    f"import job {job_id} does not exist",
+                    code="import_job_not_found",
+                    params={"job_id": job_id},
+                )
             name, model_key, total = job.name, job.model_key, job.total_bytes
         with path.open("rb") as source:
             import_events(
@@ -190,6 +200,29 @@ def run_job(
         _fail_quietly(new_uow, clock, job_id, None)
     finally:
         path.unlink(missing_ok=True)
+
+
+def _stored(error: str | None) -> str | None:
+    """The job's error as import_job.error keeps it: a coded message as JSON (its code, params
+    and English text), a plain one as it is; at most 500 characters either way."""
+    if not error:
+        return None
+    if isinstance(error, Text):
+        coded = json.dumps({"code": error.code, "params": error.params, "message": str(error)})
+        if len(coded) <= 500:
+            return coded
+    return str(error)[:500]
+
+
+def _read(stored: str | None) -> str | None:
+    """A stored error back as a message (a `Text` when it was stored with its code)."""
+    if not stored or not stored.startswith("{"):
+        return stored
+    try:
+        raw = json.loads(stored)
+        return Text.made(str(raw["message"]), str(raw["code"]), raw.get("params"))
+    except (ValueError, KeyError, TypeError):
+        return stored
 
 
 def _first_message(exc: InvalidInput) -> str:

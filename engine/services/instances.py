@@ -18,7 +18,7 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload, object_session,
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import Clock
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound, Text
 from engine.persistence.relationships import PathMember
 from engine.persistence.tables import (
     Client,
@@ -33,7 +33,7 @@ from engine.persistence.tables import (
     WaitingEvent,
 )
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access, organisations
+from engine.services import access, decisions, duplicates, notifications, organisations
 from engine.services.deployment import latest_version
 from engine.services.progress import LEAN_TASK, reach, record, synchronise
 from engine.services.telemetry import TIMERS_FIRED, timed_command
@@ -90,6 +90,10 @@ def _load(uow: UnitOfWork, engine: WorkflowEngine, instance: ProcessInstance) ->
     return Loaded(instance, model, workflow, runtime.snapshot(workflow))
 
 
+def _no_user(name: object) -> Text:
+    return Text("user_named_missing", "No user '{name}' exists.", name=str(name))
+
+
 @contextmanager
 def _command(uow: UnitOfWork, kind: str) -> Iterator[None]:
     """Translate engine and concurrency failures into domain errors; nothing is kept."""
@@ -98,12 +102,16 @@ def _command(uow: UnitOfWork, kind: str) -> Iterator[None]:
             yield
     except StaleDataError:
         raise Conflict(
-            "the client's path was changed by someone else meanwhile: try again"
+            "the client's path was changed by someone else meanwhile: try again",
+            code="path_changed_meanwhile",
         ) from None
     except runtime.WorkflowError as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict(str(exc), code=exc.code, params=exc.params) from None
     except SpiffWorkflowException as exc:
-        raise Conflict(f"the process model could not go on: {exc}") from None
+        raise Conflict(
+            f"the process model could not go on: {exc}",
+            code="model_stuck", params={"error": str(exc)},
+        ) from None
 
 
 def start_instance(
@@ -114,17 +122,26 @@ def start_instance(
     client_id: int,
     model_key: str,
     organisation: str | None = None,
+    override_reason: str | None = None,
 ) -> int:
     """Start a path for the client, owned by `organisation` (a code; by default the model's
-    region's county, the county of the client's municipality or the starter's only county)."""
+    region's county, the county of the client's municipality or the starter's only county).
+    A second running path of the same model is `duplicates.DuplicatePath` unless a
+    coordinator gives `override_reason`."""
     now = clock()
     with uow, _command(uow, "start_instance"):
         client = uow.session.get(Client, client_id)
         if client is None:
-            raise NotFound(f"client {client_id} does not exist")
+            raise NotFound(
+                f"client {client_id} does not exist",
+                code="client_not_found", params={"client_id": client_id},
+            )
         version = latest_version(uow, model_key)
         if version is None:
-            raise NotFound(f"process model '{model_key}' does not exist")
+            raise NotFound(
+                f"process model '{model_key}' does not exist",
+                code="model_not_found", params={"key": model_key},
+            )
         owner = organisations.owner_for_new_path(
             uow,
             organisations.catalogue(engine.processes_dir),
@@ -143,7 +160,11 @@ def start_instance(
                 client_id,
                 None,
                 "only the owning organisation's intake coordinators may start a client's path",
+                code="start_path_refused",
             )
+        duplicate_of, reason = duplicates.check(
+            uow, actor, now, client.id, version.model, override_reason
+        )
         model = engine.model_for_version(version.content_hash, model_key, version.files)
         workflow = engine.serializer.new_workflow(model)
         instance = ProcessInstance(
@@ -165,7 +186,12 @@ def start_instance(
             now,
             "instance_started",
             actor=actor.username,
-            data={"model": model_key, "version": version.number},
+            data={"model": model_key, "version": version.number}
+            | (
+                {"duplicate_of": duplicate_of.id, "override_reason_given": True}
+                if duplicate_of is not None
+                else {}
+            ),
         )
         reach(uow, instance, "contact", now)
         runtime.start(workflow, now=now)
@@ -179,7 +205,12 @@ def start_instance(
             client_id=client.id,
             instance_id=instance.id,
             basis="intake coordination in the owning organisation",
-            detail=f"path started: {model_key}",
+            detail=f"path started: {model_key}"
+            + (
+                f"; a second running path beside path {duplicate_of.id}, reason: {reason}"
+                if duplicate_of is not None
+                else ""
+            ),
         )
         uow.commit()
         return instance.id
@@ -206,7 +237,9 @@ def _task_for_work(
         )
     )
     if row is None:
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound(
+            f"task {task_id} does not exist", code="task_not_found", params={"task_id": task_id}
+        )
     basis = access.task_basis(uow, actor, row)
     if basis is None:
         raise access.refuse(
@@ -218,12 +251,19 @@ def _task_for_work(
             row.instance.client_id,
             row.instance_id,
             f"task '{row.name}' is not for your roles",
+            code="task_not_for_roles", params={"name": row.name},
         )
     if row.state != "open":
-        raise Conflict(f"task '{row.name}' is already {row.state}")
+        raise Conflict(
+            f"task '{row.name}' is already {row.state}",
+            code="task_already_done", params={"name": row.name, "state": row.state},
+        )
     if row.claimed_by_id is not None and row.claimed_by_id != actor.user_id:
         holder = row.claimed_by.display_name if row.claimed_by else "someone else"
-        raise Conflict(f"task '{row.name}' is claimed by {holder}")
+        raise Conflict(
+            f"task '{row.name}' is claimed by {holder}",
+            code="task_claimed_by", params={"name": row.name, "holder": holder},
+        )
     return row, basis
 
 
@@ -240,21 +280,30 @@ def complete_task(
     with uow, _command(uow, "complete_task"):
         row, basis = _task_for_work(uow, actor, task_id, "update", now)
         loaded = _load(uow, engine, row.instance)
+        if row.bpmn_id not in loaded.model.user_tasks:  # an awaited decision (kind 'wait')
+            raise Conflict(
+                f"'{row.name}' is an awaited decision: record it with the decision's form "
+                f"(POST /api/v1/tasks/{row.id}/decision) or as a message to the path",
+                code="task_is_awaited_decision", params={"name": row.name, "task_id": row.id},
+            )
         info = loaded.model.user_tasks[row.bpmn_id]
         schema = info.form or {"type": "object"}
         errors = forms.validate(schema, data)
         for field in forms.user_fields(schema):
             if field in data and not errors.get(field) and _user(uow, data[field]) is None:
-                errors.setdefault(field, []).append(f"No user '{data[field]}' exists.")
+                errors.setdefault(field, []).append(_no_user(data[field]))
         named = {n: _user(uow, n) for n in forms.named_users(schema, data) if not errors}
         for field, prop in schema.get("properties", {}).items():
             value = data.get(field)
             if (prop.get("items") or {}).get("format") == forms.USER_FORMAT and value:
                 missing = [n for n in value if named.get(n) is None]
                 if missing:
-                    errors.setdefault(field, []).append(f"No user '{missing[0]}' exists.")
+                    errors.setdefault(field, []).append(_no_user(missing[0]))
         if errors:
-            raise InvalidInput(f"the form of task '{row.name}' has errors", errors)
+            raise InvalidInput(
+                f"the form of task '{row.name}' has errors", errors,
+                code="form_has_errors", params={"name": row.name},
+            )
         instance = loaded.instance
         with uow.session.no_autoflush:  # written once, at commit
             _complete(uow, engine, actor, row, loaded, info, schema, data, named, now)
@@ -345,11 +394,17 @@ def claim_task(
         row, basis = _task_for_work(uow, actor, task_id, "update", now)
         if release:
             if row.claimed_by_id is None:
-                raise Conflict(f"task '{row.name}' is not claimed")
+                raise Conflict(
+                    f"task '{row.name}' is not claimed",
+                    code="task_not_claimed", params={"name": row.name},
+                )
             row.claimed_by_id, row.claimed_at = None, None
         else:
             if row.claimed_by_id == actor.user_id:
-                raise Conflict(f"you have already claimed task '{row.name}'")
+                raise Conflict(
+                    f"you have already claimed task '{row.name}'",
+                    code="task_claimed_already", params={"name": row.name},
+                )
             row.claimed_by_id, row.claimed_at = actor.user_id, now
         record(
             uow,
@@ -393,33 +448,40 @@ def deliver_message(
         basis = access.message_basis(uow, actor, instance, now)
         if basis is None:
             reason = (
-                "no consent to multi-organisation handling is in force: another "
-                "organisation's decision cannot be recorded"
+                Text(
+                    "decision_no_consent",
+                    "no consent to multi-organisation handling is in force: another "
+                    "organisation's decision cannot be recorded",
+                )
                 if access.crosses_without_consent(uow, actor, instance)
-                else "you have no basis to record an external decision for this client"
+                else Text(
+                    "decision_no_basis",
+                    "you have no basis to record an external decision for this client",
+                )
             )
             raise access.refuse(
-                uow, now, actor, "update", "message", instance.client_id, instance.id, reason
-            )
+                uow, now, actor, "update", "message", instance.client_id, instance.id, reason,
+                code=reason.code,
+            )  # fmt: skip
         loaded = _load(uow, engine, instance)
         if name not in loaded.model.message_names:
             raise InvalidInput(
-                f"the process has no message '{name}'", {"name": [f"Unknown message '{name}'."]}
+                f"the process has no message '{name}'",
+                {"name": [Text("message_no_such", "Unknown message '{name}'.", name=name)]},
+                code="message_unknown",
+                params={"name": name},
             )
         if instance.status != "running":
-            raise Conflict(f"the path is {instance.status}: it waits for no messages")
-        runtime.deliver_message(loaded.workflow, name, payload, now)
-        record(
-            uow,
-            instance,
-            now,
-            "message_received",
-            actor=actor.username,
-            data={"message": name, "fields": sorted(payload)},
-        )
-        synchronise(
-            uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now, actor.username
-        )
+            raise Conflict(
+                f"the path is {instance.status}: it waits for no messages",
+                code="path_not_running", params={"status": instance.status},
+            )
+        # the awaited decision's worklist item is done too (engine/services/decisions.py)
+        decisions.deliver(
+            uow, engine, loaded.model, instance, loaded.workflow, loaded.before, actor, name,
+            payload, now,
+        )  # fmt: skip
+        notifications.message_arrived(uow, instance, name, actor.username, now)
         access.log(
             uow,
             now,
@@ -456,14 +518,25 @@ def change_case_manager(
                 instance.client_id,
                 instance.id,
                 "only the team coordinator or the case manager may change the case manager",
+                code="case_manager_change_refused",
             )
         if not reason.strip():
-            raise InvalidInput("a reason is required", {"reason": ["Give a reason."]})
+            raise InvalidInput(
+                "a reason is required",
+                {"reason": [Text("reason_give", "Give a reason.")]},
+                code="reason_required",
+            )
         user = _user(uow, username)
         if user is None:
-            raise InvalidInput(f"no user '{username}'", {"username": ["No such user."]})
+            raise InvalidInput(
+                f"no user '{username}'", {"username": [Text("user_no_such", "No such user.")]},
+                code="user_not_found", params={"user": username},
+            )
         if instance.status != "running":
-            raise Conflict(f"the path is {instance.status}")
+            raise Conflict(
+                f"the path is {instance.status}",
+                code="path_not_running", params={"status": instance.status},
+            )
         _set_case_manager(uow, instance, user, now, actor, reason.strip())
         access.log(
             uow,
@@ -590,6 +663,7 @@ def _set_case_manager(
             None,
         )
     reach(uow, instance, "case_manager", now)
+    notifications.case_manager_tasks(uow, instance.id, user.id, actor.user_id, now)
     record(
         uow,
         instance,
@@ -649,7 +723,10 @@ def _instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:
         )
     )
     if instance is None:
-        raise NotFound(f"instance {instance_id} does not exist")
+        raise NotFound(
+            f"instance {instance_id} does not exist",
+            code="instance_not_found", params={"instance_id": instance_id},
+        )
     return instance
 
 

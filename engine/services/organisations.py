@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, Text
 from engine.persistence.relationships import Organisation
 from engine.persistence.tables import Client, HumanTask, ProcessInstance, ProcessModel, User
 from engine.persistence.unit_of_work import UnitOfWork
@@ -123,7 +123,10 @@ def owner_for_new_path(
         owner = by_code(uow, chosen)
         if owner is None:
             raise InvalidInput(
-                f"no organisation '{chosen}'", {"organisation": ["No such organisation."]}
+                f"no organisation '{chosen}'",
+                {"organisation": [Text("organisation_no_such", "No such organisation.")]},
+                code="organisation_unknown",
+                params={"organisation": chosen},
             )
         return owner
     derived = _derived_owner(uow, cat, model.region, client)
@@ -140,7 +143,12 @@ def owner_for_new_path(
         return counties[0]
     raise InvalidInput(
         "choose the organisation that owns the client's path",
-        {"organisation": ["Choose the organisation that owns the path."]},
+        {
+            "organisation": [
+                Text("organisation_choose", "Choose the organisation that owns the path.")
+            ]
+        },
+        code="organisation_missing",
     )
 
 
@@ -187,7 +195,16 @@ def set_memberships(uow: UnitOfWork, user: User, codes: Iterable[str]) -> None:
     if unknown:
         raise InvalidInput(
             "the user is not valid",
-            {"organisations": [f"Unknown organisation: {', '.join(unknown)}"]},
+            {
+                "organisations": [
+                    Text(
+                        "organisations_unknown",
+                        "Unknown organisation: {codes}",
+                        codes=", ".join(unknown),
+                    )
+                ]
+            },
+            code="user_invalid",
         )
     user.organisations = [rows[c] for c in wanted]
 

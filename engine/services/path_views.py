@@ -59,6 +59,8 @@ class InstanceView:
     # what the reader may do, as the access policy says
     may_reassign: bool = False
     may_record_decision: bool = False
+    may_reschedule_review: bool = False  # bring the follow-up review forward or postpone it
+    model_version_id: int | None = None  # its texts show the path's names in the reader's language
 
 
 def _person(relationship: Any) -> LoaderOption:
@@ -167,6 +169,7 @@ def path_views(
         view.open_tasks = [_task_view(r) for r in rows]
         for task, row in zip(view.open_tasks, rows, strict=True):
             task.waiting_for_consent = access.waits_for_consent(uow, row, path_facts)
+        model = models.get(instance.id) if models is not None else None
         view.waiting = [
             {
                 "kind": w.kind,
@@ -174,6 +177,10 @@ def path_views(
                 "bpmn_id": w.bpmn_id,
                 "message_name": w.message_name,
                 "due_at": w.due_at,
+                "since": w.created_at,
+                "task_id": w.task_id,  # an awaited decision's worklist item has this id
+                # the follow-up review's timer (`dueFromField`): its case manager may move it
+                "reschedulable": model is not None and w.bpmn_id in model.due_from_fields,
             }
             for w in waiting.get(instance.id, [])
         ]
@@ -209,6 +216,7 @@ def _view(
         model_key=version.model.key,
         model_name=version.model.name,
         model_version=version.number,
+        model_version_id=instance.model_version_id,
         status=instance.status,
         outcome=instance.outcome,
         case_manager=manager.username if manager else None,
@@ -221,6 +229,7 @@ def _view(
         and access.reassignment_basis(uow, actor, instance, manager, now, facts) is not None,
         may_record_decision=running
         and access.message_basis(uow, actor, instance, now, facts) is not None,
+        may_reschedule_review=access.may_reschedule_review(actor, instance),
     )
 
 

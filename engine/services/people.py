@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 
 from engine.clock import Clock
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound, Text
 from engine.persistence.relationships import Organisation
 from engine.persistence.tables import ApiToken, Client, HumanTask, ProcessInstance, User, UserRole
 from engine.persistence.unit_of_work import UnitOfWork
@@ -52,11 +52,12 @@ class Person:
     # running paths whose case manager they are: instance_id, client_pseudonym, organisation
     case_managed: list[dict[str, Any]] = field(default_factory=list)
     has_password: bool = True  # False: signs in through single sign-on only
+    email: str | None = None  # where the daily digest goes
 
 
 def _require_admin(actor: Actor) -> None:
     if not actor.is_admin:
-        raise Forbidden("only administrators manage people")
+        raise Forbidden("only administrators manage people", code="people_refused")
 
 
 def _open_work(uow: UnitOfWork, user_id: int) -> list[dict[str, Any]]:
@@ -107,6 +108,7 @@ def _person(uow: UnitOfWork, user: User, with_work: bool = False) -> Person:
         user.id, user.username, user.display_name, user.role_codes,
         [o.code for o in user.organisations], user.is_admin, user.active,
         user.oidc_subject is not None, user.language, work, managed, user.password_sign_in,
+        user.email,
     )  # fmt: skip
 
 
@@ -133,7 +135,9 @@ def get_person(uow: UnitOfWork, clock: Clock, actor: Actor, user_id: int) -> Per
     with uow:
         user = uow.session.get(User, user_id)
         if user is None:
-            raise NotFound(f"there is no user {user_id}")
+            raise NotFound(
+                f"there is no user {user_id}", code="user_not_found", params={"user": user_id}
+            )
         person = _person(uow, user, with_work=True)
         now = clock()
         shown = {w["instance_id"] for w in person.open_work}
@@ -167,7 +171,11 @@ def add_person(
     """A new account; without a password it can sign in only through single sign-on."""
     _require_admin(actor)
     if not display_name.strip():
-        raise InvalidInput("the name is missing", {"display_name": ["Give the person's name."]})
+        raise InvalidInput(
+            "the name is missing",
+            {"display_name": [Text("name_give", "Give the person's name.")]},
+            code="name_missing",
+        )
     user_id = users.create_user(
         uow, catalog, username=username, display_name=display_name.strip(),
         password=password or secrets.token_urlsafe(32), roles=roles, is_admin=is_admin,
@@ -193,24 +201,42 @@ def update_person(
     _require_admin(actor)
     unknown = [r for r in changes.get("roles") or [] if r not in catalog.codes]
     if unknown:
-        raise InvalidInput("unknown role", {"roles": [f"Unknown role: {', '.join(unknown)}"]})
+        raise InvalidInput(
+            "unknown role",
+            {"roles": [Text("roles_unknown", "Unknown role: {codes}", codes=", ".join(unknown))]},
+            code="role_unknown",
+            params={"roles": ", ".join(unknown)},
+        )
     password = changes.get("password")
     if password is not None and len(password) < users.MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             "the password is too short",
-            {"password": [f"At least {users.MIN_PASSWORD_LENGTH} characters."]},
+            {
+                "password": [
+                    Text(
+                        "password_length",
+                        "At least {num} characters.",
+                        num=users.MIN_PASSWORD_LENGTH,
+                    )
+                ]
+            },
+            code="password_too_short",
+            params={"min": users.MIN_PASSWORD_LENGTH},
         )
     own = user_id == actor.user_id
     if own and (changes.get("active") is False or changes.get("is_admin") is False):
         raise InvalidInput(
             "administrators cannot close their own account or remove their own rights",
-            {"active": ["Ask another administrator."]},
+            {"active": [Text("ask_another_admin", "Ask another administrator.")]},
+            code="own_account",
         )
     now = clock()
     with uow:
         user = uow.session.get(User, user_id)
         if user is None:
-            raise NotFound(f"there is no user {user_id}")
+            raise NotFound(
+                f"there is no user {user_id}", code="user_not_found", params={"user": user_id}
+            )
         done = []
         if "display_name" in changes and changes["display_name"].strip():
             user.display_name = changes["display_name"].strip()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from engine.clock import Clock
-from engine.errors import Forbidden, InvalidInput
+from engine.errors import Forbidden, InvalidInput, Text
 from engine.persistence.relationships import PolicySetting
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
@@ -27,7 +27,10 @@ class AccessSettings:
 
 def require_admin(actor: access.Actor) -> None:
     if not actor.is_admin:
-        raise Forbidden("only administrators change the access policy's settings")
+        raise Forbidden(
+            "only administrators change the access policy's settings",
+            code="policy_settings_refused",
+        )
 
 
 def get_access_settings(uow: UnitOfWork) -> AccessSettings:
@@ -52,9 +55,16 @@ def set_days_after_closing(
             "the number of days is out of range",
             {
                 "days_after_closing": [
-                    f"A whole number from {MIN_DAYS_AFTER_CLOSING} to {MAX_DAYS_AFTER_CLOSING}."
+                    Text(
+                        "days_after_closing_range",
+                        "A whole number from {low} to {high}.",
+                        low=MIN_DAYS_AFTER_CLOSING,
+                        high=MAX_DAYS_AFTER_CLOSING,
+                    )
                 ]
             },
+            code="days_after_closing_invalid",
+            params={"low": MIN_DAYS_AFTER_CLOSING, "high": MAX_DAYS_AFTER_CLOSING},
         )
     now = clock()
     with uow:

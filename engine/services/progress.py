@@ -17,7 +17,7 @@ from engine.analytics.stalls import LEAD_FROM
 from engine.analytics.targets import TargetBook, load_targets
 from engine.persistence.tables import HumanTask, Milestone, ProcessInstance, WaitingEvent
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import organisations
+from engine.services import notifications, organisations
 from engine.workflow import pruning, runtime
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel, UserTaskInfo
@@ -28,6 +28,7 @@ TEAM_PHASES = ("assessment",)
 # When a case-manager task is ready before anyone is named, the team coordinator holds it.
 CASE_MANAGER_FALLBACK_ROLE = "case_coordinator"
 USER_TASK_KINDS = {"UserTask"}
+WAIT_KIND = "wait"  # human_task.kind of an awaited decision
 # Worklist rows without the people and the path joined in (read only if a command needs them).
 LEAN_TASK = (
     lazyload(HumanTask.instance),
@@ -141,6 +142,48 @@ class _LazyTargets:
         return self._targets.due(now, bpmn_id, phase)
 
 
+def _add_wait_row(
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    model: ParsedModel,
+    instance: ProcessInstance,
+    message: runtime.WaitingMessage,
+    now: datetime,
+    targets: _LazyTargets,
+) -> None:
+    """The worklist item of an awaited decision (`human_task.kind` 'wait'; its id is the
+    catch event's task id), due by the step's service-level target."""
+    info = model.waits[message.bpmn_id]
+    if info.recorded_by is None:
+        return  # nobody's role: it stays a waiting message only
+    role, assignee = info.recorded_by, None
+    if role == CASE_MANAGER:
+        if instance.case_manager_id is not None:
+            assignee = instance.case_manager_id
+        else:
+            role = CASE_MANAGER_FALLBACK_ROLE
+    uow.session.add(
+        HumanTask(
+            id=message.task_id,
+            instance_id=instance.id,
+            kind=WAIT_KIND,
+            model_version_id=instance.model_version_id,
+            bpmn_id=info.bpmn_id,
+            name=info.name,
+            phase=info.phase,
+            role=role,
+            lane_role=info.recorded_by,
+            organisation_id=_task_organisation(uow, engine, model, instance, info.recorded_by),
+            owner_organisation_id=instance.organisation_id,
+            client_id=instance.client_id,
+            assignee_id=assignee,
+            state="open",
+            created_at=now,
+            due_at=targets.due(now, info.bpmn_id, info.phase),
+        )
+    )
+
+
 def synchronise(
     uow: UnitOfWork,
     engine: WorkflowEngine,
@@ -239,8 +282,15 @@ def _synchronise(
         )
         if info.phase in TEAM_PHASES:
             reach(uow, instance, "team", now)
+    # awaited decisions: a worklist item of the role recording them while they wait
+    awaited = {
+        m.task_id: m for m in runtime.waiting_messages(workflow) if m.bpmn_id in model.waits
+    }
+    for task_id, message in awaited.items():
+        if task_id not in open_rows:
+            _add_wait_row(uow, engine, model, instance, message, now, targets)
     for task_id, row in open_rows.items():
-        if task_id not in ready:
+        if task_id not in ready and task_id not in awaited:
             row.state = "cancelled"
             record(
                 uow,
@@ -315,6 +365,9 @@ def _synchronise(
             bpmn_id=instance.end_event,
             data={"outcome": instance.outcome},
         )
+
+    # who should know of the new worklist rows (engine/services/notifications.py)
+    notifications.tasks_ready(uow, now, actor)
 
     # the finished past the path cannot return to is in the event table: the saved state keeps
     # only what the engine can still use (engine/workflow/pruning.py)

@@ -72,7 +72,9 @@ def get_task(
     with uow:
         row = uow.session.get(HumanTask, task_id)
         if row is None:
-            raise NotFound(f"task {task_id} does not exist")
+            raise NotFound(
+                f"task {task_id} does not exist", code="task_not_found", params={"task_id": task_id}
+            )
         doer_basis = access.task_basis(uow, actor, row)
         basis = doer_basis or access.read_basis(uow, actor, row.instance, now)
         if basis is None:
@@ -85,9 +87,10 @@ def get_task(
                 row.instance.client_id,
                 row.instance_id,
                 "no client relationship or task role",
+                code="no_client_relationship",
             )
         view = _task_view(row, now)
-        view.form = model_of(engine, row.instance).user_tasks[row.bpmn_id].form
+        view.form = model_of(engine, row.instance).step_form(row.bpmn_id)
         draft = uow.session.get(TaskDraft, row.id)
         if draft is not None:
             view.draft, view.draft_saved_by, view.draft_saved_at = (
@@ -126,7 +129,10 @@ def get_instance(
     with uow:
         instance = uow.session.get(ProcessInstance, instance_id, options=PATH_OPTIONS)
         if instance is None:
-            raise NotFound(f"instance {instance_id} does not exist")
+            raise NotFound(
+                f"instance {instance_id} does not exist",
+                code="instance_not_found", params={"instance_id": instance_id},
+            )
         facts = access.path_facts(uow, actor, [instance], now)
         basis = access.read_basis(uow, actor, instance, now, facts[instance.id])
         if basis is None:
@@ -139,6 +145,7 @@ def get_instance(
                 instance.client_id,
                 instance.id,
                 "no client relationship or task role",
+                code="no_client_relationship",
             )
         view = path_views(uow, actor, [(instance, basis)], now, facts=facts)[0]
         access.log(
@@ -214,7 +221,10 @@ def diagram_state(
     with uow:
         instance = uow.session.get(ProcessInstance, instance_id)
         if instance is None:
-            raise NotFound(f"instance {instance_id} does not exist")
+            raise NotFound(
+                f"instance {instance_id} does not exist",
+                code="instance_not_found", params={"instance_id": instance_id},
+            )
         basis = access.read_basis(uow, actor, instance, now)
         if basis is None:
             raise access.refuse(
@@ -226,6 +236,7 @@ def diagram_state(
                 instance.client_id,
                 instance.id,
                 "no client relationship or task role",
+                code="no_client_relationship",
             )
         model = model_of(engine, instance)
         on_top = lambda i: model.top_level.get(i, i)  # noqa: E731

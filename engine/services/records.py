@@ -37,6 +37,30 @@ class Submission:
     # reader's (see engine.services.field_visibility)
     hidden: list[str] = field(default_factory=list)
     hidden_classes: list[str] = field(default_factory=list)
+    # the entry's current revision (a correction's row, or the original's when uncorrected);
+    # `submitted_by` / `submitted_at` stay the original's (the author's), `data` is current
+    id: int = 0
+    original_id: int = 0
+    phase: str | None = None
+    revisions: int = 1  # the original and its corrections
+    corrected_by: str | None = None
+    corrected_at: datetime | None = None
+    correction_reason: str | None = None
+    decided_fields: list[str] = field(default_factory=list)  # flagged by its corrections
+
+    @property
+    def corrected(self) -> bool:
+        return self.revisions > 1
+
+
+def entries_of(rows: Iterable[FormSubmission]) -> list[list[FormSubmission]]:
+    """The rows grouped into entries: each entry its original first and then its corrections,
+    oldest first (a correction's `corrects_id` names the original). Entries in the order of
+    their originals."""
+    chains: dict[int, list[FormSubmission]] = {}
+    for row in sorted(rows, key=lambda r: r.id):
+        chains.setdefault(row.corrects_id or row.id, []).append(row)
+    return [chain for chain in chains.values() if chain[0].corrects_id is None]
 
 
 def _instance_with_basis(
@@ -44,7 +68,10 @@ def _instance_with_basis(
 ) -> tuple[ProcessInstance, str]:
     instance = uow.session.get(ProcessInstance, instance_id)
     if instance is None:
-        raise NotFound(f"instance {instance_id} does not exist")
+        raise NotFound(
+            f"instance {instance_id} does not exist",
+            code="instance_not_found", params={"instance_id": instance_id},
+        )
     basis = access.read_basis(uow, actor, instance, now)
     if basis is None:
         raise access.refuse(
@@ -56,6 +83,7 @@ def _instance_with_basis(
             instance.client_id,
             instance.id,
             "no client relationship or task role",
+            code="no_client_relationship",
         )
     return instance, basis
 
@@ -85,30 +113,63 @@ def submission_views(
 ) -> list[Submission]:
     """The path's form submissions as the reader sees them (oldest first, as given)."""
     classes = field_visibility.reader_classes(actor, instance)
-    result = []
-    for s in rows:
-        info = model.user_tasks.get(s.bpmn_id)
-        form = info.form if info is not None else None
-        if form is None:  # a step the path's model version no longer has
-            form = field_visibility.form_in(instance.model_version.files, s.form_path)
-        own = s.submitted_by == actor.username  # what they recorded themselves
-        shown = frozenset(access.FIELD_CLASSES) if own else classes
-        data, hidden = field_visibility.visible(form, s.data, shown)
-        result.append(
-            Submission(
-                s.task_id,
-                s.bpmn_id,
-                s.task_name,
-                s.form_path,
-                field_visibility.visible_schema(form, shown),
-                data,
-                s.submitted_by,
-                s.submitted_at,
-                hidden,
-                field_visibility.classes_of(form, hidden),
-            )
-        )
-    return result
+    return [view_of(model, instance, chain, actor, classes) for chain in entries_of(rows)]
+
+
+def form_of(
+    model: ParsedModel, instance: ProcessInstance, row: FormSubmission
+) -> dict[str, Any] | None:
+    """The form an entry was recorded with (from the stored files for a step the path's model
+    version no longer has)."""
+    info = model.user_tasks.get(row.bpmn_id)
+    form = info.form if info is not None else None
+    if form is None:
+        form = field_visibility.form_in(instance.model_version.files, row.form_path)
+    return form
+
+
+def view_of(
+    model: ParsedModel,
+    instance: ProcessInstance,
+    chain: list[FormSubmission],
+    actor: access.Actor,
+    classes: frozenset[str],
+    revision: int | None = None,
+) -> Submission:
+    """One entry as the reader sees it: its current revision (or the `revision`-th, 1 = the
+    original), cut to the reader's field classes. Whoever recorded a revision of it sees it
+    whole."""
+    original = chain[0]
+    s = chain[-1] if revision is None else chain[revision - 1]
+    form = form_of(model, instance, original)
+    info = model.user_tasks.get(original.bpmn_id)
+    own = actor.username in {r.submitted_by for r in chain}  # what they recorded themselves
+    shown = frozenset(access.FIELD_CLASSES) if own else classes
+    data, hidden = field_visibility.visible(form, s.data, shown)
+    corrected = s if s.corrects_id is not None else None
+    return Submission(
+        original.task_id,
+        original.bpmn_id,
+        original.task_name,
+        original.form_path,
+        field_visibility.visible_schema(form, shown),
+        data,
+        original.submitted_by,
+        original.submitted_at,
+        hidden,
+        field_visibility.classes_of(form, hidden),
+        id=s.id,
+        original_id=original.id,
+        phase=info.phase if info is not None else None,
+        revisions=len(chain),
+        corrected_by=corrected.submitted_by if corrected else None,
+        corrected_at=corrected.submitted_at if corrected else None,
+        correction_reason=corrected.correction_reason if corrected else None,
+        # every correction's flagged fields up to this revision (a later one does not clear them)
+        decided_fields=list(
+            dict.fromkeys(f for r in chain[: chain.index(s) + 1] for f in r.decided_fields or [])
+        ),
+    )
 
 
 def log_submissions(
@@ -136,17 +197,19 @@ def log_submissions(
 
 def plan_revisions_in(submissions: list[Submission]) -> list[Submission]:
     """The support plan's revisions among a path's submissions: each completion of a
-    support-plan form is one, oldest first."""
+    support-plan form is one, oldest first. A correction of a plan is no new revision of the
+    plan: the revision shows its corrected content (the entry's page lists its corrections)."""
     return [s for s in submissions if (s.form_path or "").endswith(SUPPORT_PLAN_FORM)]
 
 
 def kykyviisari_points(rows: Iterable[FormSubmission]) -> list[tuple[datetime, int]]:
-    """The Kykyviisari work-ability scores (0-10) the submissions record."""
+    """The Kykyviisari work-ability scores (0-10) the submissions record: each entry's current
+    value, at the time it was first recorded."""
     points = []
-    for s in rows:
-        value = s.data.get(KYKYVIISARI_FIELD)
+    for chain in entries_of(rows):
+        value = chain[-1].data.get(KYKYVIISARI_FIELD)
         if isinstance(value, int):
-            points.append((s.submitted_at, value))
+            points.append((chain[0].submitted_at, value))
     return points
 
 
@@ -165,7 +228,10 @@ def kykyviisari_series(
     with uow:
         client = uow.session.get(Client, client_id)
         if client is None:
-            raise NotFound(f"client {client_id} does not exist")
+            raise NotFound(
+                f"client {client_id} does not exist",
+                code="client_not_found", params={"client_id": client_id},
+            )
         series = []
         bases = []
         for instance in uow.session.scalars(
@@ -190,6 +256,7 @@ def kykyviisari_series(
                 client_id,
                 None,
                 "no client relationship or task role",
+                code="no_client_relationship",
             )
         access.log(uow, now, actor, "read", "kykyviisari", client_id=client_id, basis=bases[0])
         uow.commit()
@@ -202,7 +269,10 @@ def get_consents(
     now = clock()
     with uow:
         if uow.session.get(Client, client_id) is None:
-            raise NotFound(f"client {client_id} does not exist")
+            raise NotFound(
+                f"client {client_id} does not exist",
+                code="client_not_found", params={"client_id": client_id},
+            )
         basis = access.client_basis(uow, actor, client_id, now)
         if basis is None:
             raise access.refuse(
@@ -214,6 +284,7 @@ def get_consents(
                 client_id,
                 None,
                 "no client relationship or task role",
+                code="no_client_relationship",
             )
         result = consent_records(
             uow.session.scalars(

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from engine.clock import Clock
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound, Text
 from engine.persistence.audit import AccessLog, AuditHead, RetentionHold
 from engine.persistence.audit_chain import HEAD_ID
 from engine.persistence.tables import Base, Client, HumanTask, ProcessInstance
@@ -37,7 +37,12 @@ ACCESS_LOG = "access log"
 ACCESS_LOG_FLOOR_YEARS = 2
 CLOCK_MARGIN = timedelta(days=1)
 MIN_REASON, MAX_REASON = 10, 500
-REASON_MESSAGE = f"Give a reason of {MIN_REASON} to {MAX_REASON} characters."
+REASON_MESSAGE = Text(
+    "hold_reason_length",
+    "Give a reason of {min} to {max} characters.",
+    min=MIN_REASON,
+    max=MAX_REASON,
+)
 REFUSAL = "retention is administrators' work"
 HOLD_BASIS = "administrator: retention hold"
 # The tables whose rows make up a client's record are found by their foreign keys to these.
@@ -135,7 +140,9 @@ def years_before(moment: datetime, years: int) -> datetime:
 def _require_admin(uow: UnitOfWork, now: datetime, actor: access.Actor, action: str,
                    what: str, client_id: int | None = None) -> None:  # fmt: skip
     if not actor.is_admin:
-        raise access.refuse(uow, now, actor, action, what, client_id, None, REFUSAL)
+        raise access.refuse(
+            uow, now, actor, action, what, client_id, None, REFUSAL, code="retention_refused"
+        )
 
 
 def _hold_in_force(
@@ -329,7 +336,11 @@ def _log_run(
 def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not MIN_REASON <= len(text) <= MAX_REASON or "\x00" in text:
-        raise InvalidInput("the reason for the hold is not valid", {"reason": [REASON_MESSAGE]})
+        raise InvalidInput(
+            "the reason for the hold is not valid",
+            {"reason": [REASON_MESSAGE]},
+            code="hold_reason_invalid",
+        )
     return text
 
 
@@ -341,7 +352,11 @@ def _hold_view(hold: RetentionHold, pseudonym: str) -> Hold:
 def _client(uow: UnitOfWork, client_id: int) -> Client:
     client = uow.session.get(Client, client_id)
     if client is None:
-        raise NotFound(f"client {client_id} does not exist")
+        raise NotFound(
+            f"client {client_id} does not exist",
+            code="client_not_found",
+            params={"client_id": client_id},
+        )
     return client
 
 
@@ -359,7 +374,11 @@ def client_id_of(uow: UnitOfWork, pseudonym: str) -> int:
     with uow:
         found = uow.session.scalar(select(Client.id).where(Client.pseudonym == pseudonym.strip()))
     if found is None:
-        raise NotFound(f"no client has the pseudonym {pseudonym!r}")
+        raise NotFound(
+            f"no client has the pseudonym {pseudonym!r}",
+            code="pseudonym_not_found",
+            params={"pseudonym": pseudonym},
+        )
     return found
 
 
@@ -373,7 +392,11 @@ def place_hold(
         text = _reason(reason)
         client = _client(uow, client_id)
         if _current(uow, client_id) is not None:
-            raise Conflict(f"the client {client.pseudonym} is already on hold")
+            raise Conflict(
+                f"the client {client.pseudonym} is already on hold",
+                code="hold_exists",
+                params={"pseudonym": client.pseudonym},
+            )
         hold = RetentionHold(client_id=client_id, reason=text, placed_by=actor.username,
                              placed_at=now)  # fmt: skip
         uow.session.add(hold)
@@ -392,7 +415,11 @@ def lift_hold(uow: UnitOfWork, clock: Clock, actor: access.Actor, client_id: int
         client = _client(uow, client_id)
         hold = _current(uow, client_id)
         if hold is None:
-            raise Conflict(f"the client {client.pseudonym} is not on hold")
+            raise Conflict(
+                f"the client {client.pseudonym} is not on hold",
+                code="hold_missing",
+                params={"pseudonym": client.pseudonym},
+            )
         hold.lifted_by, hold.lifted_at = actor.username, now
         access.log(uow, now, actor, "update", "retention_hold", client_id=client_id,
                    basis=HOLD_BASIS, detail="hold lifted")  # fmt: skip

@@ -50,8 +50,15 @@ class SignInRefused(Forbidden):
     `no_role` (no group of theirs maps to a role), `closed` (the account is deactivated) or
     `role_map` (the role map names a role Polku does not have)."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        code: str,
+        params: Mapping[str, str | int | None] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, params=params)
         self.reason = reason
 
 
@@ -115,7 +122,10 @@ def sign_in(
     unknown = role_map_problems(role_map, catalog)
     if unknown:
         raise SignInRefused(
-            "role_map", f"the role map names roles Polku does not have: {', '.join(unknown)}"
+            "role_map",
+            f"the role map names roles Polku does not have: {', '.join(unknown)}",
+            code="sign_in_role_map_roles",
+            params={"roles": ", ".join(unknown)},
         )
     roles, is_admin = mapped_roles(identity.groups, role_map)
     member_of = mapped_organisations(identity.groups, role_map)
@@ -145,9 +155,13 @@ def _sign_in_once(
             )
         )
         if user is not None and not user.active:
-            raise SignInRefused("closed", "this account has been closed")
+            raise SignInRefused("closed", "this account has been closed", code="sign_in_closed")
         if not roles and not is_admin:
-            raise SignInRefused("no_role", "none of the person's groups gives a role in Polku")
+            raise SignInRefused(
+                "no_role",
+                "none of the person's groups gives a role in Polku",
+                code="sign_in_no_role",
+            )
         name = (identity.display_name or "").strip()[:DISPLAY_NAME_MAX]
         if user is None:
             username = _free_username(uow, username_from(identity.username))
@@ -174,7 +188,9 @@ def _sign_in_once(
                 set_memberships(uow, user, member_of)
             except InvalidInput:
                 raise SignInRefused(
-                    "role_map", "the role map names organisations Polku does not have"
+                    "role_map",
+                    "the role map names organisations Polku does not have",
+                    code="sign_in_role_map_organisations",
                 ) from None
         uow.commit()
         uow.session.expunge(user)

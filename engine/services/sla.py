@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from engine.analytics.targets import refresh_due_dates
 from engine.clock import Clock
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound, Text
 from engine.persistence.tables import ProcessModel, SlaTarget
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
@@ -32,8 +32,9 @@ def list_targets(uow: UnitOfWork) -> list[SlaTarget]:
 
 
 def step_names(uow: UnitOfWork, engine: WorkflowEngine) -> dict[str, dict[str, str]]:
-    """The user-task steps of the latest version of every model: model key -> BPMN id -> name
-    (the regional variants share the national path's step ids, not always its names)."""
+    """The user-task steps and awaited decisions of the latest version of every model: model
+    key -> BPMN id -> name (the regional variants share the national path's step ids, not
+    always its names)."""
     names: dict[str, dict[str, str]] = {}
     with uow:
         for key in uow.session.scalars(select(ProcessModel.key).order_by(ProcessModel.key)):
@@ -42,6 +43,8 @@ def step_names(uow: UnitOfWork, engine: WorkflowEngine) -> dict[str, dict[str, s
                 continue
             model = engine.model_for_version(version.content_hash, key, version.files)
             names[key] = {info.bpmn_id: info.name for info in model.user_tasks.values()}
+            # awaited decisions are worklist items with due dates too
+            names[key].update({wait.bpmn_id: wait.name for wait in model.waits.values()})
     return names
 
 
@@ -57,16 +60,18 @@ def set_target(
 ) -> None:
     """Create, change or (working_days None) remove a target; open tasks' due dates follow."""
     if not actor.is_admin:
-        raise Forbidden("only administrators set service-level targets")
+        raise Forbidden("only administrators set service-level targets", code="sla_refused")
     errors: dict[str, list[str]] = {}
     if bool(bpmn_id) == bool(phase):
-        errors["bpmn_id"] = ["Give either a step or a phase."]
+        errors["bpmn_id"] = [Text("sla_step_or_phase", "Give either a step or a phase.")]
     if phase and phase not in PHASES:
-        errors["phase"] = [f"One of {', '.join(PHASES)}."]
+        errors["phase"] = [Text("phase_one_of", "One of {phases}.", phases=", ".join(PHASES))]
     if working_days is not None and not 0 <= working_days <= MAX_DAYS:
-        errors["working_days"] = [f"Between 0 and {MAX_DAYS} working days."]
+        errors["working_days"] = [
+            Text("sla_days_range", "Between 0 and {max} working days.", max=MAX_DAYS)
+        ]
     if errors:
-        raise InvalidInput("the target is not valid", errors)
+        raise InvalidInput("the target is not valid", errors, code="sla_target_invalid")
     now = clock()
     with uow:
         if (
@@ -74,7 +79,11 @@ def set_target(
             and uow.session.scalar(select(ProcessModel.id).where(ProcessModel.key == model_key))
             is None
         ):
-            raise NotFound(f"process model '{model_key}' does not exist")
+            raise NotFound(
+                f"process model '{model_key}' does not exist",
+                code="model_not_found",
+                params={"key": model_key},
+            )
         row = uow.session.scalar(
             select(SlaTarget).where(
                 SlaTarget.model_key.is_(None)
@@ -86,7 +95,7 @@ def set_target(
         )
         if working_days is None:
             if row is None:
-                raise NotFound("no such target")
+                raise NotFound("no such target", code="sla_target_not_found")
             uow.session.delete(row)
         elif row is None:
             uow.session.add(

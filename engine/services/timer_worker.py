@@ -70,9 +70,12 @@ def run(
     stop: threading.Event,
     interval: float,
     name: str | None = None,
+    after_round: Callable[[], None] | None = None,
 ) -> None:
     """Rounds until `stop` is set. A lost database connection is retried after 1, 2, 4 … up to
-    60 seconds; a failed timer stays due and is tried again next round."""
+    60 seconds; a failed timer stays due and is tried again next round. `after_round` runs
+    after each round's timers (the notifications' jobs, `notification_jobs.NotificationRounds`:
+    they catch their own failures)."""
     name = name or worker_name()
     started = clock()
     backoff = 0.0
@@ -80,6 +83,8 @@ def run(
     while not stop.is_set():
         try:
             fired = fire_due_timers(uow_factory, engine, clock)
+            if after_round is not None:
+                after_round()
             beat(uow_factory(), name, started, clock(), fired, None)
             WORKER_ROUNDS.labels(outcome="ok").inc()
             if fired:

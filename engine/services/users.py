@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
 from engine.clock import Clock
-from engine.errors import InvalidInput, NotFound, Unauthenticated
+from engine.errors import InvalidInput, NotFound, Text, Unauthenticated
 from engine.persistence.tables import ApiToken, User, UserRole
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access_log, sessions
@@ -52,17 +52,25 @@ def create_user(
         or len(username) > 80
         or not username.replace("_", "").replace(".", "").isalnum()
     ):
-        errors["username"] = ["Use 1-80 letters, digits, dots or underscores."]
+        errors["username"] = [
+            Text("username_characters", "Use 1-80 letters, digits, dots or underscores.")
+        ]
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"At least {MIN_PASSWORD_LENGTH} characters."]
+        errors["password"] = [
+            Text("password_length", "At least {num} characters.", num=MIN_PASSWORD_LENGTH)
+        ]
     unknown = [r for r in roles if r not in roles_catalog.codes]
     if unknown:
-        errors["roles"] = [f"Unknown role: {', '.join(unknown)}"]
+        errors["roles"] = [Text("roles_unknown", "Unknown role: {codes}", codes=", ".join(unknown))]
     if errors:
-        raise InvalidInput("the user is not valid", errors)
+        raise InvalidInput("the user is not valid", errors, code="user_invalid")
     with uow:
         if uow.session.scalar(select(User).where(User.username == username)):
-            raise InvalidInput("the user exists", {"username": ["This username is taken."]})
+            raise InvalidInput(
+                "the user exists",
+                {"username": [Text("username_taken", "This username is taken.")]},
+                code="username_taken",
+            )
         user = User(
             username=username,
             display_name=display_name,
@@ -84,13 +92,13 @@ def authenticate(uow: UnitOfWork, username: str, password: str) -> User:
         user = uow.session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             _hasher.hash(password)  # spend the same time as for a real user
-            raise Unauthenticated("wrong username or password")
+            raise Unauthenticated("wrong username or password", code="sign_in_failed")
         try:
             _hasher.verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
-            raise Unauthenticated("wrong username or password") from None
+            raise Unauthenticated("wrong username or password", code="sign_in_failed") from None
         if not user.password_sign_in:  # single sign-on only
-            raise Unauthenticated("wrong username or password")
+            raise Unauthenticated("wrong username or password", code="sign_in_failed")
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
             uow.commit()
@@ -124,10 +132,12 @@ def user_for_token(uow: UnitOfWork, clock: Clock, token: str) -> User:
     with uow:
         row = uow.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
         if row is None or row.expires_at <= clock():
-            raise Unauthenticated("the token is unknown or has expired")
+            raise Unauthenticated("the token is unknown or has expired", code="token_unknown")
         user = uow.session.get(User, row.user_id)
         if user is None or not user.active:
-            raise Unauthenticated("the token's user is no longer active")
+            raise Unauthenticated(
+                "the token's user is no longer active", code="token_user_inactive"
+            )
         uow.session.expunge(user)
         return user
 
@@ -159,7 +169,7 @@ def revoke_token(uow: UnitOfWork, clock: Clock, user_id: int, token_id: int) -> 
             delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
         )
         if not done.rowcount:  # type: ignore[attr-defined]
-            raise NotFound("you have no such token")
+            raise NotFound("you have no such token", code="token_not_found")
         user = uow.session.get(User, user_id)
         access_log.log(
             uow, clock(), _Named(user.username if user else "-"), "token", "api_token",
@@ -231,7 +241,9 @@ def close_account(uow: UnitOfWork, clock: Clock, username: str) -> None:
     with uow:
         user = uow.session.scalar(select(User).where(User.username == username))
         if user is None:
-            raise NotFound(f"there is no user '{username}'")
+            raise NotFound(
+                f"there is no user '{username}'", code="user_not_found", params={"user": username}
+            )
         user.active = False
         uow.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
         sessions.end_all(uow, clock(), [user.id], "closed")

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_
 
 from engine.clock import Clock
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, Text
 from engine.persistence.tables import Client, HumanTask, User
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
@@ -45,6 +45,7 @@ class TaskView:
     due_at: datetime | None
     completed_by: str | None = None
     completed_at: datetime | None = None
+    kind: str = "task"  # or "wait": an awaited decision, recorded with its own form
     form: dict[str, Any] | None = None
     overdue: bool = False
     waiting_days: float = 0.0
@@ -58,6 +59,8 @@ class TaskView:
     # classes are not the reader's (the one doing the task sees the whole form)
     draft_hidden: list[str] = field(default_factory=list)
     draft_hidden_classes: list[str] = field(default_factory=list)
+    # the path's model version: its texts show the step's name in the reader's language
+    model_version_id: int | None = None
 
 
 def _task_view(row: HumanTask, now: datetime | None = None) -> TaskView:
@@ -79,6 +82,8 @@ def _task_view(row: HumanTask, now: datetime | None = None) -> TaskView:
         due_at=row.due_at,
         completed_by=row.completed_by.username if row.completed_by else None,
         completed_at=row.completed_at,
+        kind=row.kind or "task",
+        model_version_id=row.model_version_id,
     )
     if now is not None and row.state == "open":
         view.overdue = row.due_at is not None and row.due_at < now
@@ -110,11 +115,16 @@ _KEY_COLUMNS: dict[str, tuple[Any, ...]] = {
 }
 
 
+_LIMIT_MESSAGE = Text("limit_range", "Must be a whole number from 1 to {max}.", max=MAX_LIMIT)
+
+
 def check_limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(
             f"limit must be a whole number from 1 to {MAX_LIMIT}",
-            {"limit": [f"Must be a whole number from 1 to {MAX_LIMIT}."]},
+            {"limit": [_LIMIT_MESSAGE]},
+            code="limit_invalid",
+            params={"max": MAX_LIMIT},
         )
     return limit
 
@@ -122,7 +132,10 @@ def check_limit(limit: int) -> int:
 def _check_sort(sort: str) -> str:
     if sort not in SORTS:
         raise InvalidInput(
-            f"unknown order '{sort}'", {"sort": [f"Must be one of: {', '.join(SORTS)}."]}
+            f"unknown order '{sort}'",
+            {"sort": [Text("sort_one_of", "Must be one of: {sorts}.", sorts=", ".join(SORTS))]},
+            code="sort_unknown",
+            params={"sort": sort},
         )
     return sort
 
@@ -150,7 +163,7 @@ def _conditions(
         person = select(User.id).where(User.username == assignee).scalar_subquery()
         where.append(HumanTask.assignee_id == person)
     if mine:
-        where.append(HumanTask.assignee_id == actor.user_id)
+        where.append(mine_condition(actor))
     if unassigned:
         where.append(HumanTask.assignee_id.is_(None))
     if instance_id is not None:
@@ -169,6 +182,11 @@ def _conditions(
         )
         where.append(HumanTask.client_id.in_(named))
     return where
+
+
+def mine_condition(actor: access.Actor) -> ColumnElement[bool]:
+    """"Assigned to me": tasks assigned to the person by name, and tasks they claimed."""
+    return or_(HumanTask.assignee_id == actor.user_id, HumanTask.claimed_by_id == actor.user_id)
 
 
 def _tasks_from(query: Any, sort: str) -> Any:
@@ -352,7 +370,7 @@ def task_counts(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> dict[str,
         counted = uow.session.execute(
             select(
                 func.count(),
-                func.count().filter(HumanTask.assignee_id == actor.user_id),
+                func.count().filter(mine_condition(actor)),
                 func.count().filter(HumanTask.assignee_id.is_(None)),
                 func.count().filter(HumanTask.due_at < now),
             ).where(access.task_list_condition(actor), HumanTask.state == "open")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, Text
 
 # order code -> what its key holds before the task's id
 SORTS: dict[str, tuple[str, ...]] = {
@@ -45,7 +45,17 @@ class Position:
 def bad_cursor(reason: str = "not a cursor this list gave") -> InvalidInput:
     return InvalidInput(
         f"the cursor is {reason}",
-        {"cursor": [f"The cursor is {reason}: start again from the first page."]},
+        {
+            "cursor": [
+                Text(
+                    "cursor_start_again",
+                    "The cursor is {reason}: start again from the first page.",
+                    reason=reason,
+                )
+            ]
+        },
+        code="cursor_invalid",
+        params={"reason": reason},
     )
 
 

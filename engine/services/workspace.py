@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.clock import Clock
-from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Text
 from engine.persistence.tables import (
     Client,
     Consent,
@@ -21,7 +21,7 @@ from engine.persistence.tables import (
     WaitingEvent,
 )
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access
+from engine.services import access, notifications
 from engine.services.progress import record
 from engine.services.queries import TaskView, _task_view
 
@@ -42,6 +42,9 @@ class CaseloadRow:
     open_tasks: list[TaskView] = field(default_factory=list)
 
 
+_LACKS_ROLE = Text("colleague_lacks_role", "This colleague does not hold the task's role.")
+
+
 def hand_over(
     uow: UnitOfWork,
     clock: Clock,
@@ -53,11 +56,16 @@ def hand_over(
     """Give an open task to a named colleague who holds its role, with a reason."""
     now = clock()
     if not reason or not reason.strip():
-        raise InvalidInput("a reason is required", {"reason": ["Give a reason."]})
+        raise InvalidInput(
+            "a reason is required", {"reason": [Text("reason_give", "Give a reason.")]},
+            code="reason_required",
+        )
     with uow:
         row = uow.session.get(HumanTask, task_id)
         if row is None:
-            raise NotFound(f"task {task_id} does not exist")
+            raise NotFound(
+                f"task {task_id} does not exist", code="task_not_found", params={"task_id": task_id}
+            )
         basis = access.task_basis(uow, actor, row) or access.reassignment_basis(
             uow, actor, row.instance, row.assignee or row.claimed_by, now
         )
@@ -71,20 +79,34 @@ def hand_over(
                 row.instance.client_id,
                 row.instance_id,
                 f"task '{row.name}' is not yours to hand over",
+                code="task_not_yours", params={"name": row.name},
             )
         if row.state != "open":
-            raise Conflict(f"task '{row.name}' is already {row.state}")
+            raise Conflict(
+                f"task '{row.name}' is already {row.state}",
+                code="task_already_done", params={"name": row.name, "state": row.state},
+            )
         target = uow.session.scalar(select(User).where(User.username == to_username, User.active))
         if target is None:
-            raise InvalidInput(f"no user '{to_username}'", {"to_username": ["No such user."]})
+            raise InvalidInput(
+                f"no user '{to_username}'",
+                {"to_username": [Text("user_no_such", "No such user.")]},
+                code="user_not_found",
+                params={"user": to_username},
+            )
         needed = row.lane_role if row.lane_role != "case_manager" else None
         if needed and needed not in target.role_codes:
             raise InvalidInput(
                 f"{target.display_name} does not hold the role this task needs",
-                {"to_username": ["This colleague does not hold the task's role."]},
+                {"to_username": [_LACKS_ROLE]},
+                code="colleague_lacks_role", params={"name": target.display_name},
             )
         if target.id == row.assignee_id:
-            raise Conflict(f"task '{row.name}' is already {target.display_name}'s")
+            raise Conflict(
+                f"task '{row.name}' is already {target.display_name}'s",
+                code="task_already_theirs",
+                params={"name": row.name, "holder": target.display_name},
+            )
         previous = row.assignee.username if row.assignee else row.role
         row.assignee_id, row.assignee = target.id, target
         row.claimed_by_id, row.claimed_at = None, None
@@ -100,6 +122,7 @@ def hand_over(
             task_id=row.id,
             data={"from": previous, "to": target.username, "reason": reason.strip()[:500]},
         )
+        notifications.handed_over(uow, row, target.id, actor.username, now)
         access.log(
             uow,
             now,
@@ -120,11 +143,13 @@ def save_draft(
     """Keep unfinished form data with the task; nothing is validated or moves on."""
     now = clock()
     if not isinstance(data, dict) or len(data) > MAX_DRAFT_FIELDS:
-        raise InvalidInput("a draft is a JSON object of the form's fields")
+        raise InvalidInput("a draft is a JSON object of the form's fields", code="draft_not_object")
     with uow:
         row = uow.session.get(HumanTask, task_id)
         if row is None:
-            raise NotFound(f"task {task_id} does not exist")
+            raise NotFound(
+                f"task {task_id} does not exist", code="task_not_found", params={"task_id": task_id}
+            )
         basis = access.task_basis(uow, actor, row)
         if basis is None:
             raise access.refuse(
@@ -136,9 +161,13 @@ def save_draft(
                 row.instance.client_id,
                 row.instance_id,
                 f"task '{row.name}' is not for your roles",
+                code="task_not_for_roles", params={"name": row.name},
             )
         if row.state != "open":
-            raise Conflict(f"task '{row.name}' is already {row.state}")
+            raise Conflict(
+                f"task '{row.name}' is already {row.state}",
+                code="task_already_done", params={"name": row.name, "state": row.state},
+            )
         draft = uow.session.get(TaskDraft, task_id)
         if draft is None:
             uow.session.add(
@@ -163,7 +192,10 @@ def save_draft(
 def _client_for_consent(uow: UnitOfWork, actor: access.Actor, client_id: int, now: Any) -> Client:
     client = uow.session.get(Client, client_id)
     if client is None:
-        raise NotFound(f"client {client_id} does not exist")
+        raise NotFound(
+            f"client {client_id} does not exist",
+            code="client_not_found", params={"client_id": client_id},
+        )
     is_case_manager = uow.session.scalar(
         select(ProcessInstance.id)
         .where(
@@ -181,6 +213,7 @@ def _client_for_consent(uow: UnitOfWork, actor: access.Actor, client_id: int, no
             client_id,
             None,
             "only the client's case manager and team record consent",
+            code="consent_refused",
         )
     return client
 
@@ -208,7 +241,10 @@ def withdraw_consent(
     """End multi-organisation handling: the client's data stays inside one organisation."""
     now = clock()
     if not reason or not reason.strip():
-        raise InvalidInput("a reason is required", {"reason": ["Give a reason."]})
+        raise InvalidInput(
+            "a reason is required", {"reason": [Text("reason_give", "Give a reason.")]},
+            code="reason_required",
+        )
     with uow:
         _client_for_consent(uow, actor, client_id, now)
         active = list(
@@ -219,7 +255,7 @@ def withdraw_consent(
             )
         )
         if not active:
-            raise Conflict("the client has no consent in force")
+            raise Conflict("the client has no consent in force", code="consent_none")
         for consent in active:
             consent.withdrawn_at, consent.withdrawn_by = now, actor.username
             consent.withdrawal_reason = reason.strip()[:500]
@@ -244,7 +280,11 @@ def give_consent(
 ) -> None:
     now = clock()
     if not scope or not scope.strip():
-        raise InvalidInput("the scope is required", {"scope": ["Say what the consent covers."]})
+        raise InvalidInput(
+            "the scope is required",
+            {"scope": [Text("consent_scope", "Say what the consent covers.")]},
+            code="consent_scope_required",
+        )
     with uow:
         _client_for_consent(uow, actor, client_id, now)
         if uow.session.scalar(
@@ -252,7 +292,7 @@ def give_consent(
             .where(Consent.client_id == client_id, Consent.withdrawn_at.is_(None))
             .limit(1)
         ):
-            raise Conflict("the client already has a consent in force")
+            raise Conflict("the client already has a consent in force", code="consent_exists")
         uow.session.add(
             Consent(
                 client_id=client_id,
@@ -281,7 +321,7 @@ def team_view(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[TaskVi
     """Every open task of the team, for the team coordinator."""
     now = clock()
     if TEAM_COORDINATOR not in actor.roles:
-        raise Forbidden("the team view is for the team coordinator")
+        raise Forbidden("the team view is for the team coordinator", code="team_view_refused")
     with uow:
         rows = list(
             uow.session.scalars(
@@ -321,10 +361,15 @@ def caseload(
         person = actor.user_id
         if username and username != actor.username:
             if TEAM_COORDINATOR not in actor.roles:
-                raise Forbidden("only the team coordinator sees another case manager's caseload")
+                raise Forbidden(
+                    "only the team coordinator sees another case manager's caseload",
+                    code="caseload_refused",
+                )
             found = uow.session.scalar(select(User.id).where(User.username == username))
             if found is None:
-                raise NotFound(f"no user '{username}'")
+                raise NotFound(
+                    f"no user '{username}'", code="user_not_found", params={"user": username}
+                )
             person = found
         rows = []
         for instance in uow.session.scalars(

@@ -42,7 +42,13 @@ class WorkflowEngine:
         model, problems = load_model(source, self.roles)
         if model is None:
             first = next(p for p in problems if p.severity == "error")
-            raise ModelError(first.file, first.element, first.message)
+            raise ModelError(
+                first.file,
+                first.element,
+                first.message,
+                code=first.code or "model_error",
+                params=first.params,
+            )
         with self._lock:
             self._cache[(key, content_hash)] = model
         return model

@@ -13,9 +13,13 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from engine.errors import Coded, Text
 
-class ExpressionError(ValueError):
+
+class ExpressionError(Coded, ValueError):
     """The expression is not in the allowed language, or could not be evaluated."""
+
+    default_code = "expression_error"
 
 
 _BIN_OPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
@@ -50,13 +54,21 @@ _MAX_LENGTH = 2000
 def parse_condition(text: str) -> ast.Expression:
     """Parse and check an expression; raise ExpressionError naming what is not allowed."""
     if text is None or not text.strip():
-        raise ExpressionError("the expression is empty")
+        raise ExpressionError(Text("expression_empty", "the expression is empty"))
     if len(text) > _MAX_LENGTH:
-        raise ExpressionError(f"the expression is longer than {_MAX_LENGTH} characters")
+        raise ExpressionError(
+            Text(
+                "expression_too_long",
+                "the expression is longer than {max} characters",
+                max=_MAX_LENGTH,
+            )
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"syntax error: {exc.msg}") from None
+        raise ExpressionError(
+            Text("expression_syntax", "syntax error: {error}", error=str(exc.msg))
+        ) from None
     for node in ast.walk(tree):
         _check_node(node)
     return tree
@@ -87,30 +99,51 @@ def _check_node(node: ast.AST) -> None:
     if isinstance(node, ast.operator | ast.unaryop | ast.cmpop):
         if type(node) in _BIN_OPS or type(node) in _UNARY_OPS or type(node) in _CMP_OPS:
             return
-        raise ExpressionError(f"operator '{type(node).__name__}' is not allowed")
+        raise ExpressionError(
+            Text(
+                "expression_operator",
+                "operator '{operator}' is not allowed",
+                operator=type(node).__name__,
+            )
+        )
     if not isinstance(node, allowed):
         raise ExpressionError(_describe_forbidden(node))
     if isinstance(node, ast.Name) and node.id.startswith("_"):
-        raise ExpressionError(f"name '{node.id}' is not allowed (names may not start with '_')")
+        raise ExpressionError(
+            Text(
+                "expression_private_name",
+                "name '{name}' is not allowed (names may not start with '_')",
+                name=node.id,
+            )
+        )
     if isinstance(node, ast.Constant) and not isinstance(
         node.value, str | int | float | bool | type(None)
     ):
-        raise ExpressionError(f"constant of type {type(node.value).__name__} is not allowed")
+        raise ExpressionError(
+            Text(
+                "expression_constant",
+                "constant of type {type} is not allowed",
+                type=type(node.value).__name__,
+            )
+        )
 
 
-def _describe_forbidden(node: ast.AST) -> str:
+def _describe_forbidden(node: ast.AST) -> Text:
     kinds = {
-        ast.Call: "function calls are not allowed",
-        ast.Attribute: "attribute access is not allowed",
-        ast.Subscript: "subscripts are not allowed",
-        ast.Lambda: "lambda is not allowed",
-        ast.NamedExpr: "assignment expressions are not allowed",
-        ast.JoinedStr: "f-strings are not allowed",
+        ast.Call: Text("expression_call", "function calls are not allowed"),
+        ast.Attribute: Text("expression_attribute", "attribute access is not allowed"),
+        ast.Subscript: Text("expression_subscript", "subscripts are not allowed"),
+        ast.Lambda: Text("expression_lambda", "lambda is not allowed"),
+        ast.NamedExpr: Text("expression_assignment", "assignment expressions are not allowed"),
+        ast.JoinedStr: Text("expression_fstring", "f-strings are not allowed"),
     }
     for kind, message in kinds.items():
         if isinstance(node, kind):
             return message
-    return f"'{type(node).__name__}' is not allowed in a condition"
+    return Text(
+        "expression_construct", "'{construct}' is not allowed in a condition",
+        construct=type(node).__name__,
+    )  # fmt: skip
 
 
 def evaluate(tree_or_text: ast.Expression | str, data: Mapping[str, Any]) -> Any:
@@ -121,7 +154,11 @@ def evaluate(tree_or_text: ast.Expression | str, data: Mapping[str, Any]) -> Any
     except ExpressionError:
         raise
     except Exception as exc:  # comparisons of incompatible types, division by zero...
-        raise ExpressionError(f"{type(exc).__name__}: {exc}") from None
+        raise ExpressionError(
+            Text(
+                "expression_failed", "{error}: {detail}", error=type(exc).__name__, detail=str(exc)
+            )
+        ) from None
 
 
 def _eval(node: ast.AST, data: Mapping[str, Any]) -> Any:
@@ -131,7 +168,13 @@ def _eval(node: ast.AST, data: Mapping[str, Any]) -> Any:
         if node.id in _CONSTANT_NAMES:
             return _CONSTANT_NAMES[node.id]
         if node.id not in data:
-            raise ExpressionError(f"name '{node.id}' is not defined in the form data")
+            raise ExpressionError(
+                Text(
+                    "expression_unknown_name",
+                    "name '{name}' is not defined in the form data",
+                    name=node.id,
+                )
+            )
         return data[node.id]
     if isinstance(node, ast.List | ast.Tuple):
         return [_eval(e, data) for e in node.elts]
@@ -158,7 +201,9 @@ def _eval(node: ast.AST, data: Mapping[str, Any]) -> Any:
         if isinstance(node.op, ast.Mult) and (
             isinstance(left, str | list) or isinstance(right, str | list)
         ):
-            raise ExpressionError("repeating strings or lists is not allowed")
+            raise ExpressionError(
+                Text("expression_repeat", "repeating strings or lists is not allowed")
+            )
         return _BIN_OPS[type(node.op)](left, right)
     if isinstance(node, ast.Compare):
         left = _eval(node.left, data)

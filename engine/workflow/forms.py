@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
+
+from engine.errors import Text
 
 USER_FORMAT = "polku-user"  # a string naming a Polku user (e.g. the case manager)
 # Who may read a field: its visibility class, named by `x-visibility` on a top-level property,
@@ -14,6 +17,12 @@ USER_FORMAT = "polku-user"  # a string naming a Polku user (e.g. the case manage
 # access policy (engine.services.access) says which roles see which class.
 VISIBILITY_KEYWORD = "x-visibility"
 VISIBILITY_CLASSES = ("shared", "health", "social", "employment", "benefits")
+# A field that starts filled with what an earlier step recorded: `x-prefill` on a top-level
+# property, "<earlier step's BPMN id>.<field>" or "<field>" (the latest entry holding that
+# field). The loader checks that the step exists in the model (engine.workflow.loader).
+PREFILL_KEYWORD = "x-prefill"
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+PREFILL_PATTERN = re.compile(rf"^(?:(?P<step>{_NAME})\.)?(?P<field>{_NAME})$")
 
 _format_checker = FormatChecker()
 
@@ -27,11 +36,39 @@ def _is_username(value: object) -> bool:
 def check_schema(schema: Any) -> None:
     """Raise SchemaError if `schema` is not a valid JSON Schema (draft 2020-12)."""
     if not isinstance(schema, dict):
-        raise SchemaError("a form must be a JSON object")
+        raise SchemaError(Text("form_not_object", "a form must be a JSON object"))
     Draft202012Validator.check_schema(schema)
     if schema.get("type") != "object":
-        raise SchemaError('a form\'s top-level "type" must be "object"')
+        raise SchemaError(
+            Text("form_not_object_type", 'a form\'s top-level "type" must be "object"')
+        )
     _check_visibility(schema)
+    prefills(schema)
+
+
+def prefills(schema: dict[str, Any]) -> dict[str, tuple[str | None, str]]:
+    """The form's prefilled fields: field -> (earlier step or None, its field). Raises
+    SchemaError for an `x-prefill` of the wrong shape or place."""
+    found: dict[str, tuple[str | None, str]] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict) or PREFILL_KEYWORD not in prop:
+            continue
+        value = prop[PREFILL_KEYWORD]
+        match = PREFILL_PATTERN.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise SchemaError(
+                Text(
+                    "form_prefill_shape",
+                    "the field '{field}' has {keyword} {value}: write "
+                    "\"<step id>.<field>\" (an earlier user task's BPMN id and its form's field) "
+                    'or "<field>"',
+                    field=name,
+                    keyword=PREFILL_KEYWORD,
+                    value=json.dumps(value),
+                )
+            )
+        found[name] = (match.group("step"), match.group("field"))
+    return found
 
 
 def _check_visibility(schema: dict[str, Any]) -> None:
@@ -39,30 +76,54 @@ def _check_visibility(schema: dict[str, Any]) -> None:
     class of a top-level field covers everything under it)."""
     allowed = ", ".join(VISIBILITY_CLASSES)
 
-    def check(value: Any, where: str) -> None:
-        if value not in VISIBILITY_CLASSES:
+    def check(value: Any, field: str | None) -> None:
+        if value in VISIBILITY_CLASSES:
+            return
+        shown = {"keyword": VISIBILITY_KEYWORD, "value": json.dumps(value), "allowed": allowed}
+        if field is None:
             raise SchemaError(
-                f"{where} has {VISIBILITY_KEYWORD} {json.dumps(value)}: use one of {allowed}"
+                Text(
+                    "form_visibility_unknown",
+                    "the form has {keyword} {value}: use one of {allowed}",
+                    **shown,
+                )
             )
+        raise SchemaError(
+            Text(
+                "field_visibility_unknown",
+                "the field '{field}' has {keyword} {value}: use one of {allowed}",
+                field=field,
+                **shown,
+            )
+        )
 
     if VISIBILITY_KEYWORD in schema:
-        check(schema[VISIBILITY_KEYWORD], "the form")
+        check(schema[VISIBILITY_KEYWORD], None)
     properties = schema.get("properties") or {}
     for name, prop in properties.items():
         if not isinstance(prop, dict):
             continue
         if VISIBILITY_KEYWORD in prop:
-            check(prop[VISIBILITY_KEYWORD], f"the field '{name}'")
+            check(prop[VISIBILITY_KEYWORD], name)
         nested = {k: v for k, v in prop.items() if k != VISIBILITY_KEYWORD}
         if _mentions_visibility(nested):
             raise SchemaError(
-                f"the field '{name}' has {VISIBILITY_KEYWORD} inside it: only a form and its "
-                "top-level fields carry a visibility class"
+                Text(
+                    "field_visibility_nested",
+                    "the field '{field}' has {keyword} inside it: only a form and its "
+                    "top-level fields carry a visibility class",
+                    field=name,
+                    keyword=VISIBILITY_KEYWORD,
+                )
             )
     rest = {k: v for k, v in schema.items() if k not in ("properties", VISIBILITY_KEYWORD)}
     if _mentions_visibility(rest):
         raise SchemaError(
-            f"{VISIBILITY_KEYWORD} is allowed only on the form and its top-level fields"
+            Text(
+                "form_visibility_place",
+                "{keyword} is allowed only on the form and its top-level fields",
+                keyword=VISIBILITY_KEYWORD,
+            )
         )
 
 
@@ -75,23 +136,26 @@ def _mentions_visibility(node: Any) -> bool:
 
 
 # Messages come from this fixed set so that the user interface can translate them.
+_TOO_SMALL = Text("value_too_small", "The value is too small.")
+_TOO_LARGE = Text("value_too_large", "The value is too large.")
+_FORMAT = Text("value_format", "The value is not in the right format.")
 MESSAGES = {
-    "required": "This field is required.",
-    "enum": "Choose one of the allowed values.",
-    "type": "The value is of the wrong type.",
-    "minimum": "The value is too small.",
-    "exclusiveMinimum": "The value is too small.",
-    "maximum": "The value is too large.",
-    "exclusiveMaximum": "The value is too large.",
-    "minLength": "The text is too short.",
-    "maxLength": "The text is too long.",
-    "minItems": "Choose more items.",
-    "maxItems": "Choose fewer items.",
-    "format": "The value is not in the right format.",
-    "additionalProperties": "The form has a field it does not know.",
-    "pattern": "The value is not in the right format.",
+    "required": Text("field_required", "This field is required."),
+    "enum": Text("value_not_allowed", "Choose one of the allowed values."),
+    "type": Text("value_wrong_type", "The value is of the wrong type."),
+    "minimum": _TOO_SMALL,
+    "exclusiveMinimum": _TOO_SMALL,
+    "maximum": _TOO_LARGE,
+    "exclusiveMaximum": _TOO_LARGE,
+    "minLength": Text("text_too_short", "The text is too short."),
+    "maxLength": Text("text_too_long", "The text is too long."),
+    "minItems": Text("items_too_few", "Choose more items."),
+    "maxItems": Text("items_too_many", "Choose fewer items."),
+    "format": _FORMAT,
+    "additionalProperties": Text("field_unknown", "The form has a field it does not know."),
+    "pattern": _FORMAT,
 }
-OTHER = "The value is not valid."
+OTHER = Text("value_invalid", "The value is not valid.")
 
 
 def validate(schema: dict[str, Any], data: Any) -> dict[str, list[str]]:

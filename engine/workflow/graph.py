@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from engine.errors import Text
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FLOW_NODES = {
     "startEvent",
@@ -37,19 +39,19 @@ def _local(element: Any) -> str:
     return tag.split("}", 1)[1] if isinstance(tag, str) and "}" in tag else str(tag)
 
 
-def unreachable(tree: Any) -> list[tuple[str, str]]:
+def unreachable(tree: Any) -> list[tuple[str, Text]]:
     """(element id, problem) for every element of every process and embedded subprocess."""
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, Text]] = []
     for process in tree.getroot().iter(f"{{{BPMN_NS}}}process"):
         problems.extend(_check_scope(process))
     return problems
 
 
-def _check_scope(scope: Any) -> list[tuple[str, str]]:
+def _check_scope(scope: Any) -> list[tuple[str, Text]]:
     nodes: dict[str, Any] = {}
     edges: dict[str, set[str]] = defaultdict(set)
     reverse: dict[str, set[str]] = defaultdict(set)
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, Text]] = []
     for child in scope:
         name = _local(child)
         if name in FLOW_NODES and child.get("id"):
@@ -79,9 +81,9 @@ def _check_scope(scope: Any) -> list[tuple[str, str]]:
     finishing = _closure(ends, reverse)
     for node_id in nodes:
         if node_id not in reached:
-            problems.append((node_id, "cannot be reached from a start event"))
+            problems.append((node_id, Text("unreachable", "cannot be reached from a start event")))
         elif node_id not in finishing:
-            problems.append((node_id, "cannot reach an end event"))
+            problems.append((node_id, Text("dead_end", "cannot reach an end event")))
     return problems
 
 

@@ -23,8 +23,9 @@ from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from engine.workflow import expressions, forms, graph, timers
-from engine.workflow.model import ModelSource, ParsedModel, Problem, UserTaskInfo
+from engine.errors import Text, nested
+from engine.workflow import expressions, forms, graph, model_texts, timers
+from engine.workflow.model import ModelSource, ParsedModel, Problem, UserTaskInfo, WaitInfo
 from engine.workflow.roles import RoleCatalog
 from engine.workflow.xml import UnsafeXmlError, parse_bpmn_bytes
 
@@ -32,11 +33,18 @@ PHASES = ("encounter", "referral", "assessment", "services", "follow_up")
 FORM_PROPERTY = "formJsonSchemaFilename"
 PHASE_PROPERTY = "phase"
 OUTCOME_PROPERTY = "outcome"
+# on a message catch event: the role that records the awaited decision (else its lane's role)
+RECORDED_BY_PROPERTY = "recordedBy"
+# on a timer event: a date field of the path's data the timer is due on, when it holds one
+DUE_FROM_FIELD_PROPERTY = "dueFromField"
 
 # SpiffWorkflow names its own helper tasks "Start" and "End": a BPMN element with such an id
 # silently replaces them and the process runs nothing.
 RESERVED_IDS = ("Start", "End")
-RESERVED_MESSAGE = "the id is reserved by the engine: rename the element (e.g. StartEvent_1)"
+RESERVED_MESSAGE = Text(
+    "element_id_reserved",
+    "the id is reserved by the engine: rename the element (e.g. StartEvent_1)",
+)
 
 _validator: BpmnValidator | None = None
 
@@ -58,7 +66,8 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
     parser = SpiffBpmnParser(validator=_bpmn_validator())
     spec_files: dict[str, str] = {}
     if not source.bpmn_files:
-        return None, [Problem(source.key, None, "the model has no .bpmn file")]
+        missing = Text("model_no_bpmn", "the model has no .bpmn file")
+        return None, [Problem(source.key, None, missing)]
     for name in source.bpmn_files:
         try:
             tree = parse_bpmn_bytes(source.files[name], name)
@@ -69,7 +78,7 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
             problems.extend(Problem(name, i, m) for i, m in graph.unreachable(tree))
             parser.add_bpmn_xml(tree, filename=name)
         except UnsafeXmlError as exc:
-            problems.append(Problem(name, None, str(exc).removeprefix(f"{name}: ")))
+            problems.append(Problem(name, None, exc.text()))
         except ValidationException as exc:
             problems.append(Problem(name, exc.id or None, _spiff_message(exc)))
         for pid in _process_ids_in(parser, name):
@@ -86,8 +95,12 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
                 Problem(
                     source.key,
                     None,
-                    "cannot tell the main process: name it as process_id in model.json "
-                    f"(executable processes: {', '.join(executable) or 'none'})",
+                    Text(
+                        "model_main_process_unknown",
+                        "cannot tell the main process: name it as process_id in model.json "
+                        "(executable processes: {processes})",
+                        processes=", ".join(executable) or "none",
+                    ),
                 )
             ]
         process_id = executable[0]
@@ -97,7 +110,8 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
     except ValidationException as exc:
         return None, [Problem(exc.file_name or source.key, exc.id or None, _spiff_message(exc))]
     except Exception as exc:  # e.g. a process id that does not exist
-        return None, [Problem(source.key, process_id, f"cannot build the process: {exc}")]
+        problem = Text("model_build_failed", "cannot build the process: {error}", error=str(exc))
+        return None, [Problem(source.key, process_id, problem)]
 
     model = ParsedModel(
         key=source.key,
@@ -118,6 +132,8 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
             model.elements[task_spec.bpmn_id] = task_spec.bpmn_name or task_spec.bpmn_id
             problems.extend(_check_task_spec(task_spec, file, source, roles, model))
     _map_call_activities(model)
+    problems.extend(_check_prefills(model))
+    problems.extend(model_texts.check(source.files))
     model.warnings = [p for p in problems if p.severity == "warning"]
     if any(p.severity == "error" for p in problems):
         return None, problems
@@ -128,9 +144,10 @@ def _process_ids_in(parser: SpiffBpmnParser, filename: str) -> list[str]:
     return [pid for pid, pp in parser.process_parsers.items() if pp.filename == filename]
 
 
-def _spiff_message(exc: ValidationException) -> str:
+def _spiff_message(exc: ValidationException) -> Text:
+    """The library's own finding (in English: it has no codes of its own)."""
     text = str(exc).split("\n")[0]
-    return text or type(exc).__name__
+    return Text("bpmn_invalid", "{detail}", detail=text or type(exc).__name__)
 
 
 def _check_task_spec(
@@ -147,23 +164,39 @@ def _check_task_spec(
 
     properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
     if isinstance(task_spec, ScriptTask):
-        error("script tasks are not allowed: model the step as a user task or a gateway")
+        error(
+            Text(
+                "script_task",
+                "script tasks are not allowed: model the step as a user task or a gateway",
+            )
+        )
     if isinstance(task_spec, ServiceTask):
-        error("service tasks are not supported")
+        error(Text("service_task", "service tasks are not supported"))
     if getattr(task_spec, "prescript", None) or getattr(task_spec, "postscript", None):
-        error("pre- and post-scripts are not allowed")
+        error(Text("task_scripts", "pre- and post-scripts are not allowed"))
 
     if isinstance(task_spec, UserTask):
         role = roles.role_for_lane(task_spec.lane)
         if task_spec.lane is None:
-            error("the user task is in no lane: put it in the lane of the role that does it")
+            error(
+                Text(
+                    "user_task_no_lane",
+                    "the user task is in no lane: put it in the lane of the role that does it",
+                )
+            )
         elif role is None:
-            error(f"lane '{task_spec.lane}' does not name a known role (see processes/roles.json)")
+            error(
+                Text(
+                    "lane_unknown_role",
+                    "lane '{lane}' does not name a known role (see processes/roles.json)",
+                    lane=task_spec.lane,
+                )
+            )
         phase = properties.get(PHASE_PROPERTY)
         if phase is None:
-            warning("the task has no phase tag (property 'phase')")
+            warning(Text("task_no_phase", "the task has no phase tag (property 'phase')"))
         elif phase not in PHASES:
-            error(f"phase '{phase}' is not one of {', '.join(PHASES)}")
+            error(_unknown_phase(phase))
         form_path, form = _load_form(properties.get(FORM_PROPERTY), file, source, error)
         model.user_tasks[element] = UserTaskInfo(
             bpmn_id=element,
@@ -183,42 +216,160 @@ def _check_task_spec(
             try:
                 expressions.parse_condition(condition)
             except expressions.ExpressionError as exc:
-                error(f"condition '{condition}' is not allowed: {exc}")
+                error(
+                    Text(
+                        "condition_not_allowed",
+                        "condition '{condition}' is not allowed: {problem}",
+                        condition=str(condition),
+                        **nested("problem", exc.text()),
+                    )
+                )
         has_condition = any(c is not None for c, _ in task_spec.cond_task_specs)
         if len(task_spec.outputs) > 1 and not has_condition and task_spec.default_task_spec is None:
-            error("the exclusive gateway's outgoing flows have neither conditions nor a default")
+            error(
+                Text(
+                    "gateway_no_condition",
+                    "the exclusive gateway's outgoing flows have neither conditions nor a default",
+                )
+            )
 
     definition = getattr(task_spec, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
         try:
             timers.check(definition)
         except timers.TimerExpressionError as exc:
-            error(str(exc))
+            error(exc.text())
     if isinstance(task_spec, CatchingEvent) and isinstance(definition, MessageEventDefinition):
         model.message_names.add(definition.name)
+        _check_wait(task_spec, definition.name, properties, file, source, roles, model, error)
+    if DUE_FROM_FIELD_PROPERTY in properties:
+        field_name = str(properties[DUE_FROM_FIELD_PROPERTY]).strip()
+        if not isinstance(definition, TimerEventDefinition):
+            error(Text("due_from_field_not_timer", "'dueFromField' belongs on a timer event"))
+        elif not field_name.isidentifier():
+            error(
+                Text(
+                    "due_from_field_invalid",
+                    "'dueFromField' must name a form field, not '{field}'",
+                    field=field_name,
+                )
+            )
+        else:
+            model.due_from_fields[element] = field_name
     if isinstance(task_spec, EndEvent) and OUTCOME_PROPERTY in properties:
         model.end_outcomes[element] = properties[OUTCOME_PROPERTY]
     return problems
+
+
+def _unknown_phase(phase: object) -> Text:
+    return Text(
+        "phase_unknown",
+        "phase '{phase}' is not one of {phases}",
+        phase=str(phase),
+        phases=", ".join(PHASES),
+    )
+
+
+def _check_wait(
+    task_spec: Any,
+    message_name: str,
+    properties: dict[str, Any],
+    file: str,
+    source: ModelSource,
+    roles: RoleCatalog,
+    model: ParsedModel,
+    error: Any,
+) -> None:
+    """An awaited decision: who records it (a known role) and its form (if named, it exists)."""
+    named = properties.get(RECORDED_BY_PROPERTY)
+    role: str | None
+    if named is not None:
+        role = str(named).strip()
+        if role not in roles.labels:
+            error(
+                Text(
+                    "recorded_by_unknown_role",
+                    "'recordedBy' names no known role: '{role}' (processes/roles.json)",
+                    role=role,
+                )
+            )
+            return
+    else:
+        role = roles.role_for_lane(getattr(task_spec, "lane", None))
+    phase = properties.get(PHASE_PROPERTY)
+    if phase is not None and phase not in PHASES:
+        error(_unknown_phase(phase))
+    form_path, form = None, None
+    if properties.get(FORM_PROPERTY):
+        form_path, form = _load_form(properties[FORM_PROPERTY], file, source, error)
+    model.waits[task_spec.bpmn_id] = WaitInfo(
+        bpmn_id=task_spec.bpmn_id,
+        name=task_spec.bpmn_name or task_spec.bpmn_id,
+        message_name=message_name,
+        recorded_by=role,
+        phase=phase,
+        form_path=form_path,
+        form=form,
+    )
 
 
 def _load_form(
     reference: str | None, bpmn_file: str, source: ModelSource, error: Any
 ) -> tuple[str | None, dict[str, Any] | None]:
     if not reference:
-        error(f"the user task has no form (property '{FORM_PROPERTY}')")
+        error(
+            Text(
+                "user_task_no_form",
+                "the user task has no form (property '{property}')",
+                property=FORM_PROPERTY,
+            )
+        )
         return None, None
     path = posixpath.normpath(posixpath.join(posixpath.dirname(bpmn_file), reference))
     if path.startswith("..") or path not in source.files:
-        error(f"form '{reference}' does not exist in the model")
+        error(Text("form_missing", "form '{form}' does not exist in the model", form=reference))
         return path, None
     try:
         form = json.loads(source.files[path])
         forms.check_schema(form)
     except (ValueError, SchemaError) as exc:
         message = exc.message if isinstance(exc, SchemaError) else str(exc)
-        error(f"form '{reference}' is not a valid JSON Schema: {message}")
+        error(
+            Text(
+                "form_invalid_schema",
+                "form '{form}' is not a valid JSON Schema: {problem}",
+                form=reference,
+                **nested("problem", message),
+            )
+        )
         return path, None
     return path, form
+
+
+def _check_prefills(model: ParsedModel) -> list[Problem]:
+    """Each `x-prefill` of a form names a user task of the model (not the form's own) whose
+    form has the field; or, without a step, a field some other user task's form has."""
+    problems = []
+    for info in model.user_tasks.values():
+        if info.form is None:
+            continue
+        for name, (step, source) in forms.prefills(info.form).items():
+            where = f"the field '{name}' of form '{info.form_path}' prefills from"
+            others = [t for t in model.user_tasks.values() if t.bpmn_id != info.bpmn_id]
+            if step is not None:
+                earlier = model.user_tasks.get(step)
+                if earlier is None or step == info.bpmn_id:
+                    message = f"{where} step '{step}', which is no other user task of the model"
+                elif source not in ((earlier.form or {}).get("properties") or {}):
+                    message = f"{where} '{step}.{source}', but that step's form has no '{source}'"
+                else:
+                    continue
+            elif any(source in ((t.form or {}).get("properties") or {}) for t in others):
+                continue
+            else:
+                message = f"{where} '{source}', which no other user task's form has"
+            problems.append(Problem(model.main_file, info.bpmn_id, message))
+    return problems
 
 
 def _map_call_activities(model: ParsedModel) -> None:

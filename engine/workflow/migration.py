@@ -15,6 +15,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from engine.errors import Text
 from engine.workflow.model import ParsedModel
 from engine.workflow.serializer import WorkflowSerializer
 
@@ -73,7 +74,7 @@ def obstacles(
     reasons: list[str] = []
     for name in sorted(set(passed) - known):
         shown = old.elements.get(name, name)
-        reasons.append(f"step '{shown}' ({name}) that the path has passed is not in {label}")
+        reasons.append(_passed_missing(shown, name, label))
     for tasks in _task_dicts(state):
         ahead = _not_yet_reached(tasks)
         for task_id, task in tasks.items():
@@ -82,12 +83,28 @@ def obstacles(
                 continue
             shown = old.elements.get(name, name)
             if task["state"] & _CURRENT:
-                reason = f"current step '{shown}' ({name}) does not exist in {label}"
+                reason = Text(
+                    "migration_current_missing",
+                    "current step '{step}' ({element}) does not exist in {target}",
+                    step=shown,
+                    element=name,
+                    target=label,
+                )
             else:
-                reason = f"step '{shown}' ({name}) that the path has passed is not in {label}"
+                reason = _passed_missing(shown, name, label)
             if reason not in reasons:
                 reasons.append(reason)
     return reasons
+
+
+def _passed_missing(shown: str, name: str, label: str) -> Text:
+    return Text(
+        "migration_passed_missing",
+        "step '{step}' ({element}) that the path has passed is not in {target}",
+        step=shown,
+        element=name,
+        target=label,
+    )
 
 
 def migrate(state_text: str, new: ParsedModel, serializer: WorkflowSerializer) -> BpmnWorkflow:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.errors import Params, Text, code_of, params_of
+
 MODEL_FILE = "model.json"
 BPMN_SUFFIX = ".bpmn"
 FORM_SUFFIX = ".json"
@@ -76,6 +78,44 @@ class Problem:
         where = self.file + (f" [{self.element}]" if self.element else "")
         return f"{self.severity}: {where}: {self.message}"
 
+    @property
+    def code(self) -> str | None:
+        """The message's stable code (a `Text`'s), None for a plain string."""
+        return code_of(self.message)
+
+    @property
+    def params(self) -> Params:
+        return params_of(self.message)
+
+    def stored(self) -> dict[str, Any]:
+        """The finding as process_model_version.validation and deployment.problems keep it."""
+        return {
+            "severity": self.severity,
+            "file": self.file,
+            "element": self.element,
+            "message": str(self.message),
+            "code": self.code,
+            "params": self.params,
+        }
+
+    @classmethod
+    def from_stored(cls, raw: object) -> Problem:
+        """A stored finding: a dict (since 0.12), or the plain "severity: where: message" line
+        older rows hold (kept whole as the message, without a code)."""
+        if isinstance(raw, dict):
+            text = str(raw.get("message", ""))
+            code = raw.get("code")
+            message = Text.made(text, code, raw.get("params")) if code else text
+            return cls(
+                str(raw.get("file", "")),
+                raw.get("element"),
+                message,
+                str(raw.get("severity", "error")),
+            )
+        line = str(raw)
+        severity = "warning" if line.startswith("warning: ") else "error"
+        return cls("", None, line.removeprefix(f"{severity}: "), severity)
+
 
 @dataclass(frozen=True)
 class UserTaskInfo:
@@ -83,6 +123,21 @@ class UserTaskInfo:
     name: str
     lane: str | None
     role: str | None
+    phase: str | None
+    form_path: str | None
+    form: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class WaitInfo:
+    """An awaited external decision: a message catch event that the role recording it has as
+    an item in its worklist (`recordedBy`, else its lane's role) with a form for the decision
+    (`formJsonSchemaFilename`, optional)."""
+
+    bpmn_id: str
+    name: str
+    message_name: str
+    recorded_by: str | None
     phase: str | None
     form_path: str | None
     form: dict[str, Any] | None
@@ -110,3 +165,12 @@ class ParsedModel:
     # model.json's "lane_organisations": the organisation (code) whose staff do a lane's role
     lane_organisations: dict[str, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
+    # awaited decisions (message catch events) by element id
+    waits: dict[str, WaitInfo] = field(default_factory=dict)
+    # timers due from a date field of the path's data (`dueFromField`): element id -> field
+    due_from_fields: dict[str, str] = field(default_factory=dict)
+
+    def step_form(self, bpmn_id: str) -> dict[str, Any] | None:
+        """The form of a worklist item: a user task's or an awaited decision's."""
+        info = self.user_tasks.get(bpmn_id) or self.waits.get(bpmn_id)
+        return info.form if info is not None else None

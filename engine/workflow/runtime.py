@@ -22,9 +22,14 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.errors import Coded, Text
+from engine.workflow import review_dates
 
-class WorkflowError(Exception):
+
+class WorkflowError(Coded):
     """The workflow refused an operation (task not ready, nothing waits for a message...)."""
+
+    default_code = "workflow_refused"
 
 
 @dataclass(frozen=True)
@@ -89,19 +94,21 @@ def _engine_steps(workflow: BpmnWorkflow, now: datetime | None) -> None:
     SpiffWorkflow computes a duration or cycle timer's due time from the real clock when the
     timer is reached. Polku's clock is injectable (tests, the demo's history): each newly
     started duration or cycle timer is moved by the difference of the two clocks, so that it is
-    due `duration` after Polku's now. Timers at a fixed date stay as they are."""
-    before = _waiting_ids(workflow) if now is not None else set()
+    due `duration` after Polku's now. Timers at a fixed date stay as they are. A timer due from
+    a date field of the path's data (`dueFromField`) is due that day, if the data holds a date
+    after now (`review_dates`)."""
+    before = _waiting_ids(workflow)
     real = datetime.now(UTC)
     workflow.do_engine_steps()
-    if now is None:
-        return
-    shift = now - real
-    if abs(shift) < timedelta(seconds=1):
-        return
+    shift = now - real if now is not None else timedelta(0)
     for task in workflow.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
         value = task._get_internal_data("event_value")
         if task.id in before or value is None:
+            continue
+        if review_dates.schedule_from_field(task, now or real):
+            continue
+        if abs(shift) < timedelta(seconds=1):
             continue
         if isinstance(definition, CycleTimerEventDefinition) and isinstance(value, dict):
             moved = datetime.fromisoformat(value["next"]) + shift
@@ -125,9 +132,15 @@ def complete_user_task(
 ) -> Task:
     task = workflow.get_task_from_id(UUID(task_id))
     if task is None:
-        raise WorkflowError(f"task {task_id} is not part of this workflow")
+        raise WorkflowError(
+            Text("workflow_task_unknown", "task {task_id} is not part of this workflow",
+                 task_id=str(task_id))
+        )  # fmt: skip
     if task.state != TaskState.READY or not task.task_spec.manual:
-        raise WorkflowError(f"task {task_id} is not ready ({TaskState.get_name(task.state)})")
+        raise WorkflowError(
+            Text("workflow_task_not_ready", "task {task_id} is not ready ({state})",
+                 task_id=str(task_id), state=TaskState.get_name(task.state))
+        )  # fmt: skip
     task.set_data(**data)
     task.run()
     _engine_steps(workflow, now)
@@ -182,7 +195,10 @@ def fire_timer(workflow: BpmnWorkflow, task_id: str, now: datetime) -> None:
     """
     task = workflow.get_task_from_id(UUID(task_id))
     if task is None or task.state != TaskState.WAITING:
-        raise WorkflowError(f"timer task {task_id} is not waiting")
+        raise WorkflowError(
+            Text("workflow_timer_not_waiting", "timer task {task_id} is not waiting",
+                 task_id=str(task_id))
+        )  # fmt: skip
     definition = task.task_spec.event_definition
     if isinstance(definition, CycleTimerEventDefinition):
         value = dict(task._get_internal_data("event_value"))
@@ -204,9 +220,30 @@ def deliver_message(
     workflow: BpmnWorkflow, name: str, payload: dict[str, Any], now: datetime | None = None
 ) -> None:
     if not any(m.message_name == name for m in waiting_messages(workflow)):
-        raise WorkflowError(f"nothing in this instance waits for message '{name}'")
+        raise WorkflowError(
+            Text("workflow_no_message_wait", "nothing in this instance waits for message '{name}'",
+                 name=name)
+        )  # fmt: skip
     workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
     _engine_steps(workflow, now)
+
+
+def move_timer(workflow: BpmnWorkflow, task_id: str, due: datetime) -> datetime:
+    """Make a waiting timer due at `due` (e.g. a follow-up review brought forward or
+    postponed); returns when it was due before."""
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None:
+        raise WorkflowError(
+            Text("workflow_task_unknown", "task {task_id} is not part of this workflow",
+                 task_id=task_id)
+        )  # fmt: skip
+    try:
+        return review_dates.move(task, due)
+    except review_dates.TimerNotMovable:
+        raise WorkflowError(
+            Text("workflow_timer_not_waiting", "timer task {task_id} is not waiting",
+                 task_id=task_id)
+        ) from None  # fmt: skip
 
 
 def end_event_reached(workflow: BpmnWorkflow) -> tuple[str, dict[str, Any]] | None:

@@ -16,17 +16,19 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
+from engine.errors import Coded, Text
+
 _QUOTED = re.compile(r"""^\s*(['"])(.*)\1\s*$""", re.S)
 
 
-class TimerExpressionError(ValueError):
-    pass
+class TimerExpressionError(Coded, ValueError):
+    default_code = "timer_invalid"
 
 
 def normalize(text: str | None) -> str:
     """Strip surrounding quotes and white space: `"P14D"` and `P14D` both give `P14D`."""
     if text is None or not text.strip():
-        raise TimerExpressionError("the timer has no expression")
+        raise TimerExpressionError(Text("timer_empty", "the timer has no expression"))
     match = _QUOTED.match(text)
     value = match.group(2) if match else text
     return value.strip()
@@ -48,6 +50,11 @@ def check(definition: TimerEventDefinition) -> str:
             TimerEventDefinition.parse_time_or_duration(value)
     except Exception as exc:  # the library raises bare Exception / ValueError / AttributeError
         raise TimerExpressionError(
-            f"timer expression '{value}' is not valid ISO 8601 ({exc or type(exc).__name__})"
+            Text(
+                "timer_invalid",
+                "timer expression '{value}' is not valid ISO 8601 ({reason})",
+                value=value,
+                reason=str(exc or type(exc).__name__),
+            )
         ) from None
     return value

@@ -8,4 +8,9 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 from web.api import analytics, emergency, errors, people, views  # noqa: E402,F401
 
 from web.api import client_data  # noqa: E402,F401  # isort: skip
-from web.api import audit  # noqa: E402,F401  (access reports, unusual access)
+from web.api import audit  # noqa: E402,F401  # isort: skip  (access reports)
+from web.api import model_texts  # noqa: E402,F401  # isort: skip  (Swedish, English)
+from web.api import client_search  # noqa: E402,F401  # isort: skip  (search, path notes)
+from web.api import notifications  # noqa: E402,F401  # isort: skip  (notifications)
+from web.api import waits  # noqa: E402,F401  # isort: skip  (awaited decisions, reviews)
+from web.api import entries  # noqa: E402,F401  # isort: skip  (entries, corrections)

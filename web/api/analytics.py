@@ -68,7 +68,7 @@ def list_targets() -> Response:
 def set_target() -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidInput("the request body must be a JSON object")
+        raise InvalidInput("the request body must be a JSON object", code="body_not_object")
     data = TargetSchema().load(body)
     ctx = polku()
     sla.set_target(ctx.uow(), ctx.clock, actor(), **data)
@@ -132,7 +132,9 @@ def import_event_log() -> Response:
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise InvalidInput("send the CSV as multipart field 'file'", {"file": ["No file."]})
+            raise InvalidInput(
+                "send the CSV as multipart field 'file'", {"file": ["No file."]}, code="csv_missing"
+            )
         source, form = upload.stream, request.form
         source.seek(0, os.SEEK_END)
         size: int | None = source.tell()
@@ -141,7 +143,8 @@ def import_event_log() -> Response:
         source, form, size = request.stream, request.args, request.content_length
     else:
         raise InvalidInput(
-            "send the CSV as multipart field 'file' or as a text/csv body", {"file": ["No file."]}
+            "send the CSV as multipart field 'file' or as a text/csv body", {"file": ["No file."]},
+            code="csv_missing",
         )
     ctx = polku()
     imported = event_import.import_events(

@@ -23,7 +23,9 @@ def token_required(view: F) -> F:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/tokens)")
+            raise Unauthenticated(
+                "send 'Authorization: Bearer <token>' (POST /api/v1/tokens)", code="token_missing"
+            )
         ctx = polku()
         user = users.user_for_token(ctx.uow(), ctx.clock, token.strip())
         g.actor = Actor.from_user(user)

@@ -43,21 +43,37 @@ def _domain_error(exc: PolkuError) -> Response:
     status, title = next(
         (v for k, v in _STATUS.items() if isinstance(exc, k)), (500, "Server error")
     )
-    extra: dict[str, Any] = (
-        {"errors": exc.errors} if isinstance(exc, InvalidInput) and exc.errors else {}
-    )
+    # the stable code and its params beside the English detail: a client translates by them
+    extra: dict[str, Any] = {"code": exc.code, "params": exc.params}
+    if isinstance(exc, InvalidInput) and exc.errors:
+        extra["errors"] = exc.errors
+        extra["error_codes"] = exc.field_codes
     if isinstance(exc, ModelRejected):
         extra["problems"] = [
-            {"file": p.file, "element": p.element, "message": p.message, "severity": p.severity}
+            {
+                "file": p.file,
+                "element": p.element,
+                "message": p.message,
+                "severity": p.severity,
+                "code": p.code,
+                "params": p.params,
+            }
             for p in exc.problems
         ]
-    return problem(status, title, exc.message, **extra)
+    return problem(status, title, str(exc.message), **extra)
 
 
 @blueprint.errorhandler(ValidationError)
 def _schema_error(exc: ValidationError) -> Response:
     messages = exc.messages if isinstance(exc.messages, dict) else {"_body": exc.messages}
-    return problem(400, "Invalid input", "the request body has errors", errors=_flatten(messages))
+    return problem(
+        400,
+        "Invalid input",
+        "the request body has errors",
+        code="request_body_invalid",
+        params={},
+        errors=_flatten(messages),
+    )
 
 
 @blueprint.errorhandler(429)
@@ -95,6 +111,6 @@ def _unrouted(exc: HTTPException) -> Response | tuple[str, int]:
 
     if request.path.startswith(blueprint.url_prefix or "/api/"):
         return _http_error(exc)
-    from web.ui.errors import http_error
+    from web.ui.errors import page_anywhere
 
-    return http_error(exc)  # type: ignore[return-value]
+    return page_anywhere(exc)  # type: ignore[return-value]

@@ -74,9 +74,31 @@ def build_spec() -> dict[str, Any]:
                 "title": {"type": "string"},
                 "status": {"type": "integer"},
                 "detail": {"type": "string"},
+                "code": {
+                    "type": "string",
+                    "description": "A stable lower_snake code of the problem (translate by it)",
+                },
+                "params": {
+                    "type": "object",
+                    "description": "The values the detail was made from, by name",
+                },
                 "errors": {
                     "type": "object",
                     "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+                "error_codes": {
+                    "type": "object",
+                    "description": "The code and params of each of `errors`' messages",
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": ["string", "null"]},
+                                "params": {"type": "object"},
+                            },
+                        },
+                    },
                 },
             },
         },
@@ -144,7 +166,17 @@ def build_spec() -> dict[str, Any]:
     )  # fmt: skip
     _emergency_paths(spec)
     _client_data_paths(spec)
+    _search_and_notes_paths(spec)
     _audit_paths(spec)
+    from web.api import waits  # awaited decisions, the follow-up review's date
+
+    waits.openapi_paths(spec)
+    from web.api import notifications as notices
+
+    notices.add_paths(spec, _op, _path_param)
+    from web.api import entries
+
+    entries.add_paths(spec, _op, _path_param)
     task_id = [_path_param("task_id")]
     inst_id = [_path_param("instance_id", "integer")]
     spec.path(
@@ -326,6 +358,25 @@ def build_spec() -> dict[str, Any]:
         },
     )
     spec.path(
+        "/api/v1/processes/{key}/texts",
+        operations={
+            "get": _op(
+                "Every text of the model's latest version a reader sees, where it occurs, and "
+                "its Swedish and English (null: missing; `?missing=1`: only those)",
+                200,
+                errors=(401, 403, 404),
+                params=key,
+            ),
+            "put": _op(
+                'Change translations ({"sv": {"Finnish text": "translation"}, "en": {…}}; an '
+                "empty one removes it): the model's next version, validated as every version",
+                201,
+                errors=(400, 401, 403, 404),
+                params=key,
+            ),
+        },
+    )
+    spec.path(
         "/api/v1/processes/{key}/migrations",
         operations={
             "post": _op(
@@ -481,5 +532,31 @@ def _audit_paths(spec: APISpec) -> None:
             "post": _op("Mark a finding of unusual access reviewed, with a note (supervisors)",
                         200, "Finding", "FindingReview", (400, 401, 403, 404, 409),
                         params=[_path_param("finding")]),
+        },
+    )  # fmt: skip
+
+
+def _search_and_notes_paths(spec: APISpec) -> None:
+    from web.api import client_search as cs
+
+    for name in ("ClientSearch", "ClientPage", "NoteCreate", "Note"):
+        spec.components.schema(name, schema=getattr(cs, f"{name}Schema"))
+    spec.path(
+        "/api/v1/clients/search",
+        operations={
+            "post": _op("Find clients by name, pseudonym or exact identity code, a page at a "
+                        "time (POST: the text stays out of addresses); logged", 200,
+                        "ClientPage", "ClientSearch", (400, 401)),
+        },
+    )  # fmt: skip
+    spec.path(
+        "/api/v1/instances/{instance_id}/notes",
+        operations={
+            "get": _op("The path's notes between colleagues that you may see, oldest first",
+                       200, "Note", errors=(401, 403, 404), many=True,
+                       params=[_path_param("instance_id", "integer")]),
+            "post": _op("Write a note on a running path (visibility: a field class you see)",
+                        201, "Created", "NoteCreate", (400, 401, 403, 404, 409),
+                        params=[_path_param("instance_id", "integer")]),
         },
     )  # fmt: skip

@@ -29,6 +29,7 @@ class PersonSchema(Schema):
     single_sign_on = fields.Boolean(metadata={"description": "signed in through a provider"})
     has_password = fields.Boolean(metadata={"description": "false: single sign-on only"})
     language = fields.String()
+    email = fields.String(allow_none=True, metadata={"description": "where the digest goes"})
     open_work = fields.List(fields.Dict(), metadata={"description": "open tasks they hold"})
     case_managed = fields.List(
         fields.Dict(), metadata={"description": "running paths whose case manager they are"}

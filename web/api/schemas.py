@@ -57,6 +57,8 @@ class InstanceCreateSchema(Schema):
     # the organisation (code) that owns the path; by default the model's region's county, the
     # county of the client's municipality, or the starter's only county
     organisation = fields.String(validate=validate.Length(min=1, max=60))
+    # a second running path of the same model: a coordinator's reason to start it anyway
+    override_reason = fields.String(load_default=None, validate=validate.Length(min=1, max=500))
 
 
 class TaskSchema(Schema):
@@ -75,6 +77,9 @@ class TaskSchema(Schema):
     due_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
+    kind = fields.String(
+        metadata={"description": "task, or wait: an awaited decision (POST .../decision)"}
+    )
 
 
 class TaskDetailSchema(TaskSchema):
@@ -156,6 +161,14 @@ class EventSchema(Schema):
 
 
 class SubmissionSchema(Schema):
+    id = fields.Integer(
+        metadata={"description": "the entry's current revision (GET /api/v1/submissions/<id>)"}
+    )
+    original_id = fields.Integer(metadata={"description": "the entry as first recorded"})
+    corrected = fields.Boolean(metadata={"description": "corrected since it was recorded"})
+    corrected_by = fields.String(allow_none=True)
+    corrected_at = fields.DateTime(allow_none=True)
+    phase = fields.String(allow_none=True)
     task_id = fields.String()
     bpmn_id = fields.String()
     task_name = fields.String()

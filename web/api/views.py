@@ -21,7 +21,8 @@ def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput(
-            "the request body must be a JSON object (Content-Type: application/json)"
+            "the request body must be a JSON object (Content-Type: application/json)",
+            code="body_not_object",
         )
     return body
 
@@ -39,7 +40,10 @@ def _created(schema_id: int, location: str) -> Response:
 def create_token() -> Response:
     body = s.TokenRequestSchema().load(_body())
     if not sso.password_login_allowed():
-        raise Forbidden("passwords are turned off here: staff sign in through single sign-on")
+        raise Forbidden(
+            "passwords are turned off here: staff sign in through single sign-on",
+            code="passwords_off",
+        )
     ctx = polku()
     try:
         user = users.authenticate(ctx.uow(), body["username"], body["password"])
@@ -115,7 +119,7 @@ def start_instance() -> Response:
     ctx = polku()
     instance_id = instances.start_instance(
         ctx.uow(), ctx.engine, ctx.clock, actor(), body["client"], body["process"],
-        body.get("organisation"),
+        body.get("organisation"), override_reason=body.get("override_reason"),
     )  # fmt: skip
     return _created(instance_id, url_for("api.get_instance", instance_id=instance_id))
 
@@ -270,6 +274,7 @@ def deploy_version(key: str) -> Response:
         raise InvalidInput(
             "send the BPMN file as multipart field 'file' or as an application/xml body",
             {"file": ["No BPMN file was sent."]},
+            code="bpmn_missing",
         )
     ctx = polku()
     result = designer.deploy_bpmn(ctx.uow(), ctx.engine, ctx.clock, actor(), key, filename, content)

@@ -21,6 +21,8 @@ from web.ui import labels
 blueprint = Blueprint("ui", __name__)
 
 DEFAULT_TIMEZONE = "Europe/Helsinki"
+# a day as each locale writes it: 1.12.2026 in Finnish and Swedish, 1 Dec 2026 in English
+DAY_FORMATS = {"sv_FI": "short"}  # sv_FI's medium is "1 dec. 2026"
 
 
 def current_lang() -> str:
@@ -28,6 +30,13 @@ def current_lang() -> str:
 
     locale = get_locale()
     return locale.language if locale is not None else "fi"
+
+
+def format_locale() -> str:
+    """The locale the reader's dates and numbers are written in (fi_FI, sv_FI, en_GB)."""
+    from web.extensions import regional
+
+    return regional(current_lang())
 
 
 def _timezone() -> ZoneInfo:
@@ -40,8 +49,8 @@ def format_when(value: datetime | date | None, style: str = "short") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(value, format=style, tzinfo=_timezone(), locale=current_lang())
-    return format_date(value, format=style, locale=current_lang())
+        return format_datetime(value, format=style, tzinfo=_timezone(), locale=format_locale())
+    return format_date(value, format=style, locale=format_locale())
 
 
 @blueprint.app_template_filter("day")
@@ -50,7 +59,8 @@ def format_day(value: datetime | date | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(_timezone()).date()
-    return format_date(value, format="medium", locale=current_lang())
+    locale = format_locale()
+    return format_date(value, format=DAY_FORMATS.get(locale, "medium"), locale=locale)
 
 
 @blueprint.app_template_filter("days")
@@ -58,7 +68,7 @@ def format_days(value: float | None) -> str:
     """A length of time in days, with one decimal (e.g. "3,5 vrk")."""
     if value is None:
         return ""
-    number = format_decimal(value, format="#,##0.#", locale=current_lang())
+    number = format_decimal(value, format="#,##0.#", locale=format_locale())
     return ngettext("%(days)s day", "%(days)s days", 1 if value == 1 else 2, days=number)
 
 
@@ -106,15 +116,21 @@ from web.ui import (  # noqa: E402,F401  (registers routes)
     client_pages,
     dashboard,
     designer,
+    designer_texts,
     diagrams,
     emergency,
     errors,
     event_log,
     metrics_page,
+    model_texts,
+    notes,
     people_admin,
     plan,
     sla_targets,
+    start_path,
     team,
     vendor,
     worklist,
 )
+
+from web.ui import notifications_page  # noqa: E402,F401  # isort: skip  (notifications, settings)

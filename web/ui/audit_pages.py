@@ -17,7 +17,7 @@ from engine.services import access_report, access_review
 from engine.services.access import Actor
 from engine.services.access_review import Finding
 from web.context import polku
-from web.ui import blueprint, current_lang, format_day, role_label
+from web.ui import blueprint, current_lang, format_day, labels, role_label
 
 FormErrors = dict[str, list[str]]
 ACTIONS = {
@@ -42,20 +42,8 @@ def _actor() -> Actor:
 
 
 def _field_messages(errors: FormErrors) -> FormErrors:
-    """The services' field messages in the reader's language."""
-    known = {
-        "from": {
-            access_report.PERIOD_MESSAGE: _("The start of the period is after its end."),
-            access_report.LENGTH_MESSAGE: _("The period may be at most ten years."),
-            access_report.ROWS_MESSAGE: _("The period holds too many rows: choose a shorter one."),
-        },
-        "note": {access_review.NOTE_MESSAGE: _("The note may have at most 500 characters.")},
-        "since_days": {access_review.DAYS_MESSAGE: _("Give 1 to 366 days.")},
-        "kind": {access_review.KIND_MESSAGE: _("Choose a kind from the list.")},
-    }
-    return {
-        name: [known.get(name, {}).get(m, m) for m in messages] for name, messages in errors.items()
-    }
+    """The services' field messages in the reader's language (by their codes)."""
+    return labels.messages(errors)
 
 
 @blueprint.app_context_processor

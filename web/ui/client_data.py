@@ -18,6 +18,7 @@ from engine.services.access import Actor
 from web.context import polku
 from web.ui import blueprint, format_when
 from web.ui.documents import Item, Section, item, plan_sections
+from web.ui.model_texts import model_form
 
 
 @dataclass
@@ -59,7 +60,11 @@ def _answers(form: Mapping[str, Any] | None, data: Mapping[str, Any]) -> list[It
 
 
 def _documents(export: dict[str, Any]) -> list[PathDocument]:
-    forms: dict[str, Any] = export["forms"]
+    # the forms' labels and choices in the reader's language (the JSON download stays as stored)
+    forms: dict[str, Any] = {
+        name: model_form(None, form) if isinstance(form, dict) else form
+        for name, form in export["forms"].items()
+    }
     result = []
     for path in export["paths"]:
         document = PathDocument(path)

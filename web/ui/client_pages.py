@@ -4,19 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInput
-from engine.services import clients, instances, organisations, queries, workspace
-from engine.services.access import Actor
+from engine.services import (
+    client_search,
+    clients,
+    instances,
+    organisations,
+    queries,
+    sessions,
+    workspace,
+)
+from engine.services.access import FIELD_CLASSES, Actor, visible_field_classes
 from engine.services.client_page import read_client_page
+from engine.services.path_notes import NoteView
 from engine.services.queries import InstanceView
 from engine.services.records import Submission
 from web.context import polku
-from web.ui import blueprint, current_lang, format_day, labels, people
+from web.ui import blueprint, current_lang, format_day, history, labels, people, records_pages
+from web.ui import messages as coded
+from web.ui.auth import SESSION_KEY
 from web.ui.charts import line_chart
+from web.ui.model_texts import localise_path, model_forms
 from web.ui.plan import revisions_of
 
 CLIENT_FIELDS = ("full_name", "identity_code", "municipality", "consent_scope")
@@ -58,24 +70,19 @@ def create_client() -> Response | tuple[str, int]:
     return redirect(url_for("ui.client_page", client_id=client_id))
 
 
-@blueprint.post("/paths")
-def start_path() -> Response | tuple[str, int]:
-    ctx = polku()
-    client_id = request.form.get("client_id", type=int)
-    model_key = request.form.get("process", "").strip()
-    errors: FormErrors = {}
-    if client_id is None:
-        errors["client_id"] = [_("Choose a client.")]
-    if not model_key:
-        errors["process"] = [_("Choose a path.")]
-    if errors or client_id is None:
-        return _render_clients(start_values=dict(request.form), start_errors=errors, status=400)
-    instance_id = instances.start_instance(
-        ctx.uow(), ctx.engine, ctx.clock, _actor(), client_id, model_key,
-        request.form.get("organisation", "").strip() or None,
-    )  # fmt: skip
-    flash(_("The path was started."), "success")
-    return redirect(url_for("ui.client_page", client_id=client_id, _anchor=f"path-{instance_id}"))
+@blueprint.post("/clients/search")
+def search_clients() -> Response:
+    """The search box: the text goes into the server-side session, never into the address
+    (addresses end up in server logs, browser history and Referer headers)."""
+    text = "" if request.form.get("clear") else request.form.get("q", "").strip()
+    if len(text) > client_search.MAX_TEXT:
+        text = text[: client_search.MAX_TEXT]
+    sessions.set_client_search(polku().uow(), _session_token(), text)
+    return redirect(url_for("ui.clients_page"), code=303)
+
+
+def _session_token() -> str:
+    return str(session.get(SESSION_KEY) or "")
 
 
 def _render_clients(
@@ -87,17 +94,27 @@ def _render_clients(
     status: int = 200,
 ) -> tuple[str, int]:
     ctx, actor = polku(), _actor()
-    rows = queries.list_clients(ctx.uow(), ctx.clock, actor)
+    text = sessions.client_search(ctx.uow(), _session_token())
+    page = client_search.search_clients(
+        ctx.uow(), ctx.clock, actor, text, cursor=request.args.get("cursor") or None
+    )
     processes = queries.list_processes(ctx.uow()) if actor.coordinates else []
+    start_values = start_values or {}
+    chosen = start_values.get("client_id", "")
+    if chosen and not any(str(c["id"]) == chosen for c in page.items):
+        start_values = {**start_values, "client_id": ""}  # not on this page: choose again
     return render_template(
         "clients.html",
         owners=_owners(actor),
-        clients=rows,
+        clients=page.items,
+        page=page,
+        search=text,
+        search_kind=labels.search_kind(page.kind),
         processes=processes,
         values=values or {},
         errors=labels.messages(errors),
-        start_values=start_values or {},
-        start_errors=start_errors or {},
+        start_values=start_values,
+        start_errors=labels.messages(start_errors),
     ), status
 
 
@@ -141,7 +158,9 @@ def deliver_message(client_id: int, instance_id: int) -> Response | tuple[str, i
     key = (instance_id, "message:" + values["message_name"])
     try:
         if values["decision"] not in labels.DECISIONS:
-            raise InvalidInput("no decision", {"decision": ["This field is required."]})
+            raise InvalidInput(
+                "no decision", {"decision": [coded.REQUIRED]}, code="decision_missing"
+            )
         instances.deliver_message(
             ctx.uow(),
             ctx.engine,
@@ -199,11 +218,21 @@ def _render_client(
     *,
     forms: dict[tuple[int, str], dict[str, str]] | None = None,
     errors: dict[tuple[int, str], FormErrors] | None = None,
+    status: int | None = None,
 ) -> tuple[str, int]:
     ctx, actor = polku(), _actor()
     page = read_client_page(ctx.uow(), ctx.engine, ctx.clock, actor, client_id)
     show_all = request.args.get("history") == "all"
-    paths = [_path(v, page.plans.get(v.id, []), show_all) for v in page.paths]
+    paths = [
+        _path(
+            localise_path(v),
+            page.plans.get(v.id, []),
+            show_all,
+            page.notes.get(v.id, []),
+            model_forms(v.model_version_id, page.message_forms.get(v.id)),
+        )
+        for v in page.paths
+    ]
     consents, series = page.consents, page.series
     processes = queries.list_processes(ctx.uow()) if actor.coordinates else []
     return render_template(
@@ -225,7 +254,22 @@ def _render_client(
         users=list(people().items()),
         forms=forms or {},
         errors={k: labels.messages(v) for k, v in (errors or {}).items()},
-    ), 400 if errors else 200
+        note_classes=note_classes(actor, page.paths),
+        recorded=records_pages.recorded_views(page.recorded),
+        correction_flags=page.flags,
+    ), status or (400 if errors else 200)
+
+
+def note_classes(actor: Actor, views: list[InstanceView]) -> dict[int, list[tuple[str, str]]]:
+    """Per path: the classes the reader may give a note (those they see on it), labelled."""
+    return {
+        v.id: [
+            (c, str(history.FIELD_CLASSES[c]))
+            for c in FIELD_CLASSES
+            if c in visible_field_classes(actor, case_manager=v.case_manager == actor.username)
+        ]
+        for v in views
+    }
 
 
 def _owners(actor: Actor) -> list[tuple[str, str]]:
@@ -236,10 +280,21 @@ def _owners(actor: Actor) -> list[tuple[str, str]]:
     return [(o.code, organisations.label(o, current_lang())) for o in found]
 
 
-def _path(view: InstanceView, plans: list[Submission], show_all: bool) -> dict[str, Any]:
+def _path(
+    view: InstanceView,
+    plans: list[Submission],
+    show_all: bool,
+    notes: list[NoteView],
+    message_forms: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    words = history.Context(
+        model_name=view.model_name, notes={n.id: n for n in notes}, message_forms=message_forms
+    )
     return {
         "view": view,
         "plans": revisions_of(plans),
+        "notes": notes,
+        "sentences": {e["id"]: history.sentence(e, words) for e in view.history},
         "history": [e for e in view.history if show_all or e["kind"] not in HISTORY_HIDDEN],
         "hidden_steps": sum(1 for e in view.history if e["kind"] in HISTORY_HIDDEN),
         "may_change_case_manager": view.may_reassign,

@@ -24,6 +24,7 @@ from engine.services.access import Actor
 from web.context import polku
 from web.ui import blueprint, labels
 from web.ui.diagrams import json_error
+from web.ui.model_texts import model_text
 from web.ui.reports import Column, Link, ScopeForm, Table, bar_chart, download_or, read_scope
 from web.ui.team import holder_label
 
@@ -50,7 +51,10 @@ def _dashboard_globals() -> dict[str, Any]:
 def dashboard_actor() -> Actor:
     actor: Actor = g.actor
     if not may_see_dashboards(actor):
-        raise Forbidden("the dashboards are for managers, auditors and team coordinators")
+        raise Forbidden(
+            "the dashboards are for managers, auditors and team coordinators",
+            code="dashboards_refused",
+        )
     return actor
 
 
@@ -84,7 +88,7 @@ def step_table(steps: list[dashboards.stalls.StepStat]) -> Table:
     for s in steps:
         table.rows.append(
             [
-                s.name,
+                model_text(None, s.name),
                 labels.phase(s.phase),
                 s.model_key,
                 s.region,
@@ -164,7 +168,7 @@ def heat_table(heat: dashboards.Heatmap) -> Table:
     for cell in heat.cells:
         table.rows.append(
             [
-                ", ".join(dict.fromkeys(cell.names)),
+                ", ".join(dict.fromkeys(model_text(None, n) for n in cell.names)),
                 cell.waiting,
                 cell.overdue,
                 round(100 * cell.overdue_share, 1),
@@ -346,7 +350,7 @@ def stalled_page() -> Any:
             cells += [
                 r.pseudonym,
                 r.model_key,
-                "; ".join(r.steps),
+                "; ".join(model_text(None, step) for step in r.steps),
                 "; ".join(holder_label(h) for h in r.held_by),
                 r.days_over_target,
                 r.quiet_working_days,

@@ -19,7 +19,7 @@ from engine.services import designer as service
 from engine.services.access import Actor
 from web.context import polku
 from web.security import SANDBOX_POLICY, safe_file_stem
-from web.ui import blueprint, labels
+from web.ui import blueprint, labels, message_texts, messages
 from web.ui.diagrams import json_error
 
 DESIGNER_ROLE = service.DESIGNER_ROLE
@@ -40,7 +40,7 @@ def _designer_globals() -> dict[str, Any]:
 def _designer() -> Actor:
     actor: Actor = g.actor
     if not may_design(actor):
-        raise Forbidden("only process designers may manage process models")
+        raise Forbidden("only process designers may manage process models", code="designer_refused")
     return actor
 
 
@@ -49,12 +49,19 @@ def _problem_dicts(problems: list[Any]) -> list[dict[str, Any]]:
         {
             "file": p.file,
             "element": p.element,
-            "message": p.message,
+            "message": messages.finding(p),
             "severity": p.severity,
-            "lang": "en",  # the validator's findings are in English
+            # the validator's findings are translated by their code; one without stays English
+            "lang": None if p.code in message_texts.TEMPLATES else "en",
         }
         for p in problems
     ]
+
+
+@blueprint.app_template_global()
+def finding_line(found: Any) -> tuple[str, str | None]:
+    """A stored validation finding as a line for the designer's pages, and its language."""
+    return messages.finding_line(found)
 
 
 def _rejection_problems(exc: InvalidInput) -> list[dict[str, Any]]:
@@ -73,7 +80,13 @@ def _rejection_problems(exc: InvalidInput) -> list[dict[str, Any]]:
         for m in msgs
     ]
     return found or [
-        {"file": "", "element": None, "message": exc.message, "severity": "error", "lang": "en"}
+        {
+            "file": "",
+            "element": None,
+            "message": labels.detail(exc) or exc.message,
+            "severity": "error",
+            "lang": None if labels.detail(exc) else "en",
+        }
     ]
 
 
@@ -104,7 +117,9 @@ def _render_model(
     ctx = polku()
     model = next((m for m in service.list_models(ctx.uow()) if m.key == key), None)
     if model is None:
-        raise NotFound(f"process model '{key}' does not exist")
+        raise NotFound(
+            f"process model '{key}' does not exist", code="model_not_found", params={"key": key}
+        )
     versions = sorted(service.model_versions(ctx.uow(), key), key=lambda v: v.number)
     numbers = [v.number for v in versions]
     shown = request.args.get("version", type=int)
@@ -209,7 +224,9 @@ def designer_edit(key: str) -> str:
     ctx = polku()
     versions = sorted(service.model_versions(ctx.uow(), key), key=lambda v: v.number)
     if not versions:
-        raise NotFound(f"process model '{key}' does not exist")
+        raise NotFound(
+            f"process model '{key}' does not exist", code="model_not_found", params={"key": key}
+        )
     number = request.args.get("version", type=int) or versions[-1].number
     version = next((v for v in versions if v.number == number), None)
     if version is None:
@@ -299,13 +316,18 @@ def designer_compare() -> tuple[str, int]:
     keys = [m.key for m in models]
     base = request.args.get("base") or BASE_MODEL
     if base not in keys:
-        raise NotFound(f"process model '{base}' does not exist")
+        raise NotFound(
+            f"process model '{base}' does not exist", code="model_not_found", params={"key": base}
+        )
     others = [m for m in models if m.key != base]
     other = request.args.get("other") or (others[0].key if others else None)
     result = None
     if other is not None:
         if other not in keys:
-            raise NotFound(f"process model '{other}' does not exist")
+            raise NotFound(
+                f"process model '{other}' does not exist",
+                code="model_not_found", params={"key": other},
+            )
         result = comparison.compare(ctx.uow(), ctx.engine, base, other)
     return render_template(
         "designer_compare.html",

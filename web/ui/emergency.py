@@ -14,7 +14,7 @@ from engine.services import access, emergency_access
 from engine.services.access import Actor
 from engine.services.emergency_access import Opening
 from web.context import polku
-from web.ui import blueprint
+from web.ui import blueprint, labels
 
 FormErrors = dict[str, list[str]]
 # The pages whose refusal offers emergency access, and the argument that names the client's
@@ -29,12 +29,8 @@ def _actor() -> Actor:
 
 
 def _field_messages(errors: FormErrors) -> FormErrors:
-    """The service's field messages in the reader's language."""
-    known = {
-        "reason": _("Give a reason of 10 to 500 characters."),
-        "note": _("The note may have at most 500 characters."),
-    }
-    return {name: [known.get(name, m) for m in msgs] for name, msgs in errors.items()}
+    """The service's field messages in the reader's language (by their codes)."""
+    return labels.messages(errors)
 
 
 @blueprint.app_template_global()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import jsonify, redirect, render_template, request, url_for
+from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, PolkuError, Unauthenticated
@@ -32,6 +32,11 @@ _HTTP = {
     404: (_l("Not found"), _l("The page or the item you looked for does not exist.")),
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
     413: (_l("Too large"), _l("The data sent was too large.")),
+    500: (
+        _l("Something went wrong"),
+        _l("The page could not be shown because of an error in Polku. The error has been "
+           "recorded; try again in a moment, and tell your support if it happens again."),
+    ),  # fmt: skip
 }
 
 
@@ -94,3 +99,71 @@ def http_error(exc: HTTPException) -> HTTPException | tuple[str, int]:
         return exc
     title, explanation = _HTTP[code]
     return error_page(code, title, explanation)
+
+
+# ---------------------------------------------------------------- errors outside the pages
+# An address no route matches, an abort() anywhere, an unhandled exception: a styled page in
+# the reader's language (the API under /api/ answers with its problem documents). The 500
+# page never shows the exception: Flask has logged it already.
+
+
+def _api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def identify_reader() -> None:
+    """Who is asking, when no page of the blueprint has said so (an unknown address): their
+    name in the header and their language on the page; nobody when there is no session."""
+    if g.get("actor") is not None:
+        return
+    from flask_babel import refresh
+
+    from engine.services import sessions
+    from engine.services.access import Actor
+    from web.context import polku
+    from web.ui.auth import SESSION_KEY, USER_KEY, session_policy
+
+    token = session.get(SESSION_KEY)
+    if not isinstance(token, str):
+        return
+    try:
+        ctx = polku()
+        user = sessions.resume(ctx.uow(), ctx.clock, token, session_policy())
+    except Exception:  # the database itself may be what failed
+        return
+    if user is None or user.id != session.get(USER_KEY):
+        return
+    g.actor = Actor.from_user(user)
+    g.user_language = user.language
+    refresh()
+
+
+def page_anywhere(exc: HTTPException) -> Response | HTTPException | tuple[str, int]:
+    if _api_request():
+        from web.api.errors import problem
+
+        return problem(exc.code or 500, exc.name, exc.description or exc.name)
+    identify_reader()
+    try:
+        return http_error(exc)
+    except Exception:  # e.g. the database is gone: the plain page rather than none
+        current_app.logger.exception("the error page could not be shown")
+        return exc
+
+
+@blueprint.app_errorhandler(400)
+@blueprint.app_errorhandler(403)
+@blueprint.app_errorhandler(413)
+def _http_error_anywhere(exc: HTTPException) -> Response | HTTPException | tuple[str, int]:
+    return page_anywhere(exc)
+
+
+@blueprint.app_errorhandler(InternalServerError)
+def server_error(exc: InternalServerError) -> Response | HTTPException | tuple[str, int]:
+    """An unhandled exception (or abort(500)): the styled page, without the exception's text."""
+    if _api_request():
+        from web.api.errors import problem
+
+        detail = "the server could not answer the request: the error has been recorded"
+        return problem(500, "Internal Server Error", detail)
+    return page_anywhere(InternalServerError())

@@ -86,7 +86,9 @@ def event_log_download() -> Any:
     if not form.valid or fmt not in MIMETYPES:
         if fmt not in MIMETYPES:
             form.errors["format"] = [_("Choose CSV or XES.")]
-        raise InvalidInput("the export choices are not valid", form.errors)
+        raise InvalidInput(
+            "the export choices are not valid", form.errors, code="export_choices_invalid"
+        )
     return event_log_response(actor, form.scope, fmt)
 
 

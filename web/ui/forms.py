@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from engine.errors import Text
 from engine.workflow.forms import OTHER, USER_FORMAT
 from web.ui import labels
 
@@ -24,7 +25,7 @@ EXTRA_ROWS = 2  # empty rows offered under a repeating group's entered rows
 RADIO_LIMIT = 4  # a choice of at most this many options is shown as radio buttons
 MAX_ROWS = 100  # rows read from one posted group at most
 FORM_ERRORS = "_form"
-NOT_A_NUMBER = "Enter a number."  # translated in web.ui.labels.MESSAGES
+NOT_A_NUMBER = Text("not_a_number", "Enter a number.")  # web.ui.message_texts words it
 
 Raw = dict[str, Any]  # field key -> str | list[str] | list[Raw] (a group's rows)
 

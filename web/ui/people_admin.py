@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -20,29 +19,10 @@ from engine.services.access import Actor
 from engine.workflow.roles import CASE_MANAGER
 from web.context import polku
 from web.ui import blueprint, current_lang, labels
+from web.ui import messages as coded
 
 Errors = dict[str, list[str]]
 REASON_MAX = 500
-
-# The people services' field messages, in the reader's language (labels.message the rest).
-_MESSAGES = {
-    "Use 1-80 letters, digits, dots or underscores.": _l(
-        "Use 1-80 letters, digits, dots or underscores."
-    ),
-    "This username is taken.": _l("This username is taken."),
-    "Give the person's name.": _l("Give the person's name."),
-    "Ask another administrator.": _l(
-        "You cannot close your own account or remove your own administrator right: ask "
-        "another administrator."
-    ),
-}
-_PREFIXED = {
-    "At least ": lambda rest: _("At least %(num)s characters.", num=rest.split()[0]),
-    "Unknown role: ": lambda rest: _("Unknown role: %(codes)s", codes=rest),
-    "Unknown organisation: ": lambda rest: _("Unknown organisation: %(codes)s", codes=rest),
-    "A whole number from ": lambda rest: _days_message(),
-}
-
 
 def _days_message() -> str:
     return _(
@@ -53,22 +33,18 @@ def _days_message() -> str:
 
 
 def _message(text: str) -> str:
-    if text in _MESSAGES:
-        return str(_MESSAGES[text])
-    for prefix, render in _PREFIXED.items():
-        if text.startswith(prefix):
-            return str(render(text.removeprefix(prefix)))
+    """A people service's field message in the reader's language (by its code)."""
     return labels.message(text)
 
 
 def _messages(errors: Errors | None) -> Errors:
-    return {key: [_message(m) for m in msgs] for key, msgs in (errors or {}).items()}
+    return labels.messages(errors)
 
 
 def _admin() -> Actor:
     actor: Actor = g.actor
     if not actor.is_admin:
-        raise Forbidden("only administrators manage people")
+        raise Forbidden("only administrators manage people", code="people_refused")
     return actor
 
 
@@ -124,9 +100,9 @@ def admin_add_person() -> Response | tuple[str, int]:
     values = _form_values()
     errors: Errors = {}
     if not values["username"]:
-        errors["username"] = ["This field is required."]
+        errors["username"] = [coded.REQUIRED]
     if not values["display_name"]:
-        errors["display_name"] = ["This field is required."]
+        errors["display_name"] = [coded.REQUIRED]
     if not errors:
         try:
             user_id = people.add_person(
@@ -237,7 +213,7 @@ def admin_update_person(user_id: int) -> Response | tuple[str, int]:
         changes["is_admin"] = values["is_admin"]
     errors: Errors = {}
     if not values["display_name"]:
-        errors["display_name"] = ["This field is required."]
+        errors["display_name"] = [coded.REQUIRED]
     elif values["display_name"] != before.display_name:
         changes["display_name"] = values["display_name"]
     if values["password"]:
@@ -266,7 +242,8 @@ def admin_person_account(user_id: int) -> Response | tuple[str, int]:
     action = request.form.get("action")
     if action not in ("close", "reopen"):
         raise InvalidInput(
-            "choose close or reopen", {"action": ["Choose one of the allowed values."]}
+            "choose close or reopen", {"action": [coded.NOT_ALLOWED]},
+            code="account_action_unknown",
         )
     if action == "close" and request.form.get("confirm") != "1":
         errors = {"confirm": [_("Tick the box to confirm that the account is to be closed.")]}
@@ -302,16 +279,18 @@ def _closed_person(user_id: int) -> people.Person:
     ctx, actor = polku(), _admin()
     person = people.get_person(ctx.uow(), ctx.clock, actor, user_id)
     if person.active:
-        raise Conflict("only a closed account's work is handed over here")
+        raise Conflict(
+            "only a closed account's work is handed over here", code="account_not_closed"
+        )
     return person
 
 
 def _reason() -> tuple[str, Errors]:
     reason = request.form.get("reason", "").strip()
     if not reason:
-        return reason, {"reason": ["Give a reason."]}
+        return reason, {"reason": [coded.GIVE_REASON]}
     if len(reason) > REASON_MAX:
-        return reason, {"reason": ["The text is too long."]}
+        return reason, {"reason": [coded.TOO_LONG]}
     return reason, {}
 
 
@@ -321,13 +300,15 @@ def admin_hand_over(user_id: int, task_id: str) -> Response | tuple[str, int]:
     person = _closed_person(user_id)
     work = next((w for w in person.open_work if w["task_id"] == task_id), None)
     if work is None:
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound(
+            f"task {task_id} does not exist", code="task_not_found", params={"task_id": task_id}
+        )
     colleagues = _colleagues(person)
     choices = dict(_task_colleagues(work, colleagues))
     to_username = request.form.get("to_username", "").strip()
     reason, errors = _reason()
     if to_username not in choices:
-        errors["to_username"] = ["Choose one of the allowed values."]
+        errors["to_username"] = [coded.NOT_ALLOWED]
     if not errors:
         try:
             workspace.hand_over(ctx.uow(), ctx.clock, actor, task_id, to_username, reason)
@@ -349,13 +330,16 @@ def admin_case_manager(user_id: int, instance_id: int) -> Response | tuple[str, 
     person = _closed_person(user_id)
     path = next((p for p in person.case_managed if p["instance_id"] == instance_id), None)
     if path is None:
-        raise NotFound(f"instance {instance_id} does not exist")
+        raise NotFound(
+            f"instance {instance_id} does not exist",
+            code="instance_not_found", params={"instance_id": instance_id},
+        )
     colleagues = _colleagues(person)
     choices = dict(_case_manager_colleagues(path, colleagues))
     username = request.form.get("username", "").strip()
     reason, errors = _reason()
     if username not in choices:
-        errors["username"] = ["Choose one of the allowed values."]
+        errors["username"] = [coded.NOT_ALLOWED]
     if not errors:
         try:
             instances.change_case_manager(
@@ -404,7 +388,10 @@ def admin_settings_save() -> Response | tuple[str, int]:
     text = request.form.get("days_after_closing", "").strip()
     try:
         if not text.isdigit():
-            raise InvalidInput("not a whole number", {"days_after_closing": [_days_message()]})
+            raise InvalidInput(
+                "not a whole number", {"days_after_closing": [_days_message()]},
+                code="days_after_closing_invalid",
+            )
         saved = policy_settings.set_days_after_closing(ctx.uow(), ctx.clock, actor, int(text))
     except InvalidInput as exc:
         return _render_settings(text, exc.errors, 400)

@@ -14,6 +14,7 @@ from engine.services.records import Submission
 from web.context import polku
 from web.ui import blueprint
 from web.ui.documents import Section, plan_sections
+from web.ui.model_texts import model_form
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Revision:
 
 def revisions_of(submissions: list[Submission]) -> list[Revision]:
     return [
-        Revision(number, s, plan_sections(s.form, s.data))
+        Revision(number, s, plan_sections(model_form(None, s.form) if s.form else s.form, s.data))
         for number, s in enumerate(submissions, start=1)
     ]
 

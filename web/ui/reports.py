@@ -21,7 +21,7 @@ from werkzeug.exceptions import NotFound
 
 from engine.analytics.stalls import Scope
 from engine.services.dashboards import ModelChoice
-from web.ui import current_lang, format_day
+from web.ui import format_day, format_locale
 
 FINLAND = ZoneInfo("Europe/Helsinki")
 
@@ -60,7 +60,7 @@ class Table:
             return "–"
         if isinstance(value, Link):
             return value.text
-        lang = current_lang()
+        lang = format_locale()
         if column.kind == "int":
             return format_decimal(value, format="#,##0", locale=lang)
         if column.kind == "days":

@@ -15,6 +15,7 @@ from engine.workflow.loader import PHASES
 from web.context import polku
 from web.ui import blueprint, labels, person
 from web.ui.dashboard import dashboard_actor
+from web.ui.model_texts import model_text
 from web.ui.reports import Column, Table, download_or
 
 FIELDS = ("model_key", "target", "working_days")
@@ -56,7 +57,9 @@ def targets_table(targets: list[Any], names: dict[str, dict[str, str]]) -> Table
                 t.model_key or _("Every model"),
                 _(
                     "Step: %(name)s",
-                    name=names.get(t.model_key or "", steps).get(t.bpmn_id, t.bpmn_id),
+                    name=model_text(
+                        None, names.get(t.model_key or "", steps).get(t.bpmn_id, t.bpmn_id)
+                    ),
                 )
                 if t.bpmn_id
                 else _("Phase: %(name)s", name=labels.phase(t.phase)),

@@ -15,6 +15,7 @@ from engine.services.access import Actor
 from engine.services.queries import TaskView
 from web.context import polku
 from web.ui import blueprint, people, role_label
+from web.ui.model_texts import localise_tasks
 
 TEAM_COORDINATOR = "case_coordinator"
 TEAM_GROUPINGS = {"holder": _l("Who holds it"), "role": _l("Role"), "none": _l("No grouping")}
@@ -85,6 +86,7 @@ def group_tasks(tasks: list[TaskView], grouping: str) -> list[TaskGroup]:
 def team_page() -> str:
     ctx, actor = polku(), _actor()
     tasks = workspace.team_view(ctx.uow(), ctx.clock, actor)
+    localise_tasks(tasks)  # the steps' names in the reader's language
     grouping = request.args.get("group", "holder")
     if grouping not in TEAM_GROUPINGS:
         grouping = "holder"

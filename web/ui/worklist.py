@@ -19,14 +19,23 @@ from engine.services.access import Actor
 from engine.services.queries import TaskView
 from engine.workflow import forms as schema_forms
 from web.context import polku
-from web.ui import blueprint, current_lang, forms, labels, people
+from web.ui import blueprint, current_lang, forms, labels, people, records_pages
+from web.ui import messages as coded
+from web.ui import waits as wait_pages
 from web.ui.auth import SESSION_KEY, safe_next
 from web.ui.errors import error_page
+from web.ui.model_texts import (
+    localise_task,
+    localise_tasks,
+    model_documentation,
+    model_form,
+    model_text,
+)
 
 # view code -> (title, what it holds); the counts come from queries.task_counts.
 VIEWS: dict[str, tuple[Any, Any]] = {
     "all": (_l("All my tasks"), _l("Tasks assigned to you and tasks open to your roles.")),
-    "mine": (_l("Assigned to me"), _l("Tasks assigned to you by name.")),
+    "mine": (_l("Assigned to me"), _l("Tasks assigned to you by name and tasks you claimed.")),
     "role": (_l("My roles' tasks"), _l("Tasks open to anyone holding one of your roles.")),
     "overdue": (_l("Overdue"), _l("Tasks past their due date.")),
 }
@@ -148,6 +157,7 @@ def worklist() -> str | tuple[str, int]:
     )
     if listing.step and listing.step not in steps:
         steps[listing.step] = listing.step
+    localise_tasks(page.tasks)
     return render_template(
         "worklist.html",
         tasks=page.tasks,
@@ -158,7 +168,10 @@ def worklist() -> str | tuple[str, int]:
         sorts=SORTS,
         counts=counts,
         role_choices=choices,
-        step_choices=sorted(steps.items(), key=lambda s: s[1].casefold()),
+        step_choices=sorted(
+            ((code, model_text(None, name)) for code, name in steps.items()),
+            key=lambda s: s[1].casefold(),
+        ),
         may_hand_over=may_hand_over,
     )
 
@@ -253,7 +266,7 @@ def colleagues(task: TaskView, actor: Actor) -> list[tuple[str, str]]:
 @blueprint.route("/tasks/<task_id>/hand-over", methods=["GET", "POST"])
 def hand_over(task_id: str) -> Response | tuple[str, int]:
     ctx, actor = polku(), _actor()
-    task = queries.get_task(ctx.uow(), ctx.engine, ctx.clock, actor, task_id)
+    task = localise_task(queries.get_task(ctx.uow(), ctx.engine, ctx.clock, actor, task_id))
     choices = colleagues(task, actor)
     if request.method == "GET":
         return _render_hand_over(task, choices, {})
@@ -263,13 +276,13 @@ def hand_over(task_id: str) -> Response | tuple[str, int]:
     }
     errors: dict[str, list[str]] = {}
     if not values["to_username"]:
-        errors["to_username"] = ["This field is required."]
+        errors["to_username"] = [coded.REQUIRED]
     elif values["to_username"] not in dict(choices):
-        errors["to_username"] = ["Choose one of the allowed values."]
+        errors["to_username"] = [coded.NOT_ALLOWED]
     if not values["reason"]:
-        errors["reason"] = ["Give a reason."]
+        errors["reason"] = [coded.GIVE_REASON]
     elif len(values["reason"]) > REASON_MAX:
-        errors["reason"] = ["The text is too long."]
+        errors["reason"] = [coded.TOO_LONG]
     if not errors:
         try:
             workspace.hand_over(
@@ -310,10 +323,17 @@ def _render_hand_over(
 @blueprint.route("/tasks/<task_id>", methods=["GET", "POST"])
 def task_page(task_id: str) -> Response | tuple[str, int]:
     ctx, actor = polku(), _actor()
-    task = queries.get_task(ctx.uow(), ctx.engine, ctx.clock, actor, task_id)
+    task = localise_task(queries.get_task(ctx.uow(), ctx.engine, ctx.clock, actor, task_id))
+    if task.kind == "wait":  # an awaited decision: its own form (web/ui/waits.py)
+        return wait_pages.wait_page(task)
     schema: dict[str, Any] = task.form or {"type": "object"}
     if request.method == "GET":
+        if task.state != "open" and records_pages.has_entry(task_id):  # what was recorded
+            return records_pages.entry_page(task)
+        beside = records_pages.beside_form(task) if task.state == "open" else None
         raw = forms.to_raw(schema, task.draft) if task.draft is not None else None
+        if raw is None and beside is not None:  # a designer's x-prefill, unless a draft
+            raw = records_pages.prefilled(schema, beside)
         return _render(task, schema, raw)
     if request.form.get("action") == "draft":  # kept as typed: no checks, nothing moves on
         draft = forms.parse(schema, request.form, keep_invalid=True)
@@ -350,6 +370,7 @@ def _render(
     status: int = 200,
 ) -> tuple[str, int]:
     actor = _actor()
+    schema = model_form(task.model_version_id, schema)  # labels, help, choices: reader's language
     form = forms.build(schema, raw, errors, users=sorted(people().items(), key=lambda u: u[1]))
     claimed_by_other = bool(task.claimed_by and task.claimed_by != actor.username)
     return render_template(
@@ -357,6 +378,7 @@ def _render(
         task=task,
         form=form,
         form_title=schema.get("title"),
+        documentation=model_documentation(task.model_version_id, task.bpmn_id),
         may_work=may_work_on(actor, task),
         may_hand_over=may_hand_over(actor, task),
         claimed_by_other=claimed_by_other,

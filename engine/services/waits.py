@@ -1,0 +1,151 @@
+"""Recording an awaited decision from the worklist: the wait item (`human_task.kind` 'wait')
+is opened like a task and its form submitted; the message goes to the path with the form's
+values as its payload, and the item is done, in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, lazyload
+
+from engine.clock import Clock
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.persistence.tables import HumanTask, ProcessInstance, ProcessModelVersion
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import access, decisions
+from engine.services.instances import _command, _load
+from engine.services.progress import WAIT_KIND
+from engine.workflow import forms
+from engine.workflow.engine import WorkflowEngine
+
+
+def _wait_row(uow: UnitOfWork, task_id: str) -> HumanTask:
+    """The wait item with its path and workflow state, the path locked (PostgreSQL)."""
+    path = contains_eager(HumanTask.instance)
+    row = uow.session.scalar(
+        select(HumanTask)
+        .join(HumanTask.instance)
+        .where(HumanTask.id == task_id)
+        .with_for_update(of=ProcessInstance)
+        .options(
+            lazyload(HumanTask.assignee),
+            lazyload(HumanTask.claimed_by),
+            lazyload(HumanTask.completed_by),
+            path.undefer(ProcessInstance.state),
+            path.lazyload(ProcessInstance.case_manager),
+            path.joinedload(ProcessInstance.model_version).defer(ProcessModelVersion.files),
+        )
+    )
+    if row is None:
+        raise NotFound(
+            f"task {task_id} does not exist", code="task_not_found", params={"task_id": task_id}
+        )
+    return row
+
+
+def may_record(uow: UnitOfWork, clock: Clock, actor: access.Actor, task_id: str) -> bool:
+    """Whether the actor may record the awaited decision `task_id` (what `record_decision`
+    checks first), for a page to offer its form. Reads no client data."""
+    now = clock()
+    with uow:
+        row = uow.session.get(HumanTask, task_id)
+        if row is None or row.kind != WAIT_KIND:
+            return False
+        return bool(
+            access.task_basis(uow, actor, row)
+            or access.message_basis(uow, actor, row.instance, now)
+        )
+
+
+def record_decision(
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    clock: Clock,
+    actor: access.Actor,
+    task_id: str,
+    data: dict[str, Any],
+) -> int:
+    """Record the awaited decision `task_id` with its form's `data`; the path goes on. The
+    one whose worklist holds it may, and whoever may record the path's decisions
+    (`access.message_basis`: the owning team's coordinators, the case manager). Returns the
+    path's id."""
+    now = clock()
+    with uow, _command(uow, "record_decision"):
+        row = _wait_row(uow, task_id)
+        instance = row.instance
+        basis = access.task_basis(uow, actor, row) or access.message_basis(
+            uow, actor, instance, now
+        )
+        if basis is None:
+            raise access.refuse(
+                uow,
+                now,
+                actor,
+                "update",
+                "message",
+                instance.client_id,
+                instance.id,
+                f"'{row.name}' is not for your roles",
+                code="decision_not_for_you",
+                params={"name": row.name},
+            )
+        if row.kind != WAIT_KIND:
+            raise Conflict(
+                f"task '{row.name}' is not an awaited decision: complete it instead",
+                code="task_not_awaited_decision",
+                params={"name": row.name},
+            )
+        if row.state != "open":
+            raise Conflict(
+                f"'{row.name}' is already {row.state}",
+                code="decision_already_settled",
+                params={"name": row.name, "state": row.state},
+            )
+        if row.claimed_by_id is not None and row.claimed_by_id != actor.user_id:
+            holder = row.claimed_by.display_name if row.claimed_by else "someone else"
+            raise Conflict(
+                f"'{row.name}' is claimed by {holder}",
+                code="decision_claimed",
+                params={"name": row.name, "holder": holder},
+            )
+        loaded = _load(uow, engine, instance)
+        wait = loaded.model.waits.get(row.bpmn_id)
+        if wait is None:
+            raise Conflict(
+                f"the path's model no longer awaits '{row.name}'",
+                code="decision_not_awaited",
+                params={"name": row.name},
+            )
+        errors = forms.validate(wait.form or {"type": "object"}, data)
+        if errors:
+            raise InvalidInput(
+                f"the form of '{row.name}' has errors",
+                errors,
+                code="form_has_errors",
+                params={"name": row.name},
+            )
+        with uow.session.no_autoflush:  # written once, at commit
+            decisions.deliver(
+                uow, engine, loaded.model, instance, loaded.workflow, loaded.before, actor,
+                wait.message_name, data, now,
+            )  # fmt: skip
+        if row.state == "open":  # the message reached another catch event of the path only
+            raise Conflict(
+                f"the path no longer awaits '{row.name}'",
+                code="decision_not_awaited",
+                params={"name": row.name},
+            )
+        access.log(
+            uow,
+            now,
+            actor,
+            "update",
+            "message",
+            client_id=instance.client_id,
+            instance_id=instance.id,
+            basis=basis,
+            detail=f"external decision recorded: {wait.message_name} ({row.name})",
+        )
+        uow.commit()
+        return instance.id

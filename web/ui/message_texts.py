@@ -1,0 +1,397 @@
+"""The pages' wording of every code the engine gives its errors, field messages and validation
+findings (engine.errors.Text): code -> lazy gettext template with %(param)s placeholders.
+
+tests/test_error_codes.py checks that every code the engine can give has an entry here and that
+every entry has Finnish and Swedish translations."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+# A class's generic code: the error page's own explanation says it all (no detail is shown).
+GENERIC = {
+    "error",
+    "not_found",
+    "conflict",
+    "forbidden",
+    "invalid_input",
+    "unauthenticated",
+    "model_error",
+    "access_refused",
+    "expression_error",
+    "workflow_refused",
+    "xml_invalid",
+    "import_line_invalid",
+}
+
+TEMPLATES: dict[str, LazyString] = {
+    # the classes' generic codes
+    "error": _l("Something went wrong."),
+    "not_found": _l("The page or the item you looked for does not exist."),
+    "conflict": _l("This could not be done in the current state of the client's path."),
+    "forbidden": _l("Your roles do not give you access to this."),
+    "invalid_input": _l("The information given has errors."),
+    "unauthenticated": _l("Sign in first."),
+    "model_error": _l("The process model has an error. Tell the model's maintainer."),
+    "access_refused": _l("Your roles do not give you access to this."),
+    "expression_error": _l("The condition is not valid."),
+    "workflow_refused": _l("The process model could not go on. Tell the model's maintainer."),
+    "xml_invalid": _l("The file is not a valid BPMN file."),
+    "import_line_invalid": _l("A line of the file is not valid."),
+    # things that do not exist
+    "task_not_found": _l("The task does not exist."),
+    "client_not_found": _l("The client does not exist."),
+    "instance_not_found": _l("The path does not exist."),
+    "model_not_found": _l("The process model '%(key)s' does not exist."),
+    "model_version_not_found": _l("The process model '%(key)s' has no version %(number)s."),
+    "dataset_not_found": _l("The imported data set does not exist."),
+    "import_job_not_found": _l("The import does not exist."),
+    "user_not_found": _l("No user '%(user)s' exists."),
+    "finding_not_found": _l("The finding does not exist."),
+    "finding_not_in_period": _l("The finding is not in the period."),
+    "emergency_access_not_found": _l("The emergency opening does not exist."),
+    "pseudonym_not_found": _l("No client has this pseudonym."),
+    "sla_target_not_found": _l("The target does not exist."),
+    "token_not_found": _l("You have no such token."),
+    # refusals
+    "designer_refused": _l("Only process designers may change process models."),
+    "no_client_relationship": _l("You have no client relationship or task role for this client."),
+    "start_path_refused": _l(
+        "Only the owning organisation's intake coordinators may start a client's path."
+    ),
+    "register_clients_refused": _l("Only coordination roles may register clients."),
+    "decision_no_consent": _l(
+        "No consent to multi-organisation handling is in force: another organisation's "
+        "decision cannot be recorded."
+    ),
+    "decision_no_basis": _l("You have no basis to record an external decision for this client."),
+    "case_manager_change_refused": _l(
+        "Only the team coordinator or the case manager may change the case manager."
+    ),
+    "task_not_for_roles": _l("The task “%(name)s” is not for your roles."),
+    "task_not_yours": _l("You may not hand over the task “%(name)s”."),
+    "team_view_refused": _l("The team view is for the team coordinator."),
+    "caseload_refused": _l("Only the team coordinator sees another case manager’s caseload."),
+    "consent_refused": _l("Only the client’s case manager and team record consent."),
+    "dashboards_refused": _l("The dashboards are for managers, auditors and team coordinators."),
+    "people_refused": _l("Only administrators manage people."),
+    "policy_settings_refused": _l("Only administrators change the access policy’s settings."),
+    "sla_refused": _l("Only administrators set service-level targets."),
+    "retention_refused": _l("Retention is administrators’ work."),
+    "access_report_refused": _l("You have no basis to make the client’s access report."),
+    "access_review_refused": _l("Only supervisors review unusual access."),
+    "finding_own": _l("A finding is reviewed by another supervisor than the one it is about."),
+    "finding_not_theirs": _l("The finding is not about a path of your organisation."),
+    "export_refused": _l("You have no basis to export the client’s data."),
+    "emergency_nothing_to_open": _l("There is nothing you may open in an emergency."),
+    "emergency_no_consent": _l(
+        "No consent to multi-organisation handling: emergency access does not cross "
+        "organisation lines."
+    ),
+    "emergency_not_owner": _l(
+        "Emergency access is for care professionals of the path’s owning organisation."
+    ),
+    "emergency_review_refused": _l("Only supervisors review emergency access."),
+    "emergency_review_not_owner": _l(
+        "Only the supervisor of the path’s owning organisation reviews its emergency access."
+    ),
+    "emergency_review_own": _l(
+        "An emergency opening is reviewed by another supervisor than the one who made it."
+    ),
+    "sign_in_failed": _l("Wrong username or password."),
+    "sign_in_closed": _l("This account has been closed."),
+    "sign_in_no_role": _l("None of your groups gives a role in Polku."),
+    "sign_in_role_map_roles": _l("The role map names roles Polku does not have: %(roles)s"),
+    "sign_in_role_map_organisations": _l("The role map names organisations Polku does not have."),
+    "token_unknown": _l("The token is unknown or has expired."),
+    "token_user_inactive": _l("The token’s user is no longer active."),
+    # the state of the path and its tasks
+    "task_already_done": _l("The task “%(name)s” is already %(state)s."),
+    "task_claimed_by": _l("The task “%(name)s” is claimed by %(holder)s."),
+    "task_not_claimed": _l("The task “%(name)s” is not claimed."),
+    "task_claimed_already": _l("You have already claimed the task “%(name)s”."),
+    "task_already_theirs": _l("The task “%(name)s” is already %(holder)s’s."),
+    "task_is_awaited_decision": _l(
+        "“%(name)s” is an awaited decision: record it with the decision’s form."
+    ),
+    "path_changed_meanwhile": _l("Someone else changed the client's path meanwhile. Try again."),
+    "path_not_running": _l("The path is %(status)s."),
+    "model_stuck": _l("The process model could not go on. Tell the model's maintainer."),
+    "consent_none": _l("The client has no consent in force."),
+    "consent_exists": _l("The client already has a consent in force."),
+    "hold_exists": _l("The client is already on hold."),
+    "hold_missing": _l("The client is not on hold."),
+    "finding_reviewed": _l("The finding is already reviewed."),
+    "emergency_access_reviewed": _l("The emergency opening is already reviewed."),
+    "emergency_has_basis": _l("You already have a basis to read this path."),
+    "workflow_task_unknown": _l("The task is not part of this path."),
+    "workflow_task_not_ready": _l("The task is not ready."),
+    "workflow_timer_not_waiting": _l("The waiting time is not running."),
+    "workflow_no_message_wait": _l("Nothing in this path waits for the message “%(name)s”."),
+    # input that has errors (the error's own message)
+    "form_has_errors": _l("The form of the task “%(name)s” has errors."),
+    "message_unknown": _l("The process has no message '%(name)s'."),
+    "reason_required": _l("Give a reason."),
+    "draft_not_object": _l("A draft holds the form's fields."),
+    "consent_scope_required": _l("Say what the consent covers."),
+    "client_invalid": _l("The client's details have errors."),
+    "client_exists": _l("A client with this code is registered."),
+    "user_invalid": _l("The user's details have errors."),
+    "username_taken": _l("This username is taken."),
+    "name_missing": _l("Give the person's name."),
+    "role_unknown": _l("Unknown role: %(roles)s"),
+    "password_too_short": _l("At least %(min)s characters."),
+    "own_account": _l(
+        "You cannot close your own account or remove your own administrator right: ask "
+        "another administrator."
+    ),
+    "organisation_unknown": _l("No such organisation."),
+    "organisation_missing": _l("Choose the organisation that owns the path."),
+    "days_after_closing_invalid": _l("Give a whole number of days from %(low)s to %(high)s."),
+    "period_invalid": _l("The period is not valid."),
+    "period_too_long": _l("The period may be at most ten years."),
+    "period_too_many_rows": _l("The period holds too many rows: choose a shorter one."),
+    "review_note_invalid": _l("The note may have at most 500 characters."),
+    "finding_kind_unknown": _l("Choose a kind from the list."),
+    "emergency_reason_invalid": _l("Give a reason of 10 to 500 characters."),
+    "hold_reason_invalid": _l("The reason for the hold is not valid."),
+    "quiet_days_invalid": _l("Give a whole number of working days from 1 to 250."),
+    "export_format_invalid": _l("Choose CSV or XES."),
+    "dataset_name_missing": _l("Give the data set a name."),
+    "import_model_unknown": _l("Choose a process model."),
+    "import_file_too_large": _l("The file is larger than %(max_mb)s MB."),
+    "import_not_utf8": _l("The file is not UTF-8 text."),
+    "import_failed": _l("The event log was not imported."),
+    "model_key_invalid": _l("Use lower-case letters, digits, '-' or '_'."),
+    "file_name_invalid": _l("Rename the file: letters, digits, '-', '_' and '.bpmn'."),
+    "file_not_bpmn": _l("Upload a .bpmn file."),
+    "model_rejected": _l("The model '%(key)s' has errors: nothing was saved."),
+    "versions_same": _l("Choose another version."),
+    "sla_target_invalid": _l("The target is not valid."),
+    "cursor_invalid": _l("The list has changed: start again from the first page."),
+    "limit_invalid": _l("Give a whole number from 1 to %(max)s."),
+    "sort_unknown": _l("Choose an order from the list."),
+    # field messages (InvalidInput.errors)
+    "field_required": _l("This field is required."),
+    "value_not_allowed": _l("Choose one of the allowed values."),
+    "value_wrong_type": _l("The value is of the wrong type."),
+    "value_too_small": _l("The value is too small."),
+    "value_too_large": _l("The value is too large."),
+    "text_too_short": _l("The text is too short."),
+    "text_too_long": _l("The text is too long."),
+    "items_too_few": _l("Choose more items."),
+    "items_too_many": _l("Choose fewer items."),
+    "value_format": _l("The value is not in the right format."),
+    "field_unknown": _l("The form has a field it does not know."),
+    "value_invalid": _l("The value is not valid."),
+    "identity_code_invalid": _l("Not a valid Finnish personal identity code."),
+    "client_registered": _l("A client with this code is registered."),
+    "reason_give": _l("Give a reason."),
+    "user_no_such": _l("No such user."),
+    "user_named_missing": _l("No user '%(name)s' exists."),
+    "message_no_such": _l("Unknown message '%(name)s'."),
+    "colleague_lacks_role": _l("This colleague does not hold the task's role."),
+    "consent_scope": _l("Say what the consent covers."),
+    "username_characters": _l("Use 1-80 letters, digits, dots or underscores."),
+    "password_length": _l("At least %(num)s characters."),
+    "roles_unknown": _l("Unknown role: %(codes)s"),
+    "organisations_unknown": _l("Unknown organisation: %(codes)s"),
+    "organisation_no_such": _l("No such organisation."),
+    "organisation_choose": _l("Choose the organisation that owns the path."),
+    "name_give": _l("Give the person's name."),
+    "ask_another_admin": _l(
+        "You cannot close your own account or remove your own administrator right: ask "
+        "another administrator."
+    ),
+    "days_after_closing_range": _l("Give a whole number of days from %(low)s to %(high)s."),
+    "period_reversed": _l("The start of the period is after its end."),
+    "period_over_ten_years": _l("The period may be at most ten years."),
+    "period_rows": _l("The period holds too many rows: choose a shorter one."),
+    "note_too_long": _l("The note may have at most 500 characters."),  # MAX_NOTE
+    "days_out_of_range": _l("Give 1 to 366 days."),  # access_review.MAX_DAYS
+    "kind_unknown": _l("Choose a kind from the list."),
+    "hold_reason_length": _l("Give a reason of %(min)s to %(max)s characters."),
+    "emergency_reason_length": _l("Give a reason of 10 to 500 characters."),
+    "quiet_days_range": _l("Give a whole number of working days from 1 to 250."),
+    "format_csv_or_xes": _l("Choose CSV or XES."),
+    "file_too_large": _l("The file is larger than %(mb)s MB."),
+    "not_utf8": _l("The file is not UTF-8 text."),
+    "dataset_name": _l("Give the data set a name."),
+    "model_choose": _l("Choose a process model."),
+    "key_characters": _l("Use lower-case letters, digits, '-' or '_'."),
+    "file_rename": _l("Rename the file: letters, digits, '-', '_' and '.bpmn'."),
+    "file_upload_bpmn": _l("Upload a .bpmn file."),
+    "version_choose_other": _l("Choose another version."),
+    "sla_step_or_phase": _l("Choose a step or a phase."),
+    "phase_one_of": _l("One of %(phases)s."),
+    "sla_days_range": _l("Give a whole number of working days from 0 to %(max)s."),
+    "cursor_start_again": _l("The list has changed: start again from the first page."),
+    "limit_range": _l("Give a whole number from 1 to %(max)s."),
+    "sort_one_of": _l("Choose an order from the list."),
+    # the web layer's own
+    "not_a_number": _l("Enter a number."),
+    "body_not_object": _l("The request body must be a JSON object."),
+    "csv_missing": _l("Send the CSV file."),
+    "bpmn_missing": _l("No BPMN file was sent."),
+    "token_missing": _l("Sign in first."),
+    "passwords_off": _l("Passwords are turned off here: sign in through single sign-on."),
+    "decision_missing": _l("Choose the decision."),
+    "export_choices_invalid": _l("The export choices are not valid."),
+    "account_action_unknown": _l("Choose one of the allowed values."),
+    "account_not_closed": _l("Only a closed account's work is handed over here."),
+    "request_body_invalid": _l("The request body has errors."),
+    # the event-log import's problems: "line N: problem"
+    "import_line": _l("Line %(line)s: %(problem)s"),
+    "import_empty": _l("the file is empty"),
+    "import_no_events": _l("the file has no events"),
+    "import_header": _l("the header must be %(columns)s%(missing)s%(unknown)s"),
+    "import_field_count": _l("expected %(want)s fields, found %(got)s"),
+    "import_field_empty": _l("%(name)s is empty"),
+    "import_field_too_long": _l("%(name)s is longer than %(max)s characters"),
+    "import_timestamp": _l("timestamp '%(value)s' is not an ISO 8601 time"),
+    "import_timestamp_zone": _l("timestamp '%(value)s' has no time zone"),
+    "import_lifecycle": _l("lifecycle '%(value)s' is not one of %(allowed)s"),
+    "import_line_too_long": _l("the line is longer than %(max)s bytes"),
+    "import_field_nul": _l("%(name)s contains a NUL character"),
+    "import_not_csv": _l("the line is not CSV (%(why)s)"),
+    "import_too_many_rows": _l("more than %(max)s rows"),
+    # why a running path cannot move to another version (engine.workflow.migration)
+    "migration_current_missing": _l(
+        "The current step “%(step)s” (%(element)s) does not exist in the new version."
+    ),
+    "migration_passed_missing": _l(
+        "The step “%(step)s” (%(element)s) that the path has passed is not in the new version."
+    ),
+    # the validator's findings on a process model
+    "model_no_bpmn": _l("The model has no .bpmn file."),
+    "element_id_reserved": _l(
+        "The id is reserved by the engine: rename the element (e.g. StartEvent_1)."
+    ),
+    "unreachable": _l("cannot be reached from a start event"),
+    "dead_end": _l("cannot reach an end event"),
+    "model_main_process_unknown": _l(
+        "Cannot tell the main process: name it as process_id in model.json (executable "
+        "processes: %(processes)s)."
+    ),
+    "model_build_failed": _l("Cannot build the process: %(error)s"),
+    "bpmn_invalid": _l("The BPMN file is not valid: %(detail)s"),
+    "file_not_utf8": _l("The file is not UTF-8 text."),
+    "xml_too_large": _l("The file is %(size)s bytes, larger than %(max)s bytes."),
+    "xml_doctype": _l("DOCTYPE and entity declarations are not allowed."),
+    "xml_malformed": _l("The file is not well-formed XML: %(error)s"),
+    "script_task": _l("Script tasks are not allowed: model the step as a user task or a gateway."),
+    "service_task": _l("Service tasks are not supported."),
+    "task_scripts": _l("Pre- and post-scripts are not allowed."),
+    "user_task_no_lane": _l(
+        "The user task is in no lane: put it in the lane of the role that does it."
+    ),
+    "lane_unknown_role": _l(
+        "The lane '%(lane)s' does not name a known role (see processes/roles.json)."
+    ),
+    "task_no_phase": _l("The task has no phase tag (property 'phase')."),
+    "phase_unknown": _l("The phase '%(phase)s' is not one of %(phases)s."),
+    "condition_not_allowed": _l("The condition '%(condition)s' is not allowed: %(problem)s"),
+    "gateway_no_condition": _l(
+        "The exclusive gateway's outgoing flows have neither conditions nor a default."
+    ),
+    "user_task_no_form": _l("The user task has no form (property '%(property)s')."),
+    "form_missing": _l("The form '%(form)s' does not exist in the model."),
+    "form_invalid_schema": _l("The form '%(form)s' is not a valid JSON Schema: %(problem)s"),
+    "form_not_object": _l("a form must be a JSON object"),
+    "form_not_object_type": _l('a form\'s top-level "type" must be "object"'),
+    "form_prefill_shape": _l(
+        "the field '%(field)s' has %(keyword)s %(value)s: write \"<step id>.<field>\" (an "
+        "earlier user task's BPMN id and its form's field) or \"<field>\""
+    ),
+    "form_visibility_unknown": _l("the form has %(keyword)s %(value)s: use one of %(allowed)s"),
+    "field_visibility_unknown": _l(
+        "the field '%(field)s' has %(keyword)s %(value)s: use one of %(allowed)s"
+    ),
+    "field_visibility_nested": _l(
+        "the field '%(field)s' has %(keyword)s inside it: only a form and its top-level fields "
+        "carry a visibility class"
+    ),
+    "form_visibility_place": _l("%(keyword)s is allowed only on the form and its top-level fields"),
+    "timer_empty": _l("The timer has no expression."),
+    "timer_invalid": _l("The timer expression '%(value)s' is not valid ISO 8601 (%(reason)s)."),
+    # why a gateway condition is not allowed (nested in condition_not_allowed)
+    "expression_empty": _l("the expression is empty"),
+    "expression_too_long": _l("the expression is longer than %(max)s characters"),
+    "expression_syntax": _l("syntax error: %(error)s"),
+    "expression_operator": _l("the operator '%(operator)s' is not allowed"),
+    "expression_private_name": _l(
+        "the name '%(name)s' is not allowed (names may not start with '_')"
+    ),
+    "expression_constant": _l("a constant of type %(type)s is not allowed"),
+    "expression_call": _l("function calls are not allowed"),
+    "expression_attribute": _l("attribute access is not allowed"),
+    "expression_subscript": _l("subscripts are not allowed"),
+    "expression_lambda": _l("lambda is not allowed"),
+    "expression_assignment": _l("assignment expressions are not allowed"),
+    "expression_fstring": _l("f-strings are not allowed"),
+    "expression_construct": _l("'%(construct)s' is not allowed in a condition"),
+    "expression_unknown_name": _l("the name '%(name)s' is not in the form data"),
+    "expression_repeat": _l("repeating strings or lists is not allowed"),
+    "expression_failed": _l("the condition could not be evaluated (%(error)s: %(detail)s)"),
+    # awaited decisions, the follow-up review's date, a second path of the same model
+    "decision_not_for_you": _l("The decision “%(name)s” is not for your roles."),
+    "task_not_awaited_decision": _l(
+        "“%(name)s” is a task, not an awaited decision: complete it on its page."
+    ),
+    "decision_already_settled": _l("The decision “%(name)s” is already %(state)s."),
+    "decision_claimed": _l("%(holder)s has claimed the decision “%(name)s”."),
+    "decision_not_awaited": _l("The path no longer waits for the decision “%(name)s”."),
+    "review_reschedule_refused": _l("Only the path's case manager may move its follow-up review."),
+    "review_date_invalid": _l("Give a date (YYYY-MM-DD)."),
+    "review_date_past": _l("The date is in the past: choose today or a later day."),
+    "review_date_not_set": _l("The new review date could not be set."),
+    "no_review_waiting": _l("The path waits for no follow-up review just now."),
+    "duplicate_path": _l(
+        "A path “%(model)s” already runs for this client (started %(started)s). A coordinator "
+        "may start a second one by giving a reason."
+    ),
+    "duplicate_path_override_refused": _l(
+        "Only a coordinator may start a second running path of the same model."
+    ),
+    "override_reason_too_long": _l("The reason is too long."),
+    "recorded_by_unknown_role": _l(
+        "'recordedBy' names no known role: '%(role)s' (processes/roles.json)"
+    ),
+    "due_from_field_not_timer": _l("'dueFromField' belongs on a timer event"),
+    "due_from_field_invalid": _l("'dueFromField' must name a form field, not '%(field)s'"),
+    # the client search, notes between colleagues
+    "search_invalid": _l("The search has errors."),
+    "note_invalid": _l("The note has errors."),
+    "note_class_not_yours": _l("Your work does not see data of this class: choose another."),
+    # a model's Swedish and English texts (engine.workflow.model_texts, services.model_texts)
+    "texts_fi_unused": _l("The models are written in Finnish: fi.json is not used."),
+    "texts_key_unknown": _l("“%(text)s” is no text of the model: was it changed?"),
+    "texts_language_refused": _l("“%(lang)s” is not a language to translate into: use sv or en."),
+    "texts_language_refused_field": _l("Use the languages sv and en."),
+    "texts_language_unknown": _l("“%(lang)s” is not a language of Polku: use sv.json or en.json."),
+    "texts_none_sent": _l("No translations were sent."),
+    "texts_none_sent_field": _l("No translations were sent."),
+    "texts_not_json": _l("The file is not valid JSON: %(detail)s"),
+    "texts_not_object": _l("The file must be a JSON object mapping Finnish texts to translations."),
+    "texts_not_string": _l("The translation of “%(text)s” is not text."),
+    "texts_not_strings": _l("The “%(lang)s” translations must map Finnish texts to texts."),
+    "texts_not_strings_field": _l("A translation is not text."),
+    "texts_source_unknown": _l("“%(text)s” is no text of the model “%(key)s”."),
+    "texts_source_unknown_field": _l("A text to translate is not in the model."),
+    "texts_too_long": _l("The translation of “%(text)s” is longer than %(limit)s characters."),
+    "texts_too_long_field": _l("A translation is too long."),
+    # corrections of recorded entries, notifications, personal settings
+    "correction_not_object": _l("The corrected data must hold the form's fields."),
+    "correction_invalid": _l("The correction has errors."),
+    "correction_refused": _l("Only the author of an entry or their supervisor may correct it."),
+    "correction_stale": _l("The entry was corrected meanwhile: correct its current revision."),
+    "correction_changes_nothing": _l("The correction changes nothing: change a value or cancel."),
+    "entry_not_found": _l("The task has no recorded entry."),
+    "submission_not_found": _l("The entry does not exist."),
+    "notification_not_found": _l("The notification does not exist or is no longer shown."),
+    "limit_not_number": _l("Give a whole number."),
+    "email_invalid": _l("Give one e-mail address, e.g. name@example.fi."),
+    "account_not_found": _l("Your account does not exist."),
+    "texts_body_not_object": _l("No translations were sent."),
+}
