@@ -256,10 +256,6 @@ def test_findings_are_stored_with_their_codes_and_old_lines_still_read() -> None
     }
     back = Problem.from_stored(json.loads(json.dumps(stored)))
     assert back == finding and back.code == "unreachable"
-    old = Problem.from_stored(
-        "warning: m.bpmn [Task]: the task has no phase tag (property 'phase')"
-    )
-    assert (old.severity, old.code) == ("warning", None) and "phase tag" in old.message
 
 
 def test_a_nested_problem_and_a_stored_import_error_translate_by_their_codes(app: Flask) -> None:  # noqa: F811

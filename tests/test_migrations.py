@@ -244,3 +244,34 @@ def test_a_failed_upgrade_leaves_a_0_1_0_database_as_it_was(
     assert schema.upgrade(database) == ("0.1.0", schema.head_revision())
     assert row_counts(url) == before
     database.dispose()
+
+
+def test_findings_stored_as_lines_become_records_read_as_before(database_url: str) -> None:
+    """0012_coded_findings: the plain lines older rows hold become records without a code,
+    read and shown as the same line; the downgrade writes the lines back."""
+    from engine.workflow.model import Problem
+
+    engine = make_engine(database_url)
+    schema.upgrade(engine, "0011_daily_work")
+    lines = ["error: m.bpmn, element 'Lonely': cannot be reached", "warning: no phase tag"]
+    tables = MetaData()
+    tables.reflect(engine, only=["deployment"])
+    deployment = tables.tables["deployment"]
+    with engine.begin() as connection:
+        connection.execute(
+            insert(deployment).values(
+                model_key="national", attempted_at=FrozenClock()(), attempted_by="test",
+                source="upload", file_name="m.bpmn", content_hash="0" * 64, accepted=False,
+                problems=lines,
+            )
+        )  # fmt: skip
+    schema.upgrade(engine)
+    with engine.connect() as connection:
+        stored = connection.execute(select(deployment.c.problems)).scalar_one()
+    assert [p["severity"] for p in stored] == ["error", "warning"]
+    assert all(p["code"] is None for p in stored)
+    assert [str(Problem.from_stored(p)) for p in stored] == lines
+    schema.downgrade(engine, "0011_daily_work")
+    with engine.connect() as connection:
+        assert connection.execute(select(deployment.c.problems)).scalar_one() == lines
+    engine.dispose()

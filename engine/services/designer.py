@@ -126,17 +126,13 @@ def model_versions(uow: UnitOfWork, key: str) -> list[VersionView]:
                 v.deployed_by,
                 v.content_hash,
                 v.source,
-                [_line(raw) for raw in v.validation],
+                [str(Problem.from_stored(raw)) for raw in v.validation],
                 running.get(v.id, 0),
                 v.main_file,
                 [Problem.from_stored(raw) for raw in v.validation],
             )
             for v in versions
         ]
-
-
-def _line(raw: object) -> str:
-    return str(Problem.from_stored(raw)) if isinstance(raw, dict) else str(raw)
 
 
 def deployments(uow: UnitOfWork, key: str) -> list[Deployment]:

@@ -76,6 +76,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file + (f" [{self.element}]" if self.element else "")
+        if not where:
+            return f"{self.severity}: {self.message}"
         return f"{self.severity}: {where}: {self.message}"
 
     @property
@@ -99,22 +101,15 @@ class Problem:
         }
 
     @classmethod
-    def from_stored(cls, raw: object) -> Problem:
-        """A stored finding: a dict (since 0.12), or the plain "severity: where: message" line
-        older rows hold (kept whole as the message, without a code)."""
-        if isinstance(raw, dict):
-            text = str(raw.get("message", ""))
-            code = raw.get("code")
-            message = Text.made(text, code, raw.get("params")) if code else text
-            return cls(
-                str(raw.get("file", "")),
-                raw.get("element"),
-                message,
-                str(raw.get("severity", "error")),
-            )
-        line = str(raw)
-        severity = "warning" if line.startswith("warning: ") else "error"
-        return cls("", None, line.removeprefix(f"{severity}: "), severity)
+    def from_stored(cls, raw: dict[str, Any]) -> Problem:
+        """A finding as `stored()` kept it (revision 0012_coded_findings rewrote the plain
+        lines of older rows as records without a code)."""
+        text = str(raw.get("message", ""))
+        code = raw.get("code")
+        message = Text.made(text, code, raw.get("params")) if code else text
+        return cls(
+            str(raw.get("file", "")), raw.get("element"), message, str(raw.get("severity", "error"))
+        )
 
 
 @dataclass(frozen=True)

@@ -80,14 +80,13 @@ def finding(problem: Any) -> str:
 
 def finding_line(found: Any) -> tuple[str, str | None]:
     """A validation finding as one line for the reader, and its language when it is left in
-    English (an old stored line, or a finding without a known code): `found` is a Problem or
-    what process_model_version.validation / deployment.problems hold (a dict, or old rows' plain
-    "severity: where: message" string)."""
+    English (an older row's finding, or one without a known code): `found` is a Problem or
+    what process_model_version.validation / deployment.problems hold (`Problem.stored()`)."""
     from engine.workflow.model import Problem
 
     problem = found if isinstance(found, Problem) else Problem.from_stored(found)
     if problem.code is None or problem.code not in TEMPLATES:
-        return (str(problem) if problem.file else problem.message), "en"
+        return str(problem), "en"
     where = problem.file + (f" [{problem.element}]" if problem.element else "")
     severity = _("Warning") if problem.severity == "warning" else _("Error")
     return f"{severity}: {where}: {finding(problem)}", None
