@@ -489,6 +489,12 @@ def message_basis(
 # --- the same rules as SQL conditions, for lists, reports and exports ---------------------
 
 
+def decision_basis(uow: UnitOfWork, actor: Actor, row: HumanTask, now: datetime) -> str | None:
+    """May the actor record the awaited decision `row` (a worklist item of kind wait)? The one
+    whose worklist holds it may, and whoever may record the path's decisions."""
+    return task_basis(uow, actor, row) or message_basis(uow, actor, row.instance, now)
+
+
 def path_condition(uow: UnitOfWork, actor: Actor, now: datetime) -> ColumnElement[bool]:
     """Which paths the actor may read, as a condition on `ProcessInstance` rows."""
     if not actor.does_client_work:

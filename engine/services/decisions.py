@@ -12,13 +12,13 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from engine.persistence.tables import HumanTask, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access
+from engine.services import access, field_visibility
 from engine.services.progress import LEAN_TASK, WAIT_KIND, record, synchronise
-from engine.workflow import forms, runtime
+from engine.workflow import runtime
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel
 
-SHARED = "shared"
+SHARED = field_visibility.DEFAULT_CLASS
 
 
 def deliver(
@@ -72,11 +72,10 @@ def values(schema: dict[str, Any] | None, payload: dict[str, Any]) -> dict[str, 
     if not schema:
         return {}
     props = schema.get("properties", {})
-    default = schema.get(forms.VISIBILITY_KEYWORD, SHARED)
     kept: dict[str, Any] = {}
     for key, value in payload.items():
         prop = props.get(key)
-        if not isinstance(prop, dict) or prop.get(forms.VISIBILITY_KEYWORD, default) != SHARED:
+        if not isinstance(prop, dict) or field_visibility.field_class(schema, key) != SHARED:
             continue
         if (
             "enum" in prop

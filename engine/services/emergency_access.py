@@ -21,6 +21,7 @@ from engine.persistence.tables import ProcessInstance, User
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
 from engine.services.access import Actor
+from engine.services.path_lookup import path
 
 MIN_REASON, MAX_REASON = 10, 500
 MAX_NOTE = 500
@@ -175,13 +176,7 @@ def open_emergency_access(
     text = _reason(reason)
     now = clock()
     with uow:
-        instance = uow.session.get(ProcessInstance, instance_id)
-        if instance is None:
-            raise NotFound(
-                f"instance {instance_id} does not exist",
-                code="instance_not_found",
-                params={"instance_id": instance_id},
-            )
+        instance = path(uow, instance_id)
         if access.crosses_without_consent(uow, actor, instance):
             raise access.refuse(
                 uow, now, actor, "create", RESOURCE, instance.client_id, instance.id,

@@ -216,11 +216,10 @@ def start_instance(
         return instance.id
 
 
-def _task_for_work(
-    uow: UnitOfWork, actor: access.Actor, task_id: str, action: str, now: Any
-) -> tuple[HumanTask, str]:
-    # one query: the task and its path with the workflow state; people are read only if needed.
-    # The path's row is locked (PostgreSQL): a second command on it waits, then sees its state.
+def locked_task(uow: UnitOfWork, task_id: str) -> HumanTask:
+    """The worklist row and its path with the workflow state, in one query (people are read only
+    if needed). The path's row is locked (PostgreSQL): a second command on it waits, then sees
+    its state."""
     path = contains_eager(HumanTask.instance)
     row = uow.session.scalar(
         select(HumanTask)
@@ -240,6 +239,13 @@ def _task_for_work(
         raise NotFound(
             f"task {task_id} does not exist", code="task_not_found", params={"task_id": task_id}
         )
+    return row
+
+
+def _task_for_work(
+    uow: UnitOfWork, actor: access.Actor, task_id: str, action: str, now: Any
+) -> tuple[HumanTask, str]:
+    row = locked_task(uow, task_id)
     basis = access.task_basis(uow, actor, row)
     if basis is None:
         raise access.refuse(

@@ -19,17 +19,17 @@ from datetime import datetime
 from sqlalchemy import select
 
 from engine.clock import Clock
-from engine.errors import Conflict, InvalidInput, NotFound, Text
+from engine.errors import Conflict, InvalidInput, Text
 from engine.persistence.daily_work import PathNote
 from engine.persistence.tables import ProcessInstance, User
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, field_visibility
+from engine.services.path_lookup import readable_path
 from engine.services.progress import record
 from engine.workflow.forms import VISIBILITY_CLASSES
 
 MAX_TEXT = 4000
 DEFAULT_VISIBILITY = "shared"
-REFUSAL = "no client relationship or task role"
 
 
 @dataclass(frozen=True)
@@ -70,26 +70,7 @@ def add_note(
     text, visibility = _check(text, visibility)
     now = clock()
     with uow:
-        instance = uow.session.get(ProcessInstance, instance_id)
-        if instance is None:
-            raise NotFound(
-                f"instance {instance_id} does not exist",
-                code="instance_not_found",
-                params={"instance_id": instance_id},
-            )
-        basis = access.read_basis(uow, actor, instance, now)
-        if basis is None:
-            raise access.refuse(
-                uow,
-                now,
-                actor,
-                "create",
-                "path_note",
-                instance.client_id,
-                instance.id,
-                REFUSAL,
-                code="no_client_relationship",
-            )
+        instance, basis = readable_path(uow, actor, instance_id, now, "path_note", "create")
         if instance.status != "running":
             raise Conflict(
                 f"the path is {instance.status}",
@@ -134,26 +115,7 @@ def list_notes(
     """The notes of a path the reader may see, oldest first (logged)."""
     now = clock()
     with uow:
-        instance = uow.session.get(ProcessInstance, instance_id)
-        if instance is None:
-            raise NotFound(
-                f"instance {instance_id} does not exist",
-                code="instance_not_found",
-                params={"instance_id": instance_id},
-            )
-        basis = access.read_basis(uow, actor, instance, now)
-        if basis is None:
-            raise access.refuse(
-                uow,
-                now,
-                actor,
-                "read",
-                "path_note",
-                instance.client_id,
-                instance.id,
-                REFUSAL,
-                code="no_client_relationship",
-            )
+        instance, basis = readable_path(uow, actor, instance_id, now, "path_note")
         found = notes_in(uow, actor, [(instance, basis)], now, log_empty=True)
         uow.commit()
         return found.get(instance.id, [])

@@ -20,7 +20,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import notifications, organisations
 from engine.workflow import pruning, runtime
 from engine.workflow.engine import WorkflowEngine
-from engine.workflow.model import ParsedModel, UserTaskInfo
+from engine.workflow.model import ParsedModel, UserTaskInfo, WaitInfo
 from engine.workflow.roles import CASE_MANAGER
 
 # The team has taken the client on once a task of these phases is ready (the "team" milestone).
@@ -28,6 +28,7 @@ TEAM_PHASES = ("assessment",)
 # When a case-manager task is ready before anyone is named, the team coordinator holds it.
 CASE_MANAGER_FALLBACK_ROLE = "case_coordinator"
 USER_TASK_KINDS = {"UserTask"}
+TASK_KIND = "task"  # human_task.kind of a user task
 WAIT_KIND = "wait"  # human_task.kind of an awaited decision
 # Worklist rows without the people and the path joined in (read only if a command needs them).
 LEAN_TASK = (
@@ -102,13 +103,50 @@ def _milestones(uow: UnitOfWork, instance: ProcessInstance) -> dict[str, Milesto
     return cache[instance.id]
 
 
-def assignment(info: UserTaskInfo, instance: ProcessInstance) -> tuple[str | None, int | None]:
-    """(role, assignee id) for a ready user task of this instance."""
-    if info.role == CASE_MANAGER:
+def assignment(lane_role: str | None, instance: ProcessInstance) -> tuple[str | None, int | None]:
+    """(role, assignee id) for a worklist item of this instance in the lane of `lane_role`."""
+    if lane_role == CASE_MANAGER:
         if instance.case_manager_id is not None:
             return CASE_MANAGER, instance.case_manager_id
         return CASE_MANAGER_FALLBACK_ROLE, None
-    return info.role, None
+    return lane_role, None
+
+
+def _worklist_row(
+    uow: UnitOfWork,
+    engine: WorkflowEngine,
+    model: ParsedModel,
+    instance: ProcessInstance,
+    task_id: str,
+    kind: str,
+    step: UserTaskInfo | WaitInfo,
+    lane_role: str | None,
+    now: datetime,
+    targets: _LazyTargets,
+) -> HumanTask:
+    """A new open worklist item of the path (a user task, or an awaited decision), due by the
+    step's service-level target, added to the session."""
+    role, assignee = assignment(lane_role, instance)
+    row = HumanTask(
+        id=task_id,
+        instance_id=instance.id,
+        kind=kind,
+        model_version_id=instance.model_version_id,
+        bpmn_id=step.bpmn_id,
+        name=step.name,
+        phase=step.phase,
+        role=role,
+        lane_role=lane_role,
+        organisation_id=_task_organisation(uow, engine, model, instance, lane_role),
+        owner_organisation_id=instance.organisation_id,
+        client_id=instance.client_id,
+        assignee_id=assignee,
+        state="open",
+        created_at=now,
+        due_at=targets.due(now, step.bpmn_id, step.phase),
+    )
+    uow.session.add(row)
+    return row
 
 
 def _task_organisation(
@@ -152,36 +190,14 @@ def _add_wait_row(
     targets: _LazyTargets,
 ) -> None:
     """The worklist item of an awaited decision (`human_task.kind` 'wait'; its id is the
-    catch event's task id), due by the step's service-level target."""
+    catch event's task id), for the role that records it."""
     info = model.waits[message.bpmn_id]
     if info.recorded_by is None:
         return  # nobody's role: it stays a waiting message only
-    role, assignee = info.recorded_by, None
-    if role == CASE_MANAGER:
-        if instance.case_manager_id is not None:
-            assignee = instance.case_manager_id
-        else:
-            role = CASE_MANAGER_FALLBACK_ROLE
-    uow.session.add(
-        HumanTask(
-            id=message.task_id,
-            instance_id=instance.id,
-            kind=WAIT_KIND,
-            model_version_id=instance.model_version_id,
-            bpmn_id=info.bpmn_id,
-            name=info.name,
-            phase=info.phase,
-            role=role,
-            lane_role=info.recorded_by,
-            organisation_id=_task_organisation(uow, engine, model, instance, info.recorded_by),
-            owner_organisation_id=instance.organisation_id,
-            client_id=instance.client_id,
-            assignee_id=assignee,
-            state="open",
-            created_at=now,
-            due_at=targets.due(now, info.bpmn_id, info.phase),
-        )
-    )
+    _worklist_row(
+        uow, engine, model, instance, message.task_id, WAIT_KIND, info, info.recorded_by, now,
+        targets,
+    )  # fmt: skip
 
 
 def synchronise(
@@ -248,25 +264,8 @@ def _synchronise(
         if task_id in open_rows:
             continue
         info = model.user_tasks[task.task_spec.bpmn_id]
-        role, assignee = assignment(info, instance)
-        session.add(
-            HumanTask(
-                id=task_id,
-                instance_id=instance.id,
-                model_version_id=instance.model_version_id,
-                bpmn_id=info.bpmn_id,
-                name=info.name,
-                phase=info.phase,
-                role=role,
-                lane_role=info.role,
-                organisation_id=_task_organisation(uow, engine, model, instance, info.role),
-                owner_organisation_id=instance.organisation_id,
-                client_id=instance.client_id,
-                assignee_id=assignee,
-                state="open",
-                created_at=now,
-                due_at=targets.due(now, info.bpmn_id, info.phase),
-            )
+        row = _worklist_row(
+            uow, engine, model, instance, task_id, TASK_KIND, info, info.role, now, targets
         )
         record(
             uow,
@@ -274,7 +273,7 @@ def _synchronise(
             now,
             "task_ready",
             actor="system",
-            role=role,
+            role=row.role,
             bpmn_id=info.bpmn_id,
             element_name=info.name,
             task_id=task_id,

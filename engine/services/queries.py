@@ -23,6 +23,7 @@ from engine.persistence.tables import (
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, field_visibility
 from engine.services.instances import model_of
+from engine.services.path_lookup import NO_BASIS, path, readable_path
 from engine.services.path_views import PATH_OPTIONS, path_views
 
 # A path as its reader sees it (built in engine.services.path_views).
@@ -86,7 +87,7 @@ def get_task(
                 "task",
                 row.instance.client_id,
                 row.instance_id,
-                "no client relationship or task role",
+                NO_BASIS,
                 code="no_client_relationship",
             )
         view = _task_view(row, now)
@@ -127,12 +128,7 @@ def get_instance(
 ) -> InstanceView:
     now = clock()
     with uow:
-        instance = uow.session.get(ProcessInstance, instance_id, options=PATH_OPTIONS)
-        if instance is None:
-            raise NotFound(
-                f"instance {instance_id} does not exist",
-                code="instance_not_found", params={"instance_id": instance_id},
-            )
+        instance = path(uow, instance_id, PATH_OPTIONS)
         facts = access.path_facts(uow, actor, [instance], now)
         basis = access.read_basis(uow, actor, instance, now, facts[instance.id])
         if basis is None:
@@ -144,7 +140,7 @@ def get_instance(
                 "process_instance",
                 instance.client_id,
                 instance.id,
-                "no client relationship or task role",
+                NO_BASIS,
                 code="no_client_relationship",
             )
         view = path_views(uow, actor, [(instance, basis)], now, facts=facts)[0]
@@ -219,25 +215,7 @@ def diagram_state(
     """The instance's diagram, where the client is now and the elements already passed."""
     now = clock()
     with uow:
-        instance = uow.session.get(ProcessInstance, instance_id)
-        if instance is None:
-            raise NotFound(
-                f"instance {instance_id} does not exist",
-                code="instance_not_found", params={"instance_id": instance_id},
-            )
-        basis = access.read_basis(uow, actor, instance, now)
-        if basis is None:
-            raise access.refuse(
-                uow,
-                now,
-                actor,
-                "read",
-                "diagram",
-                instance.client_id,
-                instance.id,
-                "no client relationship or task role",
-                code="no_client_relationship",
-            )
+        instance, basis = readable_path(uow, actor, instance_id, now, "diagram")
         model = model_of(engine, instance)
         on_top = lambda i: model.top_level.get(i, i)  # noqa: E731
         current = {

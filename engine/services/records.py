@@ -16,6 +16,7 @@ from engine.persistence.tables import Client, Consent, FormSubmission, ProcessIn
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, field_visibility
 from engine.services.instances import model_of
+from engine.services.path_lookup import readable_path
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel
 
@@ -63,37 +64,12 @@ def entries_of(rows: Iterable[FormSubmission]) -> list[list[FormSubmission]]:
     return [chain for chain in chains.values() if chain[0].corrects_id is None]
 
 
-def _instance_with_basis(
-    uow: UnitOfWork, actor: access.Actor, instance_id: int, now: datetime, what: str
-) -> tuple[ProcessInstance, str]:
-    instance = uow.session.get(ProcessInstance, instance_id)
-    if instance is None:
-        raise NotFound(
-            f"instance {instance_id} does not exist",
-            code="instance_not_found", params={"instance_id": instance_id},
-        )
-    basis = access.read_basis(uow, actor, instance, now)
-    if basis is None:
-        raise access.refuse(
-            uow,
-            now,
-            actor,
-            "read",
-            what,
-            instance.client_id,
-            instance.id,
-            "no client relationship or task role",
-            code="no_client_relationship",
-        )
-    return instance, basis
-
-
 def submissions(
     uow: UnitOfWork, engine: WorkflowEngine, clock: Clock, actor: access.Actor, instance_id: int
 ) -> list[Submission]:
     now = clock()
     with uow:
-        instance, basis = _instance_with_basis(uow, actor, instance_id, now, "submissions")
+        instance, basis = readable_path(uow, actor, instance_id, now, "submissions")
         rows = uow.session.scalars(
             select(FormSubmission)
             .where(FormSubmission.instance_id == instance_id)

@@ -6,42 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, lazyload
-
 from engine.clock import Clock
-from engine.errors import Conflict, InvalidInput, NotFound
-from engine.persistence.tables import HumanTask, ProcessInstance, ProcessModelVersion
+from engine.errors import Conflict, InvalidInput
+from engine.persistence.tables import HumanTask
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, decisions
-from engine.services.instances import _command, _load
+from engine.services.instances import _command, _load, locked_task
 from engine.services.progress import WAIT_KIND
 from engine.workflow import forms
 from engine.workflow.engine import WorkflowEngine
-
-
-def _wait_row(uow: UnitOfWork, task_id: str) -> HumanTask:
-    """The wait item with its path and workflow state, the path locked (PostgreSQL)."""
-    path = contains_eager(HumanTask.instance)
-    row = uow.session.scalar(
-        select(HumanTask)
-        .join(HumanTask.instance)
-        .where(HumanTask.id == task_id)
-        .with_for_update(of=ProcessInstance)
-        .options(
-            lazyload(HumanTask.assignee),
-            lazyload(HumanTask.claimed_by),
-            lazyload(HumanTask.completed_by),
-            path.undefer(ProcessInstance.state),
-            path.lazyload(ProcessInstance.case_manager),
-            path.joinedload(ProcessInstance.model_version).defer(ProcessModelVersion.files),
-        )
-    )
-    if row is None:
-        raise NotFound(
-            f"task {task_id} does not exist", code="task_not_found", params={"task_id": task_id}
-        )
-    return row
 
 
 def may_record(uow: UnitOfWork, clock: Clock, actor: access.Actor, task_id: str) -> bool:
@@ -52,10 +25,7 @@ def may_record(uow: UnitOfWork, clock: Clock, actor: access.Actor, task_id: str)
         row = uow.session.get(HumanTask, task_id)
         if row is None or row.kind != WAIT_KIND:
             return False
-        return bool(
-            access.task_basis(uow, actor, row)
-            or access.message_basis(uow, actor, row.instance, now)
-        )
+        return access.decision_basis(uow, actor, row, now) is not None
 
 
 def record_decision(
@@ -72,11 +42,9 @@ def record_decision(
     path's id."""
     now = clock()
     with uow, _command(uow, "record_decision"):
-        row = _wait_row(uow, task_id)
+        row = locked_task(uow, task_id)
         instance = row.instance
-        basis = access.task_basis(uow, actor, row) or access.message_basis(
-            uow, actor, instance, now
-        )
+        basis = access.decision_basis(uow, actor, row, now)
         if basis is None:
             raise access.refuse(
                 uow,
