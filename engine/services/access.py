@@ -392,13 +392,16 @@ def may_prefill(
     return doer and source_class == target_class
 
 
-def task_basis(uow: UnitOfWork, actor: Actor, task: HumanTask) -> str | None:
-    """May the actor work on this task (open it, claim it, save a draft, complete it)?"""
+def task_basis(
+    uow: UnitOfWork, actor: Actor, task: HumanTask, facts: PathFacts | None = None
+) -> str | None:
+    """May the actor work on this task (open it, claim it, save a draft, complete it)?
+    `facts`: the facts of the task's path, when the caller has them."""
     instance = task.instance
     if (
         not actor.does_client_work
-        or crosses_without_consent(uow, actor, instance)
-        or waits_for_consent(uow, task)
+        or crosses_without_consent(uow, actor, instance, facts)
+        or waits_for_consent(uow, task, facts)
     ):
         return None
     if task.assignee_id is not None:

@@ -169,6 +169,7 @@ def path_views(
         view.open_tasks = [_task_view(r) for r in rows]
         for task, row in zip(view.open_tasks, rows, strict=True):
             task.waiting_for_consent = access.waits_for_consent(uow, row, path_facts)
+            task.may_work = access.task_basis(uow, actor, row, path_facts) is not None
         model = models.get(instance.id) if models is not None else None
         view.waiting = [
             {

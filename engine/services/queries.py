@@ -91,6 +91,9 @@ def get_task(
                 code="no_client_relationship",
             )
         view = _task_view(row, now)
+        view.may_work = (
+            access.decision_basis(uow, actor, row, now) if row.kind == "wait" else doer_basis
+        ) is not None
         view.form = model_of(engine, row.instance).step_form(row.bpmn_id)
         draft = uow.session.get(TaskDraft, row.id)
         if draft is not None:

@@ -8,24 +8,12 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.errors import Conflict, InvalidInput
-from engine.persistence.tables import HumanTask
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, decisions
 from engine.services.instances import _command, _load, locked_task
 from engine.services.progress import WAIT_KIND
 from engine.workflow import forms
 from engine.workflow.engine import WorkflowEngine
-
-
-def may_record(uow: UnitOfWork, clock: Clock, actor: access.Actor, task_id: str) -> bool:
-    """Whether the actor may record the awaited decision `task_id` (what `record_decision`
-    checks first), for a page to offer its form. Reads no client data."""
-    now = clock()
-    with uow:
-        row = uow.session.get(HumanTask, task_id)
-        if row is None or row.kind != WAIT_KIND:
-            return False
-        return access.decision_basis(uow, actor, row, now) is not None
 
 
 def record_decision(

@@ -52,6 +52,9 @@ class TaskView:
     # in another organisation's lane while the client has no consent in force: offered to
     # nobody until consent is given
     waiting_for_consent: bool = False
+    # the policy's answer to "may the reader work on it" (access.task_basis; for an awaited
+    # decision access.decision_basis), where the view is made for one reader's page
+    may_work: bool = False
     draft: dict[str, Any] | None = None
     draft_saved_by: str | None = None
     draft_saved_at: datetime | None = None

@@ -65,8 +65,7 @@ def _render(
         form=form,
         form_title=schema.get("title"),
         # the one whose worklist holds it; the owning team's coordinators and the case manager
-        may_record=task.state == "open"
-        and waits.may_record(polku().uow(), polku().clock, actor, task.id),
+        may_record=task.state == "open" and task.may_work,
         claimed_by_other=bool(task.claimed_by and task.claimed_by != actor.username),
     ), status
 

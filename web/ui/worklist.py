@@ -379,7 +379,7 @@ def _render(
         form=form,
         form_title=schema.get("title"),
         documentation=model_documentation(task.model_version_id, task.bpmn_id),
-        may_work=may_work_on(actor, task),
+        may_work=task.may_work,
         may_hand_over=may_hand_over(actor, task),
         claimed_by_other=claimed_by_other,
     ), status
