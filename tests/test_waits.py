@@ -515,3 +515,23 @@ def test_the_openapi_document_has_the_new_endpoints(api_app: Any) -> None:
     assert "/api/v1/tasks/{task_id}/decision" in spec["paths"]
     assert "/api/v1/instances/{instance_id}/review-date" in spec["paths"]
     assert "override_reason" in spec["components"]["schemas"]["InstanceCreate"]["properties"]
+
+
+def test_a_path_waiting_since_before_the_upgrade_gets_its_worklist_item(
+    services: Services,
+) -> None:
+    """A path that reached the Kela wait before awaited decisions were worklist items has no
+    item; at start-up it gets one, due by the target from when the waiting began, once."""
+    iid = _at_kela_wait(services)
+    with services.uow() as uow:  # as a path waiting since 0.1.0 stands after the upgrade
+        uow.session.query(HumanTask).filter(
+            HumanTask.instance_id == iid, HumanTask.kind == "wait"
+        ).delete()
+        uow.commit()
+    assert worklist.list_tasks(services.uow(), services.clock, services.actors["kerttu"]) == []
+    services.clock.advance(days=3)
+    assert waits.add_missing_wait_rows(services.uow(), services.engine) == 1
+    [item] = worklist.list_tasks(services.uow(), services.clock, services.actors["kerttu"])
+    [message] = [w for w in _waiting(services, iid) if w.kind == "message"]
+    assert (item.id, item.kind, item.created_at) == (message.task_id, "wait", message.created_at)
+    assert waits.add_missing_wait_rows(services.uow(), services.engine) == 0

@@ -15,6 +15,7 @@ from engine.clock import Clock, system_clock
 from engine.persistence import schema
 from engine.persistence.database import make_engine, make_session_factory
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import waits
 from engine.services.deployment import deploy_all
 from engine.workflow.engine import WorkflowEngine
 
@@ -49,6 +50,7 @@ class PolkuContext:
         )
         # Load and validate every model under processes/; a broken one stops start-up.
         deploy_all(context.uow(), context.engine, context.clock, actor="system")
+        waits.add_missing_wait_rows(context.uow(), context.engine)
         context.models_loaded = True
         return context
 

@@ -112,7 +112,7 @@ def assignment(lane_role: str | None, instance: ProcessInstance) -> tuple[str | 
     return lane_role, None
 
 
-def _worklist_row(
+def worklist_row(
     uow: UnitOfWork,
     engine: WorkflowEngine,
     model: ParsedModel,
@@ -122,7 +122,7 @@ def _worklist_row(
     step: UserTaskInfo | WaitInfo,
     lane_role: str | None,
     now: datetime,
-    targets: _LazyTargets,
+    targets: LazyTargets,
 ) -> HumanTask:
     """A new open worklist item of the path (a user task, or an awaited decision), due by the
     step's service-level target, added to the session."""
@@ -167,7 +167,7 @@ def _task_organisation(
     )
 
 
-class _LazyTargets:
+class LazyTargets:
     """The service-level targets, read only when a new row needs a due date."""
 
     def __init__(self, session: Session, model_key: str) -> None:
@@ -187,14 +187,14 @@ def _add_wait_row(
     instance: ProcessInstance,
     message: runtime.WaitingMessage,
     now: datetime,
-    targets: _LazyTargets,
+    targets: LazyTargets,
 ) -> None:
     """The worklist item of an awaited decision (`human_task.kind` 'wait'; its id is the
     catch event's task id), for the role that records it."""
     info = model.waits[message.bpmn_id]
     if info.recorded_by is None:
         return  # nobody's role: it stays a waiting message only
-    _worklist_row(
+    worklist_row(
         uow, engine, model, instance, message.task_id, WAIT_KIND, info, info.recorded_by, now,
         targets,
     )  # fmt: skip
@@ -228,7 +228,7 @@ def _synchronise(
 ) -> None:
     session = uow.session
     after = runtime.snapshot(workflow)
-    targets = _LazyTargets(session, model.key)
+    targets = LazyTargets(session, model.key)
 
     # History of what the engine did on its own: gateways passed, events caught, ends reached.
     for task_id, element in after.items():
@@ -264,7 +264,7 @@ def _synchronise(
         if task_id in open_rows:
             continue
         info = model.user_tasks[task.task_spec.bpmn_id]
-        row = _worklist_row(
+        row = worklist_row(
             uow, engine, model, instance, task_id, TASK_KIND, info, info.role, now, targets
         )
         record(

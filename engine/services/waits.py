@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import exists, select
+
 from engine.clock import Clock
 from engine.errors import Conflict, InvalidInput
+from engine.persistence.tables import HumanTask, ProcessInstance, WaitingEvent
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, decisions
-from engine.services.instances import _command, _load, locked_task
-from engine.services.progress import WAIT_KIND
+from engine.services.instances import _command, _load, locked_task, model_of
+from engine.services.progress import WAIT_KIND, LazyTargets, worklist_row
 from engine.workflow import forms
 from engine.workflow.engine import WorkflowEngine
 
@@ -105,3 +108,35 @@ def record_decision(
         )
         uow.commit()
         return instance.id
+
+
+def add_missing_wait_rows(uow: UnitOfWork, engine: WorkflowEngine) -> int:
+    """Give each awaited decision without a worklist item its item (paths that were already
+    waiting when the worklist learnt awaited decisions, revision 0011, and have not moved
+    since). Run at start-up after the models are deployed; a background step that reads no
+    client data. Returns how many were added."""
+    with uow:
+        found = uow.session.execute(
+            select(WaitingEvent, ProcessInstance)
+            .join(ProcessInstance, ProcessInstance.id == WaitingEvent.instance_id)
+            .where(
+                WaitingEvent.kind == "message",
+                WaitingEvent.settled_at.is_(None),
+                ProcessInstance.status == "running",
+                ~exists().where(HumanTask.id == WaitingEvent.task_id),
+            )
+        ).all()
+        added = 0
+        for waiting, instance in found:
+            model = model_of(engine, instance)
+            info = model.waits.get(waiting.bpmn_id)
+            if info is None or info.recorded_by is None:
+                continue
+            # waiting since the catch event was reached: due by the target from then
+            worklist_row(
+                uow, engine, model, instance, waiting.task_id, WAIT_KIND, info,
+                info.recorded_by, waiting.created_at, LazyTargets(uow.session, model.key),
+            )  # fmt: skip
+            added += 1
+        uow.commit()
+        return added
