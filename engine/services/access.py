@@ -427,6 +427,23 @@ def waits_for_consent(uow: UnitOfWork, task: HumanTask, facts: PathFacts | None 
     )
 
 
+def offers_work(actor: Actor, role: str | None, assignee: str | None) -> bool:
+    """Whether a listed task's actions (claim, complete) are offered to the actor, from the
+    worklist row alone: its assignee, else whoever holds its role. `task_basis` decides when
+    the work is done (consent, organisation)."""
+    if assignee:
+        return assignee == actor.username
+    return role in actor.roles
+
+
+def offers_hand_over(actor: Actor, role: str | None, assignee: str | None, state: str) -> bool:
+    """Whether "hand over" is offered on a listed open task: to the one who may work on it,
+    the team coordinator and the administrator (`workspace.hand_over` decides in the end)."""
+    if state != "open":
+        return False
+    return offers_work(actor, role, assignee) or actor.is_admin or TEAM_COORDINATOR in actor.roles
+
+
 def may_start_path(actor: Actor, owner: Organisation | None) -> bool:
     """Intake coordinators start paths for their own organisation."""
     return actor.coordinates and owner is not None and owner.id in actor.organisations

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInput
-from engine.services import instances, queries, sessions, users, workspace
+from engine.services import access, instances, queries, sessions, users, workspace
 from engine.services import worklist as worklist_pages
 from engine.services.access import Actor
 from engine.services.queries import TaskView
@@ -245,11 +245,9 @@ def release_task(task_id: str) -> Response:
 
 
 def may_hand_over(actor: Actor, task: TaskView) -> bool:
-    """Whether to offer "hand over" (the service decides in the end): the one who may work on
-    the task, and the team coordinator, may pass an open task to a named colleague."""
-    if task.state != "open":
-        return False
-    return may_work_on(actor, task) or actor.is_admin or "case_coordinator" in actor.roles
+    """Whether to offer "hand over" on a task (the policy's answer; the service decides in the
+    end)."""
+    return access.offers_hand_over(actor, task.role, task.assignee, task.state)
 
 
 def colleagues(task: TaskView, actor: Actor) -> list[tuple[str, str]]:
@@ -353,13 +351,6 @@ def task_page(task_id: str) -> Response | tuple[str, int]:
         return _render(task, schema, parsed.raw, exc.errors, 400)
     flash(_("Task “%(name)s” completed.", name=task.name), "success")
     return redirect(url_for("ui.client_page", client_id=task.client_id))
-
-
-def may_work_on(actor: Actor, task: TaskView) -> bool:
-    """Whether the actor may claim and complete the task (the service decides in the end)."""
-    if task.assignee:
-        return task.assignee == actor.username
-    return task.role in actor.roles
 
 
 def _render(
