@@ -159,6 +159,38 @@ def test_the_supervisor_may_correct_others_may_not(services: Services) -> None:
     assert _submission(services, iid, "Task_initial_interview").submitted_by == "maija"
 
 
+def test_correcting_an_entry_does_not_open_its_other_fields(services: Services) -> None:
+    iid = services.start()
+    services.walk(iid, *TO_PLAN[:3])  # the functional assessment is offered to physiotherapists
+    row = _submission(services, iid, "Task_initial_interview")  # kaisa's; benefits advice
+    coach = _supervisor(services, "physiotherapist")  # sees no benefits data
+    seen = {k: v for k, v in row.data.items() if k != "benefits_advice_given"}
+    corrections.correct_entry(
+        services.uow(), services.engine, services.clock, coach, row.id,
+        {**seen, "interview_summary": "Tarkennettu yhteenveto."}, "Tarkennus",
+    )  # fmt: skip
+    read = entries.read_entry(
+        services.uow(), services.engine, services.clock, coach, submission_id=row.id
+    )
+    # the corrector is not the entry's author: the benefits field stays hidden from them,
+    # and the value they did not see is kept as it was
+    assert "benefits_advice_given" in read.current.hidden
+    assert "benefits_advice_given" not in read.current.data
+    assert read.current.data["interview_summary"] == "Tarkennettu yhteenveto."
+    assert _submission(services, iid, "Task_initial_interview").data["benefits_advice_given"]
+    with pytest.raises(InvalidInput) as refused:  # nor may they write it in a second one
+        corrections.correct_entry(
+            services.uow(), services.engine, services.clock, coach, read.current.id,
+            {**seen, "benefits_advice_given": False}, "Tarkennus",
+        )  # fmt: skip
+    assert "benefits_advice_given" in refused.value.errors
+    author = entries.read_entry(
+        services.uow(), services.engine, services.clock, services.actors["kaisa"],
+        submission_id=row.id,
+    )  # fmt: skip
+    assert author.current.data["benefits_advice_given"] is True and not author.current.hidden
+
+
 def test_a_supervisor_without_client_work_may_not(services: Services) -> None:
     iid = _to_plan(services)
     row = _submission(services, iid, "Task_initial_interview")

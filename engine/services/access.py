@@ -371,6 +371,18 @@ def visible_field_classes(actor: Actor, *, case_manager: bool = False) -> frozen
     return frozenset(classes)
 
 
+def entry_field_classes(
+    actor: Actor, author: str, *, case_manager: bool = False
+) -> frozenset[str]:
+    """The field classes the actor sees of one entry that `author` (a username) recorded: its
+    author sees it whole (what they wrote themselves), everyone else by role. Correcting an
+    entry does not make the corrector its author: a supervisor who corrected the fields they
+    see still sees only those."""
+    if author == actor.username:
+        return frozenset(FIELD_CLASSES)
+    return visible_field_classes(actor, case_manager=case_manager)
+
+
 def may_see_field_class(actor: Actor, field_class: str, *, case_manager: bool = False) -> bool:
     return field_class in visible_field_classes(actor, case_manager=case_manager)
 

@@ -161,9 +161,8 @@ def _corrected_data(
 ) -> dict[str, Any]:
     """The corrected form: the sent fields, and the current values of the fields the
     corrector does not see; checked as the task's completion checks it."""
-    own = actor.username in {r.submitted_by for r in chain}
-    classes = (
-        frozenset(access.FIELD_CLASSES) if own else field_visibility.reader_classes(actor, instance)
+    classes = access.entry_field_classes(
+        actor, chain[0].submitted_by, case_manager=instance.case_manager_id == actor.user_id
     )
     errors: dict[str, list[str]] = {}
     reason_errors = _reason_errors(reason)

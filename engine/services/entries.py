@@ -125,10 +125,9 @@ def revisions_of(
     chain: list[FormSubmission],
     actor: access.Actor,
 ) -> list[Revision]:
-    classes = field_visibility.reader_classes(actor, instance)
     result = []
     for number, row in enumerate(chain, start=1):
-        view = records.view_of(model, instance, chain, actor, classes, revision=number)
+        view = records.view_of(model, instance, chain, actor, revision=number)
         before = chain[number - 2].data if number > 1 else {}
         changed = changed_fields(before, row.data) if number > 1 else []
         shown = set(view.data)
@@ -168,8 +167,10 @@ def read_entry(
                 code="no_client_relationship",
             )
         model = model_of(engine, instance)
-        classes = field_visibility.reader_classes(actor, instance)
-        current = records.view_of(model, instance, chain, actor, classes)
+        classes = access.entry_field_classes(
+            actor, chain[0].submitted_by, case_manager=instance.case_manager_id == actor.user_id
+        )
+        current = records.view_of(model, instance, chain, actor)
         may_correct = (
             access.may_correct_entry(uow, actor, chain[0].submitted_by, instance, now) is not None
         )
@@ -310,8 +311,7 @@ def prefill_values(
                 records.form_of(model, instance, original) or {}, source
             )
             target_class = field_visibility.field_class(form, name)
-            own = actor.username in {r.submitted_by for r in chain}
-            allowed = own or access.may_prefill(
+            allowed = original.submitted_by == actor.username or access.may_prefill(
                 actor, source_class, target_class, doer=doer, case_manager=case_manager
             )
             if allowed and value not in (None, "", []):

@@ -88,8 +88,7 @@ def submission_views(
     actor: access.Actor,
 ) -> list[Submission]:
     """The path's form submissions as the reader sees them (oldest first, as given)."""
-    classes = field_visibility.reader_classes(actor, instance)
-    return [view_of(model, instance, chain, actor, classes) for chain in entries_of(rows)]
+    return [view_of(model, instance, chain, actor) for chain in entries_of(rows)]
 
 
 def form_of(
@@ -109,18 +108,18 @@ def view_of(
     instance: ProcessInstance,
     chain: list[FormSubmission],
     actor: access.Actor,
-    classes: frozenset[str],
     revision: int | None = None,
 ) -> Submission:
     """One entry as the reader sees it: its current revision (or the `revision`-th, 1 = the
-    original), cut to the reader's field classes. Whoever recorded a revision of it sees it
-    whole."""
+    original), cut to the reader's field classes. Its author sees it whole
+    (`access.entry_field_classes`); a corrector is not its author."""
     original = chain[0]
     s = chain[-1] if revision is None else chain[revision - 1]
     form = form_of(model, instance, original)
     info = model.user_tasks.get(original.bpmn_id)
-    own = actor.username in {r.submitted_by for r in chain}  # what they recorded themselves
-    shown = frozenset(access.FIELD_CLASSES) if own else classes
+    shown = access.entry_field_classes(
+        actor, original.submitted_by, case_manager=instance.case_manager_id == actor.user_id
+    )
     data, hidden = field_visibility.visible(form, s.data, shown)
     corrected = s if s.corrects_id is not None else None
     return Submission(
