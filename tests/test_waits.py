@@ -353,6 +353,43 @@ def test_a_second_running_path_of_the_same_model_is_refused(services: Services) 
     start(kaisa, "kainuu")  # another model is another path
 
 
+def test_another_organisations_running_path_is_named_without_its_number(
+    services: Services,
+) -> None:
+    client_id = services.new_client()
+    first = instances.start_instance(
+        services.uow(), services.engine, services.clock, services.actors["kaisa"], client_id,
+        "national", "hva-pohjois-savo",
+    )  # fmt: skip
+    user_id = users.create_user(
+        services.uow(), services.engine.roles, username="kainuu_coordinator", display_name="Kerttu",
+        password=PASSWORD, roles=["case_coordinator"], organisations=["hva-kainuu"],
+    )  # fmt: skip
+    user = users.get_user(services.uow(), user_id)
+    assert user is not None
+    with pytest.raises(DuplicatePath) as raised:
+        instances.start_instance(
+            services.uow(), services.engine, services.clock, access.Actor.from_user(user),
+            client_id, "national", "hva-kainuu",
+        )  # fmt: skip
+    # Kainuu's coordinator may not read North Savo's path: told that one runs, not which
+    assert raised.value.running_instance_id is None and raised.value.started_on is None
+    assert str(first) not in raised.value.message
+    with services.uow() as uow:
+        told = list(
+            uow.session.scalars(
+                select(AccessLog).where(AccessLog.instance_id == first, AccessLog.action == "read")
+            )
+        )
+        started = uow.session.scalars(
+            select(ProcessInstance.id).where(ProcessInstance.client_id == client_id)
+        ).all()
+    # the disclosure is logged, and nothing of the refused start is kept
+    assert [(r.username, r.success) for r in told] == [("kainuu_coordinator", True)]
+    assert "no number or date shown" in (told[0].detail or "")
+    assert started == [first]
+
+
 def test_a_closed_path_does_not_stop_a_new_one(services: Services) -> None:
     iid = services.start()
     services.walk(iid, ("Task_encounter", {"urgent": True}))

@@ -371,9 +371,7 @@ def visible_field_classes(actor: Actor, *, case_manager: bool = False) -> frozen
     return frozenset(classes)
 
 
-def entry_field_classes(
-    actor: Actor, author: str, *, case_manager: bool = False
-) -> frozenset[str]:
+def entry_field_classes(actor: Actor, author: str, *, case_manager: bool = False) -> frozenset[str]:
     """The field classes the actor sees of one entry that `author` (a username) recorded: its
     author sees it whole (what they wrote themselves), everyone else by role. Correcting an
     entry does not make the corrector its author: a supervisor who corrected the fields they

@@ -47,11 +47,18 @@ def start_path() -> Response | tuple[str, int]:
         )  # fmt: skip
     except duplicates.DuplicatePath as exc:
         values["duplicate"] = "1"
-        message = _(
-            "The client already has a running path “%(model)s” (started %(day)s). A second "
-            "one of the same model is started only for a reason.",
-            model=exc.model_name, day=format_day(date.fromisoformat(exc.started_on)),
-        )  # fmt: skip
+        if exc.started_on is None:  # another organisation's path: no date for this reader
+            message = _(
+                "The client already has a running path “%(model)s”. A second one of the same "
+                "model is started only for a reason.",
+                model=exc.model_name,
+            )
+        else:
+            message = _(
+                "The client already has a running path “%(model)s” (started %(day)s). A second "
+                "one of the same model is started only for a reason.",
+                model=exc.model_name, day=format_day(date.fromisoformat(exc.started_on)),
+            )  # fmt: skip
         if exc.may_override:
             values["may_override"] = "1"
             message += " " + _("Give the reason to start another one anyway.")
