@@ -10,15 +10,14 @@ What the text is decides how it is matched (`kind_of`):
 
 Every search writes one access-log row (action `search`) naming the reader, the kind of search
 and how many were found, never the text itself: the text may be a name or an identity code,
-and the access log is read by auditors and put in clients' access reports. An identity-code
-search keeps a SHA-256 of the code in the row (`code sha256:<first 16 hex digits>`), so an
-auditor who is asked "has anyone looked this person up?" can check a code they already know;
-the rows of the clients shown are written as for the client list (one per client).
+and the access log is read by auditors and put in clients' access reports. Not even a hash of
+an identity code: the codes are few enough to hash them all. Who was looked up is told by the
+rows of the clients shown, written as for the client list (one per client, naming how they
+were found).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,10 +49,6 @@ def kind_of(text: str) -> str:
         return "pseudonym"
     return "name"
 
-
-def code_digest(code: str) -> str:
-    """The identity code as the access log keeps it: the start of its SHA-256."""
-    return hashlib.sha256(code.strip().upper().encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -165,8 +160,6 @@ def search_clients(
             )  # fmt: skip
         if kind is not None:
             detail = f"client search by {kind.replace('_', ' ')}: {total} found"
-            if kind == "identity_code":
-                detail += f"; code sha256:{code_digest(text)}"
             access.log(
                 uow, now, actor, "search", "client", client_id=None,
                 basis="client list (search)", detail=detail,
