@@ -17,7 +17,7 @@ from engine.clock import FrozenClock
 from engine.errors import NotFound
 from engine.persistence.daily_work import Notification
 from engine.persistence.tables import AccessLog, HumanTask, ProcessInstance, User
-from engine.services import instances, notifications, users, workspace
+from engine.services import instances, notifications, users, waits, workspace
 from engine.services.access import Actor
 from engine.services.demo import TO_PLAN
 from engine.services.notification_jobs import quiet_since, timed_notices
@@ -118,6 +118,20 @@ def test_a_message_on_my_clients_path_tells_the_case_manager(services: Services)
     arrived = [n for n in _notices(services, "aino") if n.kind == "message_arrived"]
     assert [n.params for n in arrived] == [{"message": "kela_decision"}]
     assert arrived[0].instance_id == path and arrived[0].task_id is None
+
+
+def test_a_decision_recorded_from_the_worklist_tells_the_case_manager_too(
+    services: Services,
+) -> None:
+    path = _to_plan(services)
+    services.complete(path, "Task_arrange_services", awaits_external_decision=True)
+    [wait] = services.open_tasks(path, kind="wait")
+    waits.record_decision(
+        services.uow(), services.engine, services.clock, services.actors["kaisa"], wait.id,
+        {"decision": "approved", "decision_date": "2026-12-01"},
+    )  # fmt: skip
+    arrived = [n for n in _notices(services, "aino") if n.kind == "message_arrived"]
+    assert [(n.instance_id, n.params) for n in arrived] == [(path, {"message": "kela_decision"})]
 
 
 def test_read_unread_counts_and_mark_all(services: Services) -> None:

@@ -1,7 +1,8 @@
-"""An external decision arrives: the workflow gets the message, the awaited decision's worklist
-item is done, the history notes what arrived. Shared by the API's message endpoint
-(`instances.deliver_message`) and recording from the worklist (`waits.record_decision`); the
-caller has checked the person's right and loaded the path, inside its unit of work."""
+"""An external decision arrives: the workflow gets the message, the awaited decision's
+worklist item is done, the history notes what arrived and the path's case manager gets a
+notice. Shared by the API's message endpoint (`instances.deliver_message`) and recording from
+the worklist (`waits.record_decision`); the caller has checked the person's right and loaded
+the path, inside its unit of work."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from engine.persistence.tables import HumanTask, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access, field_visibility
+from engine.services import access, field_visibility, notifications
 from engine.services.progress import LEAN_TASK, WAIT_KIND, record, synchronise
 from engine.workflow import runtime
 from engine.workflow.engine import WorkflowEngine
@@ -34,7 +35,8 @@ def deliver(
     now: datetime,
 ) -> list[HumanTask]:
     """Deliver the message `name` and run the path on; the awaited decisions it settled are
-    completed by the actor (returned)."""
+    completed by the actor (returned); the path's case manager gets a notice (unless they
+    recorded it)."""
     waiting = {m.task_id: m for m in runtime.waiting_messages(workflow) if m.message_name == name}
     runtime.deliver_message(workflow, name, payload, now)
     still = {m.task_id for m in runtime.waiting_messages(workflow)}
@@ -62,6 +64,7 @@ def deliver(
         data={"message": name, "fields": sorted(payload), "values": values(schema, payload)},
     )
     synchronise(uow, engine, model, instance, workflow, before, now, actor.username)
+    notifications.message_arrived(uow, instance, name, actor.username, now)
     return done
 
 

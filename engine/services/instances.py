@@ -487,7 +487,6 @@ def deliver_message(
             uow, engine, loaded.model, instance, loaded.workflow, loaded.before, actor, name,
             payload, now,
         )  # fmt: skip
-        notifications.message_arrived(uow, instance, name, actor.username, now)
         access.log(
             uow,
             now,
