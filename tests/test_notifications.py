@@ -267,12 +267,14 @@ def test_the_header_counts_the_page_lists_and_a_click_leads_to_the_task(
     assert "Maija Mehiläinen" not in listed and "131052-308T" not in listed
     [notice] = api.get("/notifications", "lauri").json
     assert notice["task_id"] == task and notice["unread"] and notice["link"] == f"/tasks/{task}"
-    opened = lauri.get(f"/notifications/{notice['id']}")
+    assert lauri.get(f"/notifications/{notice['id']}").status_code == 405  # a GET changes nothing
+    assert api.get("/notifications", "lauri").json[0]["unread"]
+    opened = lauri.post(f"/notifications/{notice['id']}")
     assert opened.status_code == 302 and opened.headers["Location"] == f"/tasks/{task}"
     assert 'id="unread-count"' not in lauri.get("/").get_data(as_text=True)
     assert not api.get("/notifications", "lauri").json[0]["unread"]
     # another person cannot open it
-    assert _browser(app, "fanni").get(f"/notifications/{notice['id']}").status_code == 404
+    assert _browser(app, "fanni").post(f"/notifications/{notice['id']}").status_code == 404
 
 
 def test_the_api_marks_read_and_refuses_bad_input(web_api: Api) -> None:
@@ -331,7 +333,7 @@ def test_opening_a_notice_is_logged(web_app: Flask, web_api: Api) -> None:
     [notice] = web_api.get("/notifications", "lauri").json
     lauri = _browser(web_app, "lauri")
     for open_it in (
-        lambda: lauri.get(f"/notifications/{notice['id']}"),
+        lambda: lauri.post(f"/notifications/{notice['id']}"),
         lambda: web_api.post(f"/notifications/{notice['id']}/read", "lauri"),
     ):
         with web_app.extensions["polku"].uow() as uow:

@@ -40,7 +40,7 @@ def test_a_notification_leads_to_the_task_and_the_digest_names_nobody(
     assert "Palveluiden järjestäminen" in text and re.search(r"asiakas A-\w+", text)
     assert CLIENT_NAME not in page.content()
     shot(page, "notifications")
-    notice.get_by_role("link").click()
+    notice.get_by_role("button").click()
     page.wait_for_url(re.compile(r"/tasks/[0-9a-f-]+$"))
     assert page.get_by_role("heading", name="Palveluiden järjestäminen").first.is_visible()
     assert page.locator("#unread-count").count() == 0  # read now

@@ -89,9 +89,10 @@ def notifications_page() -> str:
     )
 
 
-@blueprint.get("/notifications/<int:notice_id>")
+@blueprint.post("/notifications/<int:notice_id>")
 def open_notification(notice_id: int) -> Response:
-    """Mark the notice read and go to the work (which logs its own read)."""
+    """Mark the notice read and go to the work (which logs its own read). A POST: opening
+    changes the notice, and a GET must not (a link prefetched or followed by a scanner)."""
     ctx = polku()
     notice = notifications.mark_read(ctx.uow(), ctx.clock, _actor(), notice_id)
     return redirect(notice_target(notice))
