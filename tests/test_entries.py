@@ -220,6 +220,16 @@ def test_the_reason_is_required_and_the_data_checked(services: Services) -> None
     assert new_id
 
 
+def test_a_correction_may_not_name_a_closed_account(services: Services) -> None:
+    iid = _to_plan(services)
+    row = _submission(services, iid, "Task_support_plan")  # names the case manager
+    users.close_account(services.uow(), services.clock, "kerttu")
+    for name in ("kerttu", "nobody"):  # closed as an account that never was
+        with pytest.raises(InvalidInput) as caught:
+            _correct(services, services.actors["timo"], row, case_manager=name)
+        assert "case_manager" in caught.value.errors
+
+
 def test_a_field_a_passed_gateway_decided_on_is_flagged(services: Services) -> None:
     iid = _to_plan(services)
     row = _submission(services, iid, "Task_support_plan")  # Gateway_conclusion has decided

@@ -26,14 +26,13 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.clock import Clock
-from engine.errors import Conflict, InvalidInput
-from engine.persistence.tables import Event, FormSubmission, ProcessInstance, User
+from engine.errors import Conflict, InvalidInput, Text
+from engine.persistence.tables import Event, FormSubmission, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access, field_visibility, records
+from engine.services import access, field_visibility, instances, records
 from engine.services.entries import chain_of, changed_fields
 from engine.services.instances import _command, _load, model_of
 from engine.services.progress import record, synchronise
-from engine.workflow import forms
 from engine.workflow.decisions import carry_correction, gateway_fields
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel
@@ -164,7 +163,7 @@ def _corrected_data(
     classes = access.entry_field_classes(
         actor, chain[0].submitted_by, case_manager=instance.case_manager_id == actor.user_id
     )
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str | Text]] = {}
     reason_errors = _reason_errors(reason)
     if reason_errors:
         errors["reason"] = reason_errors
@@ -179,19 +178,9 @@ def _corrected_data(
         k: v for k, v in chain[-1].data.items() if not field_visibility.may_see(schema, k, classes)
     }
     corrected = {**kept, **{k: v for k, v in data.items() if k not in errors}}
-    for path, messages in forms.validate(schema, corrected).items():
+    form_errors, _named = instances.form_errors(uow, schema, corrected)
+    for path, messages in form_errors.items():
         errors.setdefault(path, []).extend(messages)
-    for name in forms.named_users(schema, corrected):
-        if uow.session.scalar(select(User.id).where(User.username == name)) is None:
-            field = next(
-                (
-                    f
-                    for f, v in corrected.items()
-                    if v == name or (isinstance(v, list) and name in v)
-                ),
-                FORM_ERRORS,
-            )
-            errors.setdefault(field, []).append(f"No user '{name}' exists.")
     if errors:
         raise InvalidInput("the correction has errors", errors, code="correction_invalid")
     return corrected

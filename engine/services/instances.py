@@ -294,17 +294,7 @@ def complete_task(
             )
         info = loaded.model.user_tasks[row.bpmn_id]
         schema = info.form or {"type": "object"}
-        errors = forms.validate(schema, data)
-        for field in forms.user_fields(schema):
-            if field in data and not errors.get(field) and _user(uow, data[field]) is None:
-                errors.setdefault(field, []).append(_no_user(data[field]))
-        named = {n: _user(uow, n) for n in forms.named_users(schema, data) if not errors}
-        for field, prop in schema.get("properties", {}).items():
-            value = data.get(field)
-            if (prop.get("items") or {}).get("format") == forms.USER_FORMAT and value:
-                missing = [n for n in value if named.get(n) is None]
-                if missing:
-                    errors.setdefault(field, []).append(_no_user(missing[0]))
+        errors, named = form_errors(uow, schema, data)
         if errors:
             raise InvalidInput(
                 f"the form of task '{row.name}' has errors", errors,
@@ -733,6 +723,26 @@ def _instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:
             code="instance_not_found", params={"instance_id": instance_id},
         )
     return instance
+
+
+def form_errors(
+    uow: UnitOfWork, schema: dict[str, Any], data: dict[str, Any]
+) -> tuple[dict[str, list[str | Text]], dict[str, User | None]]:
+    """The form's errors (JSON Schema, and every person a field names must be an active user)
+    and, when there are none, the named users. Completing a task and correcting its entry
+    check a form alike."""
+    errors: dict[str, list[str | Text]] = dict(forms.validate(schema, data))
+    for field in forms.user_fields(schema):
+        if field in data and not errors.get(field) and _user(uow, data[field]) is None:
+            errors.setdefault(field, []).append(_no_user(data[field]))
+    named = {n: _user(uow, n) for n in forms.named_users(schema, data) if not errors}
+    for field, prop in schema.get("properties", {}).items():
+        value = data.get(field)
+        if (prop.get("items") or {}).get("format") == forms.USER_FORMAT and value:
+            missing = [n for n in value if named.get(n) is None]
+            if missing:
+                errors.setdefault(field, []).append(_no_user(missing[0]))
+    return errors, named
 
 
 def _user(uow: UnitOfWork, username: Any) -> User | None:
