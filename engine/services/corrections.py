@@ -40,14 +40,19 @@ from engine.workflow.model import ParsedModel
 REASON_MAX = 500
 EVENT = "submission_corrected"
 REFUSAL = "only the author of an entry or their supervisor may correct it"
-NO_REASON = "Give the reason for the correction."
-LONG_REASON = "The reason is longer than 500 characters."
-NOTHING_CHANGED = "The correction changes nothing: change a value or cancel."
-NOT_YOURS = "Your work does not need this field: it cannot be corrected here."
+NO_REASON = Text("correction_reason_missing", "Give the reason for the correction.")
+LONG_REASON = Text("correction_reason_too_long", "The reason is longer than 500 characters.")
+NOTHING_CHANGED = Text(
+    "correction_nothing_changed", "The correction changes nothing: change a value or cancel."
+)
+NOT_YOURS = Text(
+    "correction_field_not_yours",
+    "Your work does not need this field: it cannot be corrected here.",
+)
 FORM_ERRORS = "_form"
 
 
-def _reason_errors(reason: str) -> list[str]:
+def _reason_errors(reason: str) -> list[str | Text]:
     if not reason:
         return [NO_REASON]
     if len(reason) > REASON_MAX:

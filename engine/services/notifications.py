@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 
 from engine.clock import Clock
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound, Text
 from engine.persistence.daily_work import Notification
 from engine.persistence.tables import (
     Client,
@@ -301,7 +301,8 @@ def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(
             f"limit must be between 1 and {MAX_LIMIT}",
-            {"limit": [f"Give a number from 1 to {MAX_LIMIT}."]},
+            {"limit": [Text("limit_range", "Must be a whole number from 1 to {max}.",
+                            max=MAX_LIMIT)]},
             code="limit_invalid", params={"max": MAX_LIMIT},
         )
     return limit

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from engine.clock import Clock
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound, Text
 from engine.persistence.tables import User
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.access import Actor
@@ -19,7 +19,7 @@ MAX_EMAIL = 254
 # one address, no display name: local part and a domain with a dot, nothing that could end a
 # mail header (the address goes into To:)
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-EMAIL_MESSAGE = "Give one e-mail address, e.g. name@example.fi."
+EMAIL_MESSAGE = Text("email_one_address", "Give one e-mail address, e.g. name@example.fi.")
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,14 @@ TEMPLATES: dict[str, LazyString] = {
     "sla_target_invalid": _l("The target is not valid."),
     "cursor_invalid": _l("The list has changed: start again from the first page."),
     "limit_invalid": _l("Give a whole number from 1 to %(max)s."),
+    # correcting an entry, and one's own settings
+    "correction_reason_missing": _l("Give the reason for the correction."),
+    "correction_reason_too_long": _l("The reason is longer than 500 characters."),
+    "correction_nothing_changed": _l("The correction changes nothing: change a value or cancel."),
+    "correction_field_not_yours": _l(
+        "Your work does not need this field: it cannot be corrected here."
+    ),
+    "email_one_address": _l("Give one e-mail address, e.g. name@example.fi."),
     "sort_unknown": _l("Choose an order from the list."),
     # field messages (InvalidInput.errors)
     "field_required": _l("This field is required."),

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
@@ -17,10 +16,8 @@ from engine.services import notifications, personal_settings
 from engine.services.access import Actor
 from engine.services.notifications import Notice
 from web.context import polku
-from web.ui import blueprint, person
+from web.ui import blueprint, labels, person
 from web.ui.model_texts import model_text
-
-_EMAIL_MESSAGE = _l("Give one e-mail address, e.g. name@example.fi.")
 
 
 def _actor() -> Actor:
@@ -121,10 +118,10 @@ def settings_save() -> Response | tuple[str, int]:
     digest = request.form.get("email_digest") == "1"
     try:
         personal_settings.save_settings(ctx.uow(), ctx.clock, _actor(), email, digest)
-    except InvalidInput:
+    except InvalidInput as exc:
         current = personal_settings.get_settings(ctx.uow(), _actor())
         values = {"email": email, "email_digest": digest}
-        errors = {"email": [str(_EMAIL_MESSAGE)]}
+        errors = labels.messages(exc.errors)
         return render_template("settings.html", values=values, errors=errors, current=current), 400
     flash(_("Your settings were saved."), "success")
     return redirect(url_for("ui.settings_page"))
@@ -139,8 +136,8 @@ def admin_person_email(user_id: int) -> Response | tuple[str, int]:
     email = request.form.get("email", "")
     try:
         personal_settings.set_email(ctx.uow(), ctx.clock, actor, user_id, email)
-    except InvalidInput:
-        errors = {"email": [str(_EMAIL_MESSAGE)]}
+    except InvalidInput as exc:
+        errors = labels.messages(exc.errors)
         return _render_person(user_id, values={"email": email}, errors=errors, status=400)
     flash(_("The changes were saved."), "success")
     return redirect(url_for("ui.admin_person", user_id=user_id))

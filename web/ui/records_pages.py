@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidInput
@@ -24,14 +23,6 @@ from web.ui import blueprint, forms, labels, people
 from web.ui.documents import Item, item
 from web.ui.errors import error_page
 from web.ui.model_texts import localise_task, model_form
-
-# the correction's own messages in the reader's language (the form's come from the schema)
-MESSAGES: dict[str, Any] = {
-    corrections.NO_REASON: _l("Give the reason for the correction."),
-    corrections.LONG_REASON: _l("The reason is longer than 500 characters."),
-    corrections.NOTHING_CHANGED: _l("The correction changes nothing: change a value or cancel."),
-    corrections.NOT_YOURS: _l("Your work does not need this field: it cannot be corrected here."),
-}
 
 
 def _actor() -> Actor:
@@ -166,12 +157,12 @@ def _render(
     errors: dict[str, list[str]] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    own = {k: [str(MESSAGES.get(m, m)) for m in v] for k, v in (errors or {}).items()}
+    own = labels.messages(errors)  # the correction's own messages are coded (message_texts)
     reason_errors = own.pop("reason", [])
     form = forms.build(
         model_form(task.model_version_id, schema),
         raw,
-        labels.messages(own),
+        own,
         users=sorted(people().items(), key=lambda u: u[1]),
     )
     return render_template(
