@@ -10,6 +10,7 @@ from engine.errors import Forbidden
 from engine.persistence.tables import AccessLog
 from engine.services import instances, queries, users, workspace
 from engine.services.access import Actor
+from engine.services.client_search import search_clients
 from engine.services.demo import TO_PLAN
 from tests.conftest import PASSWORD, Services
 from tests.test_api import Api, app, database_fingerprint  # noqa: F401  (fixtures)
@@ -38,16 +39,16 @@ def second_kela_advisor(services: Services) -> Actor:
 def test_without_consent_kela_finds_nothing_in_the_client_list(services: Services) -> None:
     path, client_id = waiting_for_kela(services)
     kerttu, kalle = services.actors["kerttu"], second_kela_advisor(services)
-    listed = [c["id"] for c in queries.list_clients(services.uow(), services.clock, kerttu)]
+    listed = [c["id"] for c in search_clients(services.uow(), services.clock, kerttu).items]
     assert client_id in listed  # the decision is awaited and consent is in force
     workspace.withdraw_consent(services.uow(), services.clock, services.actors["aino"],
                                client_id, "Asiakas perui suostumuksen")  # fmt: skip
     for advisor in (kerttu, kalle):
-        shown = queries.list_clients(services.uow(), services.clock, advisor)
+        shown = search_clients(services.uow(), services.clock, advisor).items
         assert client_id not in [c["id"] for c in shown]
     # the team's own coordinator still sees the client
     kaisa = services.actors["kaisa"]
-    shown = queries.list_clients(services.uow(), services.clock, kaisa)
+    shown = search_clients(services.uow(), services.clock, kaisa).items
     assert client_id in [c["id"] for c in shown]
 
 

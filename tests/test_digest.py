@@ -141,6 +141,7 @@ def test_the_digest_is_in_the_persons_language_and_can_be_turned_off(
     assert message["To"] == "aino@example.fi"
     assert message["Subject"].startswith("Polku – dagens sammandrag")
     assert "Nytt arbete" in _body(message)
+    assert "Ordnande av tjänster" in _body(message)  # the step in Swedish too
 
 
 def test_nothing_to_report_sends_nothing_and_the_hour_is_waited_for(

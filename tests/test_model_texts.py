@@ -369,14 +369,16 @@ def test_the_client_page_names_steps_and_the_path_in_the_readers_language(app: F
 def test_the_engine_translates_inside_and_outside_a_unit_of_work(services: Services) -> None:
     version = _latest(services)
     uow = services.uow()
-    assert service.text(uow, version.id, "Kohtaaminen ja puheeksiotto", "en") == (
+    translator = service.Translator(uow)
+    assert translator.text(version.id, "Kohtaaminen ja puheeksiotto", "en") == (
         "Encounter and raising the subject"
     )
     with uow:  # a job's own unit of work, open
-        assert service.text(uow, None, "Kohtaaminen ja puheeksiotto", "sv") == (
+        inside = service.Translator(uow)
+        assert inside.text(None, "Kohtaaminen ja puheeksiotto", "sv") == (
             "Möte och att ta upp frågan"
         )
-        assert service.text(uow, None, "Ei käännetty", "sv") == "Ei käännetty"
-    assert service.text(uow, version.id, "Kohtaaminen ja puheeksiotto", "fi") == (
+        assert inside.text(None, "Ei käännetty", "sv") == "Ei käännetty"
+    assert translator.text(version.id, "Kohtaaminen ja puheeksiotto", "fi") == (
         "Kohtaaminen ja puheeksiotto"
     )

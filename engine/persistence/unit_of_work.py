@@ -33,6 +33,18 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open: use 'with uow:'")
         return self._session
 
+    @property
+    def is_open(self) -> bool:
+        """Whether a command's transaction is open (`with uow:` entered, not yet left)."""
+        return self._session is not None
+
+    @property
+    def database_key(self) -> str:
+        """Which database this unit of work writes to (row ids are unique only within one):
+        a key for process-wide caches of stored rows."""
+        bind = getattr(self._session_factory, "kw", {}).get("bind")
+        return str(getattr(bind, "url", "")) or str(id(self._session_factory))
+
     def __enter__(self) -> UnitOfWork:
         if self._session is not None:
             raise RuntimeError("the unit of work is already open")

@@ -27,6 +27,8 @@ from engine.persistence.tables import Client, HumanTask, ProcessInstance, User
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
 from engine.services import notifications as n
+from engine.services.model_texts import Translator
+from engine.workflow.model_texts import TRANSLATED
 
 log = logging.getLogger("polku.digest")
 LINES = 20  # lines per section; the rest are counted and linked
@@ -199,7 +201,24 @@ def build(uow: UnitOfWork, actor: access.Actor, user: User, now: datetime) -> Di
     )
     digest.overdue, overdue = _task_lines(uow, actor, HumanTask.due_at < now)
     digest.counts = {"new": len(new), "due": due, "overdue": overdue}
+    _translate_steps(uow, digest)
     return digest
+
+
+def _translate_steps(uow: UnitOfWork, digest: Digest) -> None:
+    """The steps' names in the person's language (the stored names are the models' Finnish)."""
+    lines = [*digest.new, *digest.due_soon, *digest.overdue]
+    if not lines or digest.language not in TRANSLATED:
+        return
+    rows = uow.session.execute(
+        select(ProcessInstance.id, ProcessInstance.model_version_id).where(
+            ProcessInstance.id.in_({line.instance_id for line in lines})
+        )
+    )
+    versions: dict[int, int] = {row[0]: row[1] for row in rows}
+    translator = Translator(uow)
+    for line in lines:
+        line.step = translator.text(versions.get(line.instance_id), line.step, digest.language)
 
 
 def render(digest: Digest, settings: DigestSettings) -> EmailMessage:

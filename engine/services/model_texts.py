@@ -1,18 +1,20 @@
 """Model texts in the reader's language: each version's translations, read once per process
 (a version's files never change), and the designer's edits saved as a new version.
 
-`text(uow, version_id, text, lang)` is the one function every page, notification and digest
-uses to show a step's name, a form's labels or a model's name in the reader's language; the
-Finnish source text is stored everywhere and translated only when shown.
+`Translator(uow).text(version_id, text, lang)` is what every page (web/ui/model_texts.py) and
+the e-mail digest use to show a step's name, a form's labels or a model's name in the reader's
+language; the Finnish source text is stored everywhere and translated only when shown.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,24 +35,27 @@ from engine.workflow.model_texts import TRANSLATED, ModelTexts, SourceText
 TEXTS_SOURCE = "texts"  # process_model_version.source of a version saved from the texts page
 MAX_TEXT_CHARS = 5000
 
-# (database, version id) -> its texts; a process normally serves one database, tests many
-_cache: dict[tuple[str, int], ModelTexts] = {}
-_merged: dict[tuple[str, tuple[int, ...]], ModelTexts] = {}
+# (database, version id) -> its texts; a process normally serves one database, tests many.
+# A version's texts never change (a saved text makes a new version); the caches are bounded,
+# oldest out first, so a long-running process holds at most this many.
+CACHE_SIZE = 256
+_cache: OrderedDict[tuple[str, int], ModelTexts] = OrderedDict()
+_merged: OrderedDict[tuple[str, tuple[int, ...]], ModelTexts] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _database(uow: UnitOfWork) -> str:
-    """Which database the unit of work writes to (version ids are unique only within one)."""
-    factory = getattr(uow, "_session_factory", None)
-    bind = getattr(factory, "kw", {}).get("bind")
-    return str(getattr(bind, "url", "")) or str(id(factory))
+def _remember(cache: OrderedDict[Any, ModelTexts], key: Any, texts: ModelTexts) -> None:
+    with _lock:
+        cache[key] = texts
+        while len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
 
 
 @contextmanager
 def _reading(uow: UnitOfWork) -> Iterator[Session]:
     """The unit of work's session: its own short read, or the command's when one is open (a
     digest or notification job asks inside its unit of work)."""
-    if getattr(uow, "_session", None) is not None:
+    if uow.is_open:
         yield uow.session
         return
     with uow:
@@ -59,7 +64,7 @@ def _reading(uow: UnitOfWork) -> Iterator[Session]:
 
 def version_texts(uow: UnitOfWork, version_id: int) -> ModelTexts:
     """The translations of one model version (read from the database once per process)."""
-    key = (_database(uow), version_id)
+    key = (uow.database_key, version_id)
     with _lock:
         cached = _cache.get(key)
     if cached is not None:
@@ -69,8 +74,7 @@ def version_texts(uow: UnitOfWork, version_id: int) -> ModelTexts:
             select(ProcessModelVersion.files).where(ProcessModelVersion.id == version_id)
         )
     texts = ModelTexts.from_files(files or {})
-    with _lock:
-        _cache[key] = texts
+    _remember(_cache, key, texts)
     return texts
 
 
@@ -86,30 +90,44 @@ def latest_version_ids(uow: UnitOfWork) -> tuple[int, ...]:
 def merged_texts(uow: UnitOfWork, version_ids: tuple[int, ...]) -> ModelTexts:
     """Several versions' translations in one: for a text shown without its version (a step
     name in a figure over every model)."""
-    key = (_database(uow), version_ids)
+    key = (uow.database_key, version_ids)
     with _lock:
         cached = _merged.get(key)
     if cached is not None:
         return cached
     texts = ModelTexts.merged([version_texts(uow, v) for v in version_ids])
-    with _lock:
-        _merged[key] = texts
+    _remember(_merged, key, texts)
     return texts
 
 
-def text(uow: UnitOfWork, version_id: int | None, source: str | None, lang: str) -> str:
-    """A model text in the language (the Finnish source when it has no translation); without a
-    version, the newest versions of every model are asked. `uow` may be open (inside a command)
-    or not (then each read is its own short one)."""
-    if not source:
-        return source or ""
-    if lang not in TRANSLATED:
-        return source
-    if version_id is not None:
-        translated = version_texts(uow, version_id).text(source, lang)
-        if translated != source:
-            return translated
-    return merged_texts(uow, latest_version_ids(uow)).text(source, lang)
+class Translator:
+    """Model texts in a language, for one page, e-mail or job: a text is looked up in its
+    own version's translations, then in every model's newest (read once, when first needed).
+    `uow` may be open (inside a command) or not (then each read is its own short one)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._fallback: ModelTexts | None = None
+
+    def fallback(self) -> ModelTexts:
+        if self._fallback is None:
+            self._fallback = merged_texts(self._uow, latest_version_ids(self._uow))
+        return self._fallback
+
+    def version(self, version_id: int) -> ModelTexts:
+        return version_texts(self._uow, version_id)
+
+    def text(self, version_id: int | None, source: str | None, lang: str) -> str:
+        """The text in the language; the Finnish source when it has no translation."""
+        if not source:
+            return source or ""
+        if lang not in TRANSLATED:
+            return source
+        if version_id is not None:
+            translated = self.version(version_id).text(source, lang)
+            if translated != source:
+                return translated
+        return self.fallback().text(source, lang)
 
 
 # ---------------------------------------------------------------- the designer's texts page

@@ -78,19 +78,6 @@ def save_settings(
         return _settings(user)
 
 
-def email_of(uow: UnitOfWork, actor: Actor, user_id: int) -> str | None:
-    """A person's address, for the administrator's person page."""
-    if not actor.is_admin:
-        raise Forbidden("only administrators manage people", code="people_refused")
-    with uow:
-        user = uow.session.get(User, user_id)
-        if user is None:
-            raise NotFound(
-                f"user {user_id} does not exist", code="user_not_found", params={"user": user_id}
-            )
-        return user.email
-
-
 def set_email(
     uow: UnitOfWork, clock: Clock, actor: Actor, user_id: int, email: str | None
 ) -> str | None:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 
 from engine.clock import Clock
 from engine.errors import NotFound
 from engine.persistence.tables import (
-    Client,
     Event,
     HumanTask,
-    ProcessInstance,
     ProcessModel,
     ProcessModelVersion,
     TaskDraft,
@@ -160,47 +157,6 @@ def get_instance(
         )
         uow.commit()
         return view
-
-
-def list_clients(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[dict[str, Any]]:
-    """Clients the actor has a basis for (`access.client_list_condition`)."""
-    now = clock()
-    with uow:
-        query = select(Client).order_by(Client.created_at.desc())
-        query = query.where(access.client_list_condition(uow, actor, now))  # the policy decides
-        clients = list(uow.session.scalars(query.limit(500)))
-        readable = access.path_condition(uow, actor, now)
-        result = []
-        for c in clients:
-            latest = uow.session.scalar(
-                select(ProcessInstance)
-                .where(ProcessInstance.client_id == c.id, readable)
-                .order_by(ProcessInstance.created_at.desc())
-                .limit(1)
-            )
-            result.append(
-                {
-                    "id": c.id,
-                    "pseudonym": c.pseudonym,
-                    "full_name": c.full_name,
-                    "municipality": c.municipality,
-                    "created_at": c.created_at,
-                    "instance_id": latest.id if latest else None,
-                    "status": latest.status if latest else None,
-                }
-            )
-            access.log(
-                uow,
-                now,
-                actor,
-                "read",
-                "client_list",
-                client_id=c.id,
-                basis="client relationship" if latest else "intake coordination (no path yet)",
-                detail="client list entry: name, pseudonym, municipality",
-            )
-        uow.commit()
-        return result
 
 
 @dataclass

@@ -19,27 +19,17 @@ from web.context import polku
 from web.ui import blueprint, current_lang
 
 
-def _fallback() -> ModelTexts:
-    """Every model's newest translations, once per request."""
-    if "model_texts_fallback" not in g:
-        uow = polku().uow()
-        g.model_texts_fallback = service.merged_texts(uow, service.latest_version_ids(uow))
-    texts: ModelTexts = g.model_texts_fallback
-    return texts
+def _translator() -> service.Translator:
+    """The request's translator (every model's newest translations read once per request)."""
+    if "model_translator" not in g:
+        g.model_translator = service.Translator(polku().uow())
+    translator: service.Translator = g.model_translator
+    return translator
 
 
 def model_text(version_id: int | None, text: str | None, lang: str | None = None) -> str:
     """The text in the reader's language (or `lang`); the Finnish text when untranslated."""
-    if not text:
-        return text or ""
-    lang = lang or current_lang()
-    if lang not in TRANSLATED:
-        return text
-    if version_id is not None:
-        translated = service.version_texts(polku().uow(), version_id).text(text, lang)
-        if translated != text:
-            return translated
-    return _fallback().text(text, lang)
+    return _translator().text(version_id, text, lang or current_lang())
 
 
 def model_form(version_id: int | None, schema: dict[str, Any]) -> dict[str, Any]:
@@ -47,8 +37,9 @@ def model_form(version_id: int | None, schema: dict[str, Any]) -> dict[str, Any]
     lang = current_lang()
     if lang not in TRANSLATED:
         return schema
-    texts = service.version_texts(polku().uow(), version_id) if version_id else None
-    merged = ModelTexts.merged([t for t in (texts, _fallback()) if t is not None])
+    translator = _translator()
+    texts = translator.version(version_id) if version_id else None
+    merged = ModelTexts.merged([t for t in (texts, translator.fallback()) if t is not None])
     return merged.form(schema, lang)
 
 
@@ -56,8 +47,7 @@ def model_documentation(version_id: int | None, bpmn_id: str) -> str | None:
     """A step's documentation (what the step is for) in the reader's language."""
     if version_id is None:
         return None
-    texts = service.version_texts(polku().uow(), version_id)
-    return texts.documentation_of(bpmn_id, current_lang())
+    return _translator().version(version_id).documentation_of(bpmn_id, current_lang())
 
 
 @blueprint.app_template_global("model_text")
