@@ -22,7 +22,7 @@ from engine.clock import Clock
 from engine.errors import NotFound
 from engine.persistence.tables import Client, Consent, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access, path_notes, records
+from engine.services import access, field_visibility, path_notes, records
 from engine.services.entries import CorrectionFlag, correction_flags
 from engine.services.instances import model_of
 from engine.services.path_views import PATH_OPTIONS, InstanceView, path_views, submissions_of
@@ -48,6 +48,9 @@ class ClientPage:
     notes: dict[int, list[path_notes.NoteView]] = field(default_factory=dict)  # by path
     # by path: the forms of its awaited outside decisions, by message name (the history's words)
     message_forms: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # by path: the visibility classes the reader may give a note (those they see on it, in
+    # the policy's order; `path_notes.add_note` allows the same)
+    note_classes: dict[int, list[str]] = field(default_factory=dict)
 
 
 def read_client_page(
@@ -119,6 +122,14 @@ def read_client_page(
                 uow, actor, client_id, now, paths=oldest_first, facts=facts
             )
             is not None,
+            note_classes={
+                i.id: [
+                    c
+                    for c in access.FIELD_CLASSES
+                    if c in field_visibility.reader_classes(actor, i)
+                ]
+                for i, _basis in readable
+            },
         )
         if views:
             page.series = sorted(

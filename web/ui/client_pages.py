@@ -18,7 +18,7 @@ from engine.services import (
     sessions,
     workspace,
 )
-from engine.services.access import FIELD_CLASSES, Actor, visible_field_classes
+from engine.services.access import Actor
 from engine.services.client_page import read_client_page
 from engine.services.path_notes import NoteView
 from engine.services.queries import InstanceView
@@ -254,22 +254,13 @@ def _render_client(
         users=list(people().items()),
         forms=forms or {},
         errors={k: labels.messages(v) for k, v in (errors or {}).items()},
-        note_classes=note_classes(actor, page.paths),
+        note_classes={
+            path: [(c, str(history.FIELD_CLASSES[c])) for c in classes]
+            for path, classes in page.note_classes.items()
+        },
         recorded=records_pages.recorded_views(page.recorded),
         correction_flags=page.flags,
     ), status or (400 if errors else 200)
-
-
-def note_classes(actor: Actor, views: list[InstanceView]) -> dict[int, list[tuple[str, str]]]:
-    """Per path: the classes the reader may give a note (those they see on it), labelled."""
-    return {
-        v.id: [
-            (c, str(history.FIELD_CLASSES[c]))
-            for c in FIELD_CLASSES
-            if c in visible_field_classes(actor, case_manager=v.case_manager == actor.username)
-        ]
-        for v in views
-    }
 
 
 def _owners(actor: Actor) -> list[tuple[str, str]]:
