@@ -678,12 +678,14 @@ def may_override_duplicate_path(actor: Actor) -> bool:
     return actor.does_client_work and bool(actor.roles & DUPLICATE_PATH_ROLES)
 
 
-def may_reschedule_review(actor: Actor, instance: ProcessInstance) -> bool:
+def reschedule_review_basis(actor: Actor, instance: ProcessInstance) -> str | None:
     """May the actor bring the path's follow-up review forward or postpone it? Its case
-    manager, while the path runs."""
-    return (
+    manager, while the path runs: the basis to log, or None."""
+    if (
         actor.does_client_work
         and instance.status == "running"
         and instance.case_manager_id is not None
         and instance.case_manager_id == actor.user_id
-    )
+    ):
+        return "case manager"
+    return None

@@ -230,7 +230,7 @@ def _view(
         and access.reassignment_basis(uow, actor, instance, manager, now, facts) is not None,
         may_record_decision=running
         and access.message_basis(uow, actor, instance, now, facts) is not None,
-        may_reschedule_review=access.may_reschedule_review(actor, instance),
+        may_reschedule_review=access.reschedule_review_basis(actor, instance) is not None,
     )
 
 

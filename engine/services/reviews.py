@@ -1,7 +1,7 @@
 """Bringing a path's follow-up review forward or postponing it.
 
 The follow-up timer (the one with `dueFromField` in its model) is due on the plan's next
-review date; its case manager (`access.may_reschedule_review`) may move it to another day,
+review date; its case manager (`access.reschedule_review_basis`) may move it to another day,
 giving a reason. The timer's due time changes in the workflow and in `waiting_event` in one
 transaction, with a `review_rescheduled` event and an access-log row. A day before today
 (Finnish time) is refused; today means 09:00 today, so a review moved to today after nine
@@ -57,7 +57,8 @@ def reschedule_review(
     now = clock()
     with uow, _command(uow, "reschedule_review"):
         instance = _instance(uow, instance_id)
-        if not access.may_reschedule_review(actor, instance):
+        basis = access.reschedule_review_basis(actor, instance)
+        if basis is None:
             raise access.refuse(
                 uow,
                 now,
@@ -123,7 +124,7 @@ def reschedule_review(
             "process_instance",
             client_id=instance.client_id,
             instance_id=instance.id,
-            basis="case manager",
+            basis=basis,
             detail=f"follow-up review moved: {before.date().isoformat()} -> {wanted.isoformat()}",
         )
         uow.commit()
