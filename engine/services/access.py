@@ -52,12 +52,13 @@ from engine.services.access_facts import (
     DECISION_EVENT,
     DEFAULT_DAYS_AFTER_CLOSING,
     PathFacts,
+    consent_condition,
     path_facts,
 )
 from engine.services.access_log import log, log_administration, refuse
 from engine.workflow.forms import VISIBILITY_CLASSES
 
-__all__ = ["PathFacts", "log", "log_administration", "path_facts", "refuse"]
+__all__ = ["PathFacts", "consent_condition", "log", "log_administration", "path_facts", "refuse"]
 
 # Roles that receive clients and coordinate the team in their organisation: they register
 # clients, start paths, and see the paths their organisation owns.
@@ -531,7 +532,7 @@ def path_condition(uow: UnitOfWork, actor: Actor, now: datetime) -> ColumnElemen
         return false()
     pi = ProcessInstance
     orgs, roles, uid = sorted(actor.organisations), sorted(actor.roles), actor.user_id
-    consented = exists().where(Consent.client_id == pi.client_id, Consent.withdrawn_at.is_(None))
+    consented = consent_condition(pi.client_id)
     reachable = or_(pi.organisation_id.is_(None), pi.organisation_id.in_(orgs), consented)
     since = now - timedelta(days=days_after_closing(uow))
     window = or_(pi.status != "completed", pi.completed_at.is_(None), pi.completed_at >= since)
@@ -613,9 +614,7 @@ def task_list_condition(actor: Actor) -> ColumnElement[bool]:
         return false()
     orgs = sorted(actor.organisations)
     task, owner = HumanTask.organisation_id, HumanTask.owner_organisation_id
-    consented = exists().where(
-        Consent.client_id == HumanTask.client_id, Consent.withdrawn_at.is_(None)
-    )
+    consented = consent_condition(HumanTask.client_id)
     same_side = or_(task.is_(None), owner.is_(None), and_(task == owner, owner.in_(orgs)))
     mine = or_(
         HumanTask.assignee_id == actor.user_id,
@@ -660,9 +659,7 @@ def offered_to_condition(task: HumanTask) -> ColumnElement[bool]:
         )
         owner = task.owner_organisation_id
         if owner is not None and owner != task.organisation_id:
-            conditions.append(
-                exists().where(Consent.client_id == task.client_id, Consent.withdrawn_at.is_(None))
-            )
+            conditions.append(consent_condition(task.client_id))
     return and_(*conditions)
 
 

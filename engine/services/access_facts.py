@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from engine.persistence.relationships import EmergencyAccess, PathMember, PolicySetting
 from engine.persistence.tables import Consent, Event, HumanTask, ProcessInstance, WaitingEvent
@@ -31,6 +31,11 @@ DECISION_EVENT = "message_received"  # the history's row of a recorded external 
 DAYS_AFTER_CLOSING = "days_after_closing"
 DEFAULT_DAYS_AFTER_CLOSING = 30
 
+
+def consent_condition(client_id: Any) -> ColumnElement[bool]:
+    """The client (a column or a value) has consented to multi-organisation handling and not
+    withdrawn it: the one condition every list, worklist, notice and path fact asks."""
+    return exists().where(Consent.client_id == client_id, Consent.withdrawn_at.is_(None))
 
 @dataclass(frozen=True)
 class PathFacts:
@@ -105,7 +110,7 @@ def path_facts(
         .order_by(EmergencyAccess.id.desc())
         .limit(1)
     )
-    consented = exists().where(Consent.client_id == pi.client_id, Consent.withdrawn_at.is_(None))
+    consented = consent_condition(pi.client_id)
     days = select(PolicySetting.value).where(PolicySetting.key == DAYS_AFTER_CLOSING)
     rows = uow.session.execute(
         select(
