@@ -31,6 +31,17 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
+def day_start(day: date) -> datetime:
+    """Midnight at the start of the day, Finnish time."""
+    return datetime.combine(day, time(0, 0), tzinfo=FINLAND)
+
+
+def tomorrow(now: datetime) -> tuple[datetime, datetime]:
+    """The start and the end of tomorrow (Finnish time): what is "due tomorrow" falls in it."""
+    today = now.astimezone(FINLAND).date()
+    return day_start(today + timedelta(days=1)), day_start(today + timedelta(days=2))
+
+
 def due_at(start: datetime, days: int) -> datetime:
     """The end (16:00 Finnish time) of the working day `days` working days after `start`."""
     local = start.astimezone(FINLAND).date()

@@ -14,12 +14,13 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
+from engine.analytics import workdays
 from engine.analytics.workdays import FINLAND
 from engine.clock import Clock
 from engine.persistence.daily_work import Notification
@@ -151,10 +152,6 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=FINLAND)
-
-
 def _short_date(value: datetime) -> str:
     local = value.astimezone(FINLAND)
     return f"{local.day}.{local.month}."
@@ -194,8 +191,7 @@ def build(uow: UnitOfWork, actor: access.Actor, user: User, now: datetime) -> Di
         for x in new[:LINES]
         if x.task_id and x.client_id is not None and x.instance_id is not None
     ]  # fmt: skip
-    today = now.astimezone(FINLAND).date()
-    tomorrow, after = _day_start(today + timedelta(days=1)), _day_start(today + timedelta(days=2))
+    tomorrow, after = workdays.tomorrow(now)
     digest.due_soon, due = _task_lines(
         uow, actor, HumanTask.due_at >= tomorrow, HumanTask.due_at < after
     )
@@ -256,7 +252,7 @@ def render(digest: Digest, settings: DigestSettings) -> EmailMessage:
 
 
 def _not_sent_today(now: datetime) -> ColumnElement[bool]:
-    midnight = _day_start(now.astimezone(FINLAND).date())
+    midnight = workdays.day_start(now.astimezone(FINLAND).date())
     return and_(
         User.active.is_(True),
         User.email.is_not(None),

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, func, literal, select
 
-from engine.analytics.workdays import FINLAND, is_working_day
+from engine.analytics import workdays
+from engine.analytics.workdays import FINLAND, day_start, is_working_day
 from engine.clock import Clock
 from engine.persistence.tables import HumanTask, ProcessInstance, UtcDateTime
 from engine.persistence.unit_of_work import UnitOfWork
@@ -29,10 +30,6 @@ DIGEST_EVERY = timedelta(minutes=5)
 OVERDUE_LOOKBACK = timedelta(days=30)
 
 
-def finnish_day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=FINLAND)
-
-
 def quiet_since(now: datetime, working_days: int) -> datetime:
     """A path whose last event is before this moment has had no event for `working_days`
     working days (weekends and Finnish public holidays not counted), today included."""
@@ -41,7 +38,7 @@ def quiet_since(now: datetime, working_days: int) -> datetime:
         if is_working_day(day):
             counted += 1
         day -= timedelta(days=1)
-    return finnish_day_start(day + timedelta(days=1))
+    return day_start(day + timedelta(days=1))
 
 
 def _held_tasks(kind: str, now: datetime, *where: Any) -> Any:
@@ -62,9 +59,7 @@ def _held_tasks(kind: str, now: datetime, *where: Any) -> Any:
 def timed_notices(uow: UnitOfWork, clock: Clock, quiet_days: int) -> None:
     """Due tomorrow, overdue and quiet caseload notices as of now, in one transaction."""
     now = clock()
-    today = now.astimezone(FINLAND).date()
-    tomorrow = finnish_day_start(today + timedelta(days=1))
-    after = finnish_day_start(today + timedelta(days=2))
+    tomorrow, after = workdays.tomorrow(now)
     with uow:
         n.insert_ignoring(
             uow,
