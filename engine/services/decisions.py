@@ -19,8 +19,6 @@ from engine.workflow import runtime
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel
 
-SHARED = field_visibility.DEFAULT_CLASS
-
 
 def deliver(
     uow: UnitOfWork,
@@ -61,29 +59,13 @@ def deliver(
         bpmn_id=done[0].bpmn_id if done else None,
         element_name=done[0].name if done else None,
         task_id=done[0].id if done else None,
-        data={"message": name, "fields": sorted(payload), "values": values(schema, payload)},
+        data={
+            "message": name,
+            "fields": sorted(payload),
+            "values": field_visibility.decision_values(schema, payload),
+        },
     )
     synchronise(uow, engine, model, instance, workflow, before, now, actor.username)
     notifications.message_arrived(uow, instance, name, actor.username, now)
     return done
 
-
-def values(schema: dict[str, Any] | None, payload: dict[str, Any]) -> dict[str, Any]:
-    """What the history keeps of a decision's values: those of its choice, date, number and
-    yes/no fields that everyone on the path may see (class `shared`). Free text, and fields
-    of a narrower class (e.g. the benefit, `benefits`), stay in the workflow only."""
-    if not schema:
-        return {}
-    props = schema.get("properties", {})
-    kept: dict[str, Any] = {}
-    for key, value in payload.items():
-        prop = props.get(key)
-        if not isinstance(prop, dict) or field_visibility.field_class(schema, key) != SHARED:
-            continue
-        if (
-            "enum" in prop
-            or prop.get("type") in ("boolean", "integer", "number")
-            or prop.get("format") == "date"
-        ):
-            kept[key] = value
-    return kept

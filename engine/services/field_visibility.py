@@ -71,6 +71,39 @@ def visible(
     return shown, hidden
 
 
+def _coded(prop: Any, *, dates_and_numbers: bool) -> bool:
+    """A field whose value is a code, not free text: a choice, a yes/no or a whole number
+    (and, when asked, a date or any number)."""
+    if not isinstance(prop, dict):
+        return False
+    if "enum" in prop or prop.get("type") in ("boolean", "integer"):
+        return True
+    return dates_and_numbers and (prop.get("type") == "number" or prop.get("format") == "date")
+
+
+def form_summary(schema: Schema, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the history keeps of a completed form: the field names, and the values of its
+    choice, yes/no and whole-number fields (they drive the path and the metrics), of every
+    class (a reader sees them cut by `visible_summary`). Free text stays in the workflow."""
+    props = schema.get("properties", {})
+    choices = {k: v for k, v in data.items() if _coded(props.get(k), dates_and_numbers=False)}
+    return {"fields": sorted(data), "choices": choices}
+
+
+def decision_values(schema: Schema | None, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """What the history keeps of an outside decision's values: those of its choice, yes/no,
+    number and date fields that everyone on the path may see (class `shared`); free text and
+    fields of a narrower class (e.g. the benefit, `benefits`) stay in the workflow only."""
+    if not schema:
+        return {}
+    props = schema.get("properties", {})
+    return {
+        k: v
+        for k, v in payload.items()
+        if _coded(props.get(k), dates_and_numbers=True) and field_class(schema, k) == DEFAULT_CLASS
+    }
+
+
 def visible_summary(
     schema: Schema | None, summary: Mapping[str, Any], classes: Collection[str]
 ) -> tuple[dict[str, Any], list[str]]:

@@ -33,7 +33,14 @@ from engine.persistence.tables import (
     WaitingEvent,
 )
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access, decisions, duplicates, notifications, organisations
+from engine.services import (
+    access,
+    decisions,
+    duplicates,
+    field_visibility,
+    notifications,
+    organisations,
+)
 from engine.services.deployment import latest_version
 from engine.services.progress import LEAN_TASK, reach, record, synchronise
 from engine.services.telemetry import TIMERS_FIRED, timed_command
@@ -347,7 +354,7 @@ def _complete(
         bpmn_id=row.bpmn_id,
         element_name=row.name,
         task_id=task_id,
-        data=_summary(schema, data),
+        data=field_visibility.form_summary(schema, data),
         phase=row.phase,
     )
     if (info.form_path or "").endswith(SUPPORT_PLAN_FORM):
@@ -750,14 +757,3 @@ def _user(uow: UnitOfWork, username: Any) -> User | None:
         return None
     return uow.session.scalar(select(User).where(User.username == username, User.active))
 
-
-def _summary(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """What the history keeps of a form: field names, and the values of choice and yes/no
-    fields (they drive the path and the metrics). Free text stays in the workflow only."""
-    props = schema.get("properties", {})
-    choices = {
-        k: v
-        for k, v in data.items()
-        if "enum" in props.get(k, {}) or props.get(k, {}).get("type") in ("boolean", "integer")
-    }
-    return {"fields": sorted(data), "choices": choices}
