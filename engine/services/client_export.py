@@ -36,7 +36,7 @@ from engine.persistence.tables import (
 )
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, field_visibility
-from engine.services.instances import model_of
+from engine.services.path_loading import model_of
 from engine.services.records import SUPPORT_PLAN_FORM, entries_of
 from engine.workflow.engine import WorkflowEngine
 

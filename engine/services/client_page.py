@@ -24,7 +24,7 @@ from engine.persistence.tables import Client, Consent, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, field_visibility, path_notes, records
 from engine.services.entries import CorrectionFlag, correction_flags
-from engine.services.instances import model_of
+from engine.services.path_loading import model_of
 from engine.services.path_views import PATH_OPTIONS, InstanceView, path_views, submissions_of
 from engine.services.records import Submission
 from engine.workflow.engine import WorkflowEngine

@@ -29,9 +29,9 @@ from engine.clock import Clock
 from engine.errors import Conflict, InvalidInput, Text
 from engine.persistence.tables import Event, FormSubmission, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access, field_visibility, instances, records
+from engine.services import access, field_visibility, records
 from engine.services.entries import chain_of, changed_fields
-from engine.services.instances import _command, _load, model_of
+from engine.services.path_loading import command, form_errors, load, model_of
 from engine.services.progress import record, synchronise
 from engine.workflow.decisions import carry_correction, gateway_fields
 from engine.workflow.engine import WorkflowEngine
@@ -74,7 +74,7 @@ def correct_entry(
     not be sent) and a reason (1-500 characters). Returns the new revision's id."""
     now = clock()
     reason = (reason or "").strip()
-    with uow, _command(uow, "correct_entry"):
+    with uow, command(uow, "correct_entry"):
         chain = chain_of(uow, submission_id=submission_id)
         original, current = chain[0], chain[-1]
         instance = uow.session.get(ProcessInstance, original.instance_id)
@@ -183,8 +183,8 @@ def _corrected_data(
         k: v for k, v in chain[-1].data.items() if not field_visibility.may_see(schema, k, classes)
     }
     corrected = {**kept, **{k: v for k, v in data.items() if k not in errors}}
-    form_errors, _named = instances.form_errors(uow, schema, corrected)
-    for path, messages in form_errors.items():
+    found, _named = form_errors(uow, schema, corrected)
+    for path, messages in found.items():
         errors.setdefault(path, []).extend(messages)
     if errors:
         raise InvalidInput("the correction has errors", errors, code="correction_invalid")
@@ -229,7 +229,7 @@ def _update_workflow(
 ) -> None:
     """Write the corrected values into the data of the path's unfinished steps, where that
     data still holds the value corrected; the path does not move."""
-    loaded = _load(uow, engine, instance)
+    loaded = load(uow, engine, instance)
     carry_correction(loaded.workflow, before, after, changed)
     synchronise(
         uow, engine, loaded.model, instance, loaded.workflow, loaded.before, now, actor.username

@@ -20,7 +20,7 @@ from engine.errors import NotFound
 from engine.persistence.tables import FormSubmission, HumanTask, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, field_visibility, records
-from engine.services.instances import model_of
+from engine.services.path_loading import model_of
 from engine.services.records import Submission
 from engine.workflow import forms
 from engine.workflow.decisions import gateway_fields

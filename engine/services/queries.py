@@ -19,7 +19,7 @@ from engine.persistence.tables import (
 )
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, field_visibility
-from engine.services.instances import model_of
+from engine.services.path_loading import model_of
 from engine.services.path_lookup import NO_BASIS, path, readable_path
 from engine.services.path_views import PATH_OPTIONS, path_views
 

@@ -15,7 +15,7 @@ from engine.errors import NotFound
 from engine.persistence.tables import Client, Consent, FormSubmission, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, field_visibility
-from engine.services.instances import model_of
+from engine.services.path_loading import model_of
 from engine.services.path_lookup import readable_path
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel

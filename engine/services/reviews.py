@@ -18,7 +18,7 @@ from engine.errors import Conflict, InvalidInput, Text
 from engine.persistence.tables import WaitingEvent
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access
-from engine.services.instances import _command, _instance, _load
+from engine.services.path_loading import command, instance_of, load
 from engine.services.progress import record, synchronise
 from engine.workflow import review_dates, runtime
 from engine.workflow.engine import WorkflowEngine
@@ -55,8 +55,8 @@ def reschedule_review(
     """Make the path's follow-up review due on `day` (09:00 Finnish time); returns the new due
     time (UTC)."""
     now = clock()
-    with uow, _command(uow, "reschedule_review"):
-        instance = _instance(uow, instance_id)
+    with uow, command(uow, "reschedule_review"):
+        instance = instance_of(uow, instance_id)
         basis = access.reschedule_review_basis(actor, instance)
         if basis is None:
             raise access.refuse(
@@ -89,7 +89,7 @@ def reschedule_review(
                 "the new review date cannot be set", errors, code="review_date_not_set"
             )
         assert wanted is not None
-        loaded = _load(uow, engine, instance)
+        loaded = load(uow, engine, instance)
         timer = review_timer(uow, instance.id, set(loaded.model.due_from_fields))
         if timer is None:
             raise Conflict(

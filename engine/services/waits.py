@@ -13,7 +13,7 @@ from engine.errors import Conflict, InvalidInput
 from engine.persistence.tables import HumanTask, ProcessInstance, WaitingEvent
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access, decisions
-from engine.services.instances import _command, _load, locked_task, model_of
+from engine.services.path_loading import command, load, locked_task, model_of
 from engine.services.progress import WAIT_KIND, LazyTargets, worklist_row
 from engine.workflow import forms
 from engine.workflow.engine import WorkflowEngine
@@ -32,7 +32,7 @@ def record_decision(
     (`access.message_basis`: the owning team's coordinators, the case manager). Returns the
     path's id."""
     now = clock()
-    with uow, _command(uow, "record_decision"):
+    with uow, command(uow, "record_decision"):
         row = locked_task(uow, task_id)
         instance = row.instance
         basis = access.decision_basis(uow, actor, row, now)
@@ -68,7 +68,7 @@ def record_decision(
                 code="decision_claimed",
                 params={"name": row.name, "holder": holder},
             )
-        loaded = _load(uow, engine, instance)
+        loaded = load(uow, engine, instance)
         wait = loaded.model.waits.get(row.bpmn_id)
         if wait is None:
             raise Conflict(
