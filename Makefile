@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+BUNDLE := web/static/build/polku-bpmn.js
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
@@ -20,28 +21,33 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+# The bpmn.io components that must share one diagram-js (the modeller with its properties
+# panel, the version diff) bundled by esbuild from web/assets/ (`npm run build` does the same).
+$(BUNDLE): $(NODE_STAMP) $(wildcard web/assets/*.js web/assets/*/*.js)
+	npm run --silent build
+
 # make run is a demo: demo accounts with the public password, a secret key made in instance/.
 DEMO := POLKU_DEMO=1
 
 ## Demo on http://127.0.0.1:$(PORT): upgrade (or create) instance/polku.db keeping its data, demo
 ## data on first run, gunicorn and a timer worker process. Ctrl-C stops everything.
-run: $(STAMP) $(NODE_STAMP)
+run: $(STAMP) $(NODE_STAMP) $(BUNDLE)
 	$(DEMO) $(BIN)/polku db upgrade
 	$(DEMO) $(BIN)/polku seed-demo
 	$(DEMO) PORT=$(PORT) $(BIN)/polku serve --port $(PORT)
 
 ## The same on Flask's development server (one process, the timer worker as a thread).
-run-dev: $(STAMP) $(NODE_STAMP)
+run-dev: $(STAMP) $(NODE_STAMP) $(BUNDLE)
 	$(DEMO) $(BIN)/polku db upgrade
 	$(DEMO) $(BIN)/polku seed-demo
 	$(DEMO) PORT=$(PORT) $(BIN)/polku serve --dev --port $(PORT)
 
 ## The demo on a throwaway PostgreSQL started from the machine's own binaries (removed on exit).
-run-postgres: $(STAMP) $(NODE_STAMP)
+run-postgres: $(STAMP) $(NODE_STAMP) $(BUNDLE)
 	$(DEMO) PORT=$(PORT) $(BIN)/python -m tests.postgres --serve
 
 ## The whole suite: lint, engine, API (SQLite and PostgreSQL), browser.
-test: $(STAMP) $(NODE_STAMP) browser lint
+test: $(STAMP) $(NODE_STAMP) $(BUNDLE) browser lint
 	$(BIN)/python -m pytest
 
 ## ruff, mypy, and the import-linter contracts (web -> engine.services -> the rest; no Flask
