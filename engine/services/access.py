@@ -18,7 +18,9 @@ Each question has one function: `read_basis` (may read this path), `may_see_fiel
 `task_basis` (may do this task), `may_correct_entry` (the author or their supervisor),
 `may_start_path`, `message_basis` (may record an external decision), `client_list_condition`
 / `task_list_condition` / `path_condition` (may see in a list, report or export). Every page,
-endpoint, export and job asks them.
+endpoint, export and job asks them. The questions a person's roles answer alone (may design,
+coordinates the team, supervises, may see the dashboards, ...) are `access_roles`'s,
+re-exported here.
 """
 
 from __future__ import annotations
@@ -56,9 +58,30 @@ from engine.services.access_facts import (
     path_facts,
 )
 from engine.services.access_log import log, log_administration, refuse
+from engine.services.access_roles import (
+    DESIGNER_ROLE,
+    DUPLICATE_PATH_ROLES,
+    MANAGEMENT_ROLES,
+    SUPERVISOR_ROLE,
+    TEAM_COORDINATOR,
+    administers,
+    coordinates_team,
+    may_design,
+    may_override_duplicate_path,
+    may_register_client,
+    may_see_dashboards,
+    reviews_unusual_access,
+    supervises_emergency_access,
+)
 from engine.workflow.forms import VISIBILITY_CLASSES
 
-__all__ = ["PathFacts", "consent_condition", "log", "log_administration", "path_facts", "refuse"]
+__all__ = [  # re-exported: from access_log, access_facts, and access_roles (roles alone)
+    "PathFacts", "consent_condition", "log", "log_administration", "path_facts", "refuse",
+    "DESIGNER_ROLE", "DUPLICATE_PATH_ROLES", "MANAGEMENT_ROLES", "SUPERVISOR_ROLE",
+    "TEAM_COORDINATOR", "administers", "coordinates_team", "may_design",
+    "may_override_duplicate_path", "may_register_client", "may_see_dashboards",
+    "reviews_unusual_access", "supervises_emergency_access",
+]  # fmt: skip
 
 # Roles that receive clients and coordinate the team in their organisation: they register
 # clients, start paths, and see the paths their organisation owns.
@@ -67,7 +90,6 @@ COORDINATION_ROLES = frozenset(
 )
 # Roles that record an external decision (Kela's) the path waits for.
 DECISION_ROLES = frozenset({"kela_advisor"})
-TEAM_COORDINATOR = "case_coordinator"  # hands tasks and case management over
 AUDITOR = "auditor"  # reads the access log and makes clients' access reports
 # Roles that do no client work: they read no client's data whatever else is true.
 NO_CLIENT_WORK_ROLES = frozenset({"process_designer", "manager", "auditor"})
@@ -304,7 +326,7 @@ def supervises(actor: Actor, instance: ProcessInstance) -> bool:
     """Is the actor a supervisor (the "manager" role) in the organisation that owns the path?
     Supervisors review its emergency openings; the role opens none of its client data."""
     return (
-        "manager" in actor.roles
+        supervises_emergency_access(actor)
         and instance.organisation_id is not None
         and instance.organisation_id in actor.organisations
     )
@@ -452,7 +474,9 @@ def offers_hand_over(actor: Actor, role: str | None, assignee: str | None, state
     the team coordinator and the administrator (`workspace.hand_over` decides in the end)."""
     if state != "open":
         return False
-    return offers_work(actor, role, assignee) or actor.is_admin or TEAM_COORDINATOR in actor.roles
+    return (
+        offers_work(actor, role, assignee) or administers(actor) or coordinates_team(actor)
+    )
 
 
 def may_start_path(actor: Actor, owner: Organisation | None) -> bool:
@@ -480,15 +504,11 @@ def reassignment_basis(
         uow, actor, instance, facts
     ):
         return None
-    if TEAM_COORDINATOR in actor.roles and _insider(actor, instance) and actor.does_client_work:
+    if coordinates_team(actor) and _insider(actor, instance) and actor.does_client_work:
         return "team coordination"
     if instance.case_manager_id == actor.user_id:
         return "case manager"
     return None
-
-
-def may_register_client(actor: Actor) -> bool:
-    return actor.coordinates
 
 
 def message_basis(
@@ -661,18 +681,6 @@ def offered_to_condition(task: HumanTask) -> ColumnElement[bool]:
         if owner is not None and owner != task.organisation_id:
             conditions.append(consent_condition(task.client_id))
     return and_(*conditions)
-
-
-# Roles that may start a second running path of the same model for a client, with a reason:
-# the coordinators who take clients in and lead the team (not the service counsellor).
-DUPLICATE_PATH_ROLES = frozenset({"work_ability_coordinator", "case_coordinator"})
-
-
-def may_override_duplicate_path(actor: Actor) -> bool:
-    """May the actor start a second running path of the same model for one client, giving a
-    reason? A coordinator (work-ability or case coordinator); starting needs `may_start_path`
-    as well."""
-    return actor.does_client_work and bool(actor.roles & DUPLICATE_PATH_ROLES)
 
 
 def reschedule_review_basis(actor: Actor, instance: ProcessInstance) -> str | None:

@@ -37,15 +37,10 @@ from engine.services import access
 from engine.services.deployment import get_version, latest_version
 from engine.workflow.engine import WorkflowEngine
 
-MANAGEMENT_ROLES = frozenset({"manager", "auditor"})
+MANAGEMENT_ROLES = access.MANAGEMENT_ROLES
 DEFAULT_QUIET_DAYS = 10
-
-
-def may_see_dashboards(actor: access.Actor) -> bool:
-    """Managers, auditors, team coordinators and administrators. Who may open the dashboards
-    at all; which paths their figures count is `access.report_condition`'s, and an
-    administrator is not special there: of no organisation, they see empty figures."""
-    return actor.is_admin or actor.coordinates or bool(actor.roles & MANAGEMENT_ROLES)
+# Who may open the dashboards at all: the access policy's (`access_roles`), asked by the pages too.
+may_see_dashboards = access.may_see_dashboards
 
 
 def sees_names(actor: access.Actor) -> bool:

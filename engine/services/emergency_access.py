@@ -242,7 +242,7 @@ def reviews(
     is logged as read for the supervisor's review."""
     now = clock()
     with uow:
-        if "manager" not in actor.roles:
+        if not access.supervises_emergency_access(actor):
             raise access.refuse(
                 uow, now, actor, "read", RESOURCE, None, None,
                 "only supervisors review emergency access",

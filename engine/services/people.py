@@ -16,7 +16,7 @@ from engine.persistence.relationships import Organisation
 from engine.persistence.tables import ApiToken, Client, HumanTask, ProcessInstance, User, UserRole
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import sessions, users
-from engine.services.access import Actor
+from engine.services.access import Actor, administers
 from engine.services.access_log import log, log_administration
 from engine.services.organisations import all_organisations, set_memberships
 from engine.workflow.roles import RoleCatalog
@@ -56,7 +56,7 @@ class Person:
 
 
 def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
+    if not administers(actor):
         raise Forbidden("only administrators manage people", code="people_refused")
 
 

@@ -59,7 +59,7 @@ def set_target(
     working_days: int | None,
 ) -> None:
     """Create, change or (working_days None) remove a target; open tasks' due dates follow."""
-    if not actor.is_admin:
+    if not access.administers(actor):
         raise Forbidden("only administrators set service-level targets", code="sla_refused")
     errors: dict[str, list[str]] = {}
     if bool(bpmn_id) == bool(phase):

@@ -320,7 +320,7 @@ def give_consent(
 def team_view(uow: UnitOfWork, clock: Clock, actor: access.Actor) -> list[TaskView]:
     """Every open task of the team, for the team coordinator."""
     now = clock()
-    if TEAM_COORDINATOR not in actor.roles:
+    if not access.coordinates_team(actor):
         raise Forbidden("the team view is for the team coordinator", code="team_view_refused")
     with uow:
         rows = list(
@@ -360,7 +360,7 @@ def caseload(
     with uow:
         person = actor.user_id
         if username and username != actor.username:
-            if TEAM_COORDINATOR not in actor.roles:
+            if not access.coordinates_team(actor):
                 raise Forbidden(
                     "only the team coordinator sees another case manager's caseload",
                     code="caseload_refused",

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from engine.errors import InvalidInput
-from engine.services import access_report, access_review
+from engine.services import access, access_report, access_review
 from engine.services.access import Actor
 from engine.services.access_review import Finding
 from web.context import polku
@@ -33,7 +33,7 @@ KINDS = {
     "night": _l("Read at night"),
     "closed": _l("Read of a closed path"),
 }
-SUPERVISOR_ROLE = "manager"
+SUPERVISOR_ROLE = access.SUPERVISOR_ROLE
 
 
 def _actor() -> Actor:
@@ -50,7 +50,7 @@ def _field_messages(errors: FormErrors) -> FormErrors:
 def _audit_globals() -> dict[str, Any]:
     actor: Actor | None = g.get("actor")
     return {
-        "reviews_unusual_access": actor is not None and SUPERVISOR_ROLE in actor.roles,
+        "reviews_unusual_access": actor is not None and access.reviews_unusual_access(actor),
         "access_action_label": lambda code: ACTIONS.get(code, code),
         "finding_kind_label": lambda code: KINDS.get(code, code),
         "finding_description": finding_description,

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from engine.analytics.stalls import MILESTONE_PAIRS
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.services import dashboards
+from engine.services import access, dashboards
 from engine.services.access import Actor
 from web.context import polku
 from web.ui import blueprint, labels
@@ -40,7 +40,7 @@ STALL_REASONS = {"overdue": _l("Overdue"), "quiet": _l("No events")}
 
 
 def may_see_dashboards(actor: Actor | None) -> bool:
-    return actor is not None and dashboards.may_see_dashboards(actor)
+    return actor is not None and access.may_see_dashboards(actor)
 
 
 @blueprint.app_context_processor

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.errors import Forbidden, InvalidInput, ModelRejected, NotFound
-from engine.services import comparison
+from engine.services import access, comparison
 from engine.services import designer as service
 from engine.services.access import Actor
 from web.context import polku
@@ -29,7 +29,8 @@ ATTEMPTS_SHOWN = 20
 
 
 def may_design(actor: Actor | None) -> bool:
-    return actor is not None and (actor.is_admin or DESIGNER_ROLE in actor.roles)
+    """The access policy's answer (`access.may_design`), which the designer service asks too."""
+    return actor is not None and access.may_design(actor)
 
 
 @blueprint.app_context_processor

@@ -20,7 +20,7 @@ FormErrors = dict[str, list[str]]
 # The pages whose refusal offers emergency access, and the argument that names the client's
 # path or the client.
 OFFERED_ON = {"ui.client_page": "client_id", "ui.plan_page": "instance_id"}
-SUPERVISOR_ROLE = "manager"
+SUPERVISOR_ROLE = access.SUPERVISOR_ROLE
 
 
 def _actor() -> Actor:
@@ -60,7 +60,8 @@ def emergency_opening(instance_id: int) -> Opening | None:
 @blueprint.app_context_processor
 def _emergency_globals() -> dict[str, Any]:
     actor: Actor | None = g.get("actor")
-    return {"supervises_emergency_access": actor is not None and SUPERVISOR_ROLE in actor.roles}
+    supervises = actor is not None and access.supervises_emergency_access(actor)
+    return {"supervises_emergency_access": supervises}
 
 
 # ---------------------------------------------------------------- opening a path

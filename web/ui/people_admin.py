@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.persistence.tables import User
-from engine.services import instances, people, policy_settings, users, workspace
+from engine.services import access, instances, people, policy_settings, users, workspace
 from engine.services.access import Actor
 from engine.workflow.roles import CASE_MANAGER
 from web.context import polku
@@ -41,9 +41,15 @@ def _messages(errors: Errors | None) -> Errors:
     return labels.messages(errors)
 
 
+@blueprint.app_context_processor
+def _people_admin_globals() -> dict[str, Any]:
+    actor: Actor | None = g.get("actor")
+    return {"administers": actor is not None and access.administers(actor)}
+
+
 def _admin() -> Actor:
     actor: Actor = g.actor
-    if not actor.is_admin:
+    if not access.administers(actor):
         raise Forbidden("only administrators manage people", code="people_refused")
     return actor
 

@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import InvalidInput
-from engine.services import dashboards, sla
+from engine.services import access, dashboards, sla
 from engine.workflow.loader import PHASES
 from web.context import polku
 from web.ui import blueprint, labels, person
@@ -89,7 +89,7 @@ def _page(errors: dict[str, list[str]] | None = None, values: dict[str, str] | N
                 steps=steps,
                 phases=PHASES,
                 choices=dashboards.scope_choices(ctx.uow()),
-                may_change=actor.is_admin,
+                may_change=access.administers(actor),
                 errors=errors or {},
                 values=values or {},
             ),

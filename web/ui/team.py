@@ -10,14 +10,14 @@ from flask import g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.services import users, workspace
+from engine.services import access, users, workspace
 from engine.services.access import Actor
 from engine.services.queries import TaskView
 from web.context import polku
 from web.ui import blueprint, people, role_label
 from web.ui.model_texts import localise_tasks
 
-TEAM_COORDINATOR = "case_coordinator"
+TEAM_COORDINATOR = access.TEAM_COORDINATOR
 TEAM_GROUPINGS = {"holder": _l("Who holds it"), "role": _l("Role"), "none": _l("No grouping")}
 MESSAGE_PREFIX = "message:"
 
@@ -28,7 +28,9 @@ def _actor() -> Actor:
 
 
 def coordinates_team(actor: Actor | None) -> bool:
-    return actor is not None and (actor.is_admin or TEAM_COORDINATOR in actor.roles)
+    """The access policy's answer (`access.coordinates_team`), which the team view and the
+    caseload service ask too."""
+    return actor is not None and access.coordinates_team(actor)
 
 
 @blueprint.app_context_processor
