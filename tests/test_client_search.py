@@ -122,8 +122,13 @@ def test_clients_the_reader_may_not_list_are_not_found(services: Services) -> No
         for text in ("Virtanen", CODE, "Testi"):
             page = search_clients(services.uow(), services.clock, reader, text)
             assert page.items == [] and page.total == 0, (who, text)
-    # a refused search is still logged: the reader looked
-    assert any(r.username == "lauri" for r in _log(services, "search"))
+    # each search is still logged (the reader looked), as finding nobody, without its text;
+    # and no client was disclosed to them in a list
+    kinds = ("name", "identity code", "name")
+    assert [(r.username, r.detail) for r in _log(services, "search")] == [
+        (who, f"client search by {kind}: 0 found") for who in ("lauri", "ari") for kind in kinds
+    ]
+    assert not [r for r in _log(services, "read") if r.username in ("lauri", "ari") and r.client_id]
 
 
 # ---------------------------------------------------------------- through the web
@@ -169,6 +174,8 @@ def test_the_search_text_never_goes_into_an_address(app: Flask) -> None:
     browser.post("/clients/search", data={"q": CODE})
     html = browser.get("/clients").get_data(as_text=True)
     assert "Liisa Laine" in html and "Ville Virtanen" not in html
+    targets = re.findall(r'(?:href|action)="([^"]*)"', html)
+    assert targets and not [t for t in targets if CODE.lower() in t.lower() or "131052" in t]
     browser.post("/clients/search", data={"q": CODE[:6]})
     assert "Liisa Laine" not in browser.get("/clients").get_data(as_text=True)
     # clearing
@@ -190,3 +197,26 @@ def test_the_api_search(app: Flask) -> None:
     bad = api.post("/clients/search", "kaisa", json={"q": "x", "cursor": "zzz"})
     assert bad.status_code == 400
     assert api.post("/clients/search", "lauri", json={"q": CODE}).json["items"] == []
+
+
+def test_the_client_list_and_the_worklist_keep_their_own_searches(app: Flask) -> None:
+    api = Api(app.test_client())
+    path = api.start_path()
+    tasks = api.get("/tasks", "kaisa", query_string={"instance": path}).json["items"]
+    assert tasks
+    task = tasks[0]["id"]
+    browser = app.test_client()
+    assert (
+        browser.post("/login", data={"username": "kaisa", "password": PASSWORD}).status_code == 302
+    )
+    assert f'href="/tasks/{task}' in browser.get("/").get_data(as_text=True)
+    browser.post("/clients/search", data={"q": "Ei-ketaan"})
+    assert 'value="Ei-ketaan"' in browser.get("/clients").get_data(as_text=True)
+    worklist = browser.get("/").get_data(as_text=True)
+    assert 'value="Ei-ketaan"' not in worklist and f'href="/tasks/{task}' in worklist  # unfiltered
+    # and the other way round: the worklist's filter leaves the client list's search alone
+    filtered = browser.post("/worklist/filter", data={"client": "Virtanen"})
+    assert "Virtanen" not in filtered.headers["Location"]
+    assert 'value="Virtanen"' in browser.get("/").get_data(as_text=True)
+    clients_page = browser.get("/clients").get_data(as_text=True)
+    assert 'value="Ei-ketaan"' in clients_page and "Virtanen" not in clients_page

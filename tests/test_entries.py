@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from engine.clock import FrozenClock
 from engine.errors import Conflict, Forbidden, InvalidInput
-from engine.persistence.tables import AccessLog, Event, FormSubmission
+from engine.persistence.tables import AccessLog, Event, FormSubmission, ProcessInstance
 from engine.services import access, client_page, corrections, entries, instances, records, users
 from engine.services.demo import TO_PLAN, demo_organisations, sample
 from engine.workflow.loader import load_model
@@ -59,6 +59,24 @@ def _supervisor(services: Services, *roles: str) -> access.Actor:
     return access.Actor.from_user(user)
 
 
+def _stored(services: Services, iid: int) -> list[tuple[int, str, dict[str, Any]]]:
+    """The path's recorded rows (id, who, data) and, last, how many corrections the history
+    holds: what a refused correction must leave as it was."""
+    with services.uow() as uow:
+        rows = [
+            (r.id, r.submitted_by, dict(r.data))
+            for r in uow.session.scalars(
+                select(FormSubmission)
+                .where(FormSubmission.instance_id == iid)
+                .order_by(FormSubmission.id)
+            )
+        ]
+        events = uow.session.scalars(
+            select(Event.id).where(Event.instance_id == iid, Event.kind == "submission_corrected")
+        ).all()
+    return [*rows, (len(events), "submission_corrected", {})]
+
+
 def _correct(services: Services, actor: access.Actor, row: FormSubmission, **changes: Any) -> int:
     return corrections.correct_entry(
         services.uow(), services.engine, services.clock, actor, row.id,
@@ -91,6 +109,9 @@ def test_a_colleague_reads_an_assessment_cut_to_their_field_classes(services: Se
         ("sanna", "read", True),
         ("fanni", "read", True),
     ]
+    # the log says which field classes each was shown, and holds no value
+    assert "health" not in (logged[0].detail or "") and "health" in (logged[1].detail or "")
+    assert all("selkäkipu" not in (r.detail or "") for r in logged)
 
 
 def test_the_author_corrects_and_the_original_stays_as_a_revision(services: Services) -> None:
@@ -147,13 +168,21 @@ def test_a_corrected_plan_is_no_new_plan_revision(services: Services) -> None:
 def test_the_supervisor_may_correct_others_may_not(services: Services) -> None:
     iid = _to_plan(services)
     row = _submission(services, iid, "Task_initial_interview")  # kaisa's
-    with pytest.raises(Forbidden):
+    before = _stored(services, iid)
+    with pytest.raises(Forbidden) as denied:
         _correct(services, services.actors["sanna"], row, interview_summary="Muu")
+    assert denied.value.code == "correction_refused"
+    assert _stored(services, iid) == before  # no new revision, no history event
     with services.uow() as uow:
         refused = uow.session.scalar(
             select(AccessLog).where(AccessLog.success.is_(False), AccessLog.username == "sanna")
         )
-        assert refused is not None and refused.action == "update"
+        assert refused is not None
+        assert (refused.action, refused.resource, refused.instance_id) == (
+            "update", "submission", iid,
+        )  # fmt: skip
+        path = uow.session.get(ProcessInstance, iid)
+        assert path is not None and refused.client_id == path.client_id
     maija = _supervisor(services, "case_coordinator")
     _correct(services, maija, row, interview_summary="Tarkennettu yhteenveto.")
     assert _submission(services, iid, "Task_initial_interview").submitted_by == "maija"
@@ -177,13 +206,16 @@ def test_correcting_an_entry_does_not_open_its_other_fields(services: Services) 
     assert "benefits_advice_given" in read.current.hidden
     assert "benefits_advice_given" not in read.current.data
     assert read.current.data["interview_summary"] == "Tarkennettu yhteenveto."
-    assert _submission(services, iid, "Task_initial_interview").data["benefits_advice_given"]
+    kept = _submission(services, iid, "Task_initial_interview").data
+    assert kept["benefits_advice_given"] is True
+    before = _stored(services, iid)
     with pytest.raises(InvalidInput) as refused:  # nor may they write it in a second one
         corrections.correct_entry(
             services.uow(), services.engine, services.clock, coach, read.current.id,
             {**seen, "benefits_advice_given": False}, "Tarkennus",
         )  # fmt: skip
     assert "benefits_advice_given" in refused.value.errors
+    assert _stored(services, iid) == before  # the refused correction kept nothing
     author = entries.read_entry(
         services.uow(), services.engine, services.clock, services.actors["kaisa"],
         submission_id=row.id,
@@ -195,14 +227,17 @@ def test_a_supervisor_without_client_work_may_not(services: Services) -> None:
     iid = _to_plan(services)
     row = _submission(services, iid, "Task_initial_interview")
     manager = _supervisor(services)  # the manager role alone opens no client data
+    before = _stored(services, iid)
     with pytest.raises(Forbidden):
         _correct(services, manager, row, interview_summary="Muu")
+    assert _stored(services, iid) == before
 
 
 def test_the_reason_is_required_and_the_data_checked(services: Services) -> None:
     iid = _to_plan(services)
     row = _submission(services, iid, "Task_physician_assessment")
     lauri = services.actors["lauri"]
+    before = _stored(services, iid)
     for reason, data, field in [
         ("", row.data, "reason"),
         ("x" * 501, row.data, "reason"),
@@ -214,10 +249,17 @@ def test_the_reason_is_required_and_the_data_checked(services: Services) -> None
                 services.uow(), services.engine, services.clock, lauri, row.id, data, reason
             )
         assert field in caught.value.errors, (reason[:10], caught.value.errors)
+    assert _stored(services, iid) == before  # none of the refused ones kept anything
     new_id = _correct(services, lauri, row, physician_work_ability=4)
-    with pytest.raises(Conflict):  # the original is no longer the current revision
+    corrected = _stored(services, iid)
+    with pytest.raises(Conflict) as stale:  # the original is no longer the current revision
         _correct(services, lauri, row, physician_work_ability=3)
-    assert new_id
+    assert (stale.value.code, stale.value.params["current_id"]) == ("correction_stale", new_id)
+    assert _stored(services, iid) == corrected
+    read = entries.read_entry(
+        services.uow(), services.engine, services.clock, lauri, submission_id=row.id
+    )
+    assert read.current.id == new_id and read.current.data["physician_work_ability"] == 4
 
 
 def test_a_correction_may_not_name_a_closed_account(services: Services) -> None:
@@ -364,11 +406,13 @@ def test_api_reads_and_corrects_an_entry(site: tuple[Flask, Api]) -> None:
     assert read.status_code == 200, read.json
     assert read.json["data"] == {} and "diagnosis_summary" in read.json["hidden"]
     assert read.json["may_correct"] is False
+    # the hidden value is nowhere in the answer: not in a revision, not in a form
+    assert physician["data"]["diagnosis_summary"] not in read.get_data(as_text=True)
     refused = api.post(
         f"/submissions/{sid}/corrections", "sanna",
         json={"data": {"diagnosis_summary": "x"}, "reason": "Korjaus"},
     )  # fmt: skip
-    assert refused.status_code == 403
+    assert refused.status_code == 403 and refused.json["code"] == "correction_refused"
     no_reason = api.post(
         f"/submissions/{sid}/corrections", "lauri",
         json={"data": {**physician["data"], "physician_work_ability": 3}, "reason": " "},
@@ -376,6 +420,10 @@ def test_api_reads_and_corrects_an_entry(site: tuple[Flask, Api]) -> None:
     assert no_reason.status_code == 400 and "reason" in no_reason.json["errors"]
     bad = api.post(f"/submissions/{sid}/corrections", "lauri", json={"data": "x", "reason": "r"})
     assert bad.status_code == 400
+    # the refused ones made no revision: the entry is still its original alone
+    unchanged = api.get(f"/submissions/{sid}", "lauri").json
+    assert unchanged["id"] == sid and len(unchanged["revisions"]) == 1
+    assert unchanged["data"] == physician["data"]
     made = api.post(
         f"/submissions/{sid}/corrections", "lauri",
         json={"data": {**physician["data"], "physician_work_ability": 3}, "reason": "Väärä luku"},
@@ -438,7 +486,11 @@ def test_the_pages_show_an_entry_and_correct_it(site: tuple[Flask, Api]) -> None
         "main_goal": "Työllistyminen", "services-0-service": "ips_supported_employment",
         "next_review_date": "2027-01-15", "case_manager": "aino", "conclusion": "treatment_first",
     }  # fmt: skip
-    assert maija.post(f"/tasks/{task}/correct", data=data).status_code == 400  # no reason
+    no_reason = maija.post(f"/tasks/{task}/correct", data=data)
+    assert no_reason.status_code == 400 and "Kerro korjauksen syy." in no_reason.text
+    with ctx.uow() as uow:  # refused: nothing kept
+        assert uow.session.scalar(select(FormSubmission.id).where(
+            FormSubmission.corrects_id.is_not(None))) is None  # fmt: skip
     saved = maija.post(
         f"/tasks/{task}/correct", data={**data, "correction_reason": "Johtopäätös väärin"}
     )
@@ -465,6 +517,18 @@ def test_an_open_task_shows_earlier_entries_and_starts_prefilled(site: tuple[Fla
     page = _browser(app, "timo").get(f"/tasks/{task}").get_data(as_text=True)
     assert 'id="earlier-title"' in page
     assert "Ei nostoja.</textarea>" in page  # the challenges field starts with it
+
+
+def test_a_failed_submit_still_shows_the_earlier_entries(site: tuple[Flask, Api]) -> None:
+    app, api = site
+    path = api.start_path()
+    for step in TO_PLAN[:-1]:
+        api.complete(DOERS[step], path, step)
+    task = api.task_of("timo", path, "Task_support_plan")
+    answered = _browser(app, "timo").post(f"/tasks/{task}", data={})  # required fields missing
+    assert answered.status_code == 400
+    page = answered.get_data(as_text=True)
+    assert 'id="earlier-title"' in page and 'aria-invalid="true"' in page
 
 
 def test_the_history_names_no_corrected_field_the_reader_does_not_see(services: Services) -> None:

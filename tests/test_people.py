@@ -121,3 +121,30 @@ def test_polku_users_add_and_list(app: Flask, monkeypatch: object) -> None:  # n
         "/api/v1/tokens", json={"username": "pirjo", "password": "salasana-123"}
     )
     assert token.status_code == 201
+
+
+def test_an_administrator_sets_a_persons_email_over_the_api(app: Flask) -> None:  # noqa: F811
+    _admin(app)
+    api = Api(app.test_client())
+    lauri = next(p for p in api.get("/users", "ylla").json if p["username"] == "lauri")
+    url = f"/users/{lauri['id']}"
+    for bad in ("nope", "a@b", "x@example.fi\r\nBcc: y@example.fi", 5):
+        body = {"email": bad, "display_name": "Lauri L."}
+        refused = api.call("PATCH", url, "ylla", json=body)
+        assert refused.status_code == 400 and "email" in refused.json["errors"]
+    assert api.get(url, "ylla").json["display_name"] == lauri["display_name"]  # nothing changed
+
+    set_alone = api.call("PATCH", url, "ylla", json={"email": " lauri@example.fi "})
+    assert set_alone.status_code == 200 and set_alone.json["email"] == "lauri@example.fi"
+    both = api.call("PATCH", url, "ylla", json={"email": "l.l@example.fi", "language": "sv"})
+    assert both.status_code == 200
+    assert (both.json["email"], both.json["language"]) == ("l.l@example.fi", "sv")
+    assert api.get(url, "ylla").json["email"] == "l.l@example.fi"
+    assert api.call("PATCH", url, "lauri", json={"email": "x@y.fi"}).status_code == 403
+    cleared = api.call("PATCH", url, "ylla", json={"email": None})
+    assert cleared.status_code == 200 and cleared.json["email"] is None
+    with app.extensions["polku"].uow() as uow:
+        logged = list(uow.session.scalars(
+            select(AccessLog.basis).where(AccessLog.basis == "administrator: e-mail of lauri")
+        ))  # fmt: skip
+    assert len(logged) == 3

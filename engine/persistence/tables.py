@@ -97,8 +97,10 @@ class UserSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the absolute lifetime
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_because: Mapped[str | None] = mapped_column(String(40))  # logout | idle | closed …
-    # the worklist's client search (a name): kept here, never in an address or a cookie
+    # the worklist's client filter and the client list's own search (names): kept here,
+    # never in an address or a cookie
     client_search: Mapped[str | None] = mapped_column(String(100))
+    client_list_search: Mapped[str | None] = mapped_column(String(100))
 
 
 class WorkerHeartbeat(Base):

@@ -33,7 +33,7 @@ from engine.services import access
 
 PAGE_SIZE = 50  # clients on a page of the list
 MAX_LIMIT = 100
-MAX_TEXT = 100  # the session keeps at most this much of a search (user_session.client_search)
+MAX_TEXT = 100  # the session keeps at most this much of a search (user_session.client_*search)
 KINDS = ("name", "pseudonym", "identity_code")
 
 _HETU_SHAPE = re.compile(r"^\d{6}[-+ABCDEFYXWVU]\d{3}[0-9A-Z]$")

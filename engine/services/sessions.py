@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
@@ -116,23 +117,26 @@ def end_all(uow: UnitOfWork, now: datetime, user_ids: list[int], reason: str) ->
     )
 
 
-def client_search(uow: UnitOfWork, token: str) -> str:
+# where a search is kept with the session: the worklist's client filter, the client list's
+# search box; each its own, so one never changes the other
+SearchOf = Literal["worklist", "clients"]
+_SEARCH_COLUMNS = {"worklist": "client_search", "clients": "client_list_search"}
+
+
+def client_search(uow: UnitOfWork, token: str, of: SearchOf = "worklist") -> str:
+    column = getattr(UserSession, _SEARCH_COLUMNS[of])
     with uow:
-        return (
-            uow.session.scalar(
-                select(UserSession.client_search).where(UserSession.id == _digest(token))
-            )
-            or ""
-        )
+        return uow.session.scalar(select(column).where(UserSession.id == _digest(token))) or ""
 
 
-def set_client_search(uow: UnitOfWork, token: str, text: str) -> None:
-    """Keep the worklist's client search with the session (empty: none)."""
+def set_client_search(uow: UnitOfWork, token: str, text: str, of: SearchOf = "worklist") -> None:
+    """Keep the worklist's client filter, or the client list's search, with the session
+    (empty: none)."""
     with uow:
         uow.session.execute(
             update(UserSession)
             .where(UserSession.id == _digest(token))
-            .values(client_search=text.strip()[:100] or None)
+            .values({_SEARCH_COLUMNS[of]: text.strip()[:100] or None})
         )
         uow.commit()
 

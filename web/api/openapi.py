@@ -125,6 +125,10 @@ def build_spec() -> dict[str, Any]:
         "TokenInfo",
     ):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
+    from web.api import path_migrations
+
+    for name in ("MigrationRecord", "UndoRequest", "UndoResult"):
+        spec.components.schema(name, schema=getattr(path_migrations, f"{name}Schema"))
     from web.api import people
 
     for name in ("Person", "PersonCreate", "PersonUpdate", "Organisation", "AccessSettings"):
@@ -144,8 +148,8 @@ def build_spec() -> dict[str, Any]:
         operations={
             "get": _op("One account, with the open work they hold", 200, "Person",
                        errors=(401, 403, 404), params=user_id),
-            "patch": _op("Change name, roles, organisations, password, language; close or "
-                         "reopen", 200, "Person", "PersonUpdate", (400, 401, 403, 404),
+            "patch": _op("Change name, roles, organisations, password, language, e-mail; "
+                         "close or reopen", 200, "Person", "PersonUpdate", (400, 401, 403, 404),
                          params=user_id),
         },
     )  # fmt: skip
@@ -380,12 +384,35 @@ def build_spec() -> dict[str, Any]:
         "/api/v1/processes/{key}/migrations",
         operations={
             "post": _op(
-                "Move running paths to another version (dry_run shows what would move and why not)",
+                "Move the chosen running paths to another version, mapping steps (dry_run shows "
+                "what would move and why not; header Polku-Paths-Will-Move: the count)",
                 200,
                 "MigrationCandidate",
                 "MigrationRequest",
-                (400, 401, 403, 404),
+                (400, 401, 403, 404, 409),
                 many=True,
+                params=key,
+            ),
+            "get": _op(
+                "The model's migrations, newest first (who, when, versions, which paths)",
+                200,
+                "MigrationRecord",
+                errors=(401, 403),
+                many=True,
+                params=key,
+            ),
+        },
+    )
+    spec.path(
+        "/api/v1/processes/{key}/migrations/undo",
+        operations={
+            "post": _op(
+                "Undo the model's last migration for the paths that have not progressed since "
+                "(dry_run, the default, shows which)",
+                200,
+                "UndoResult",
+                "UndoRequest",
+                (400, 401, 403, 404, 409),
                 params=key,
             )
         },

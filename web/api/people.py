@@ -1,13 +1,16 @@
 """Administering people over the API: `GET/POST /api/v1/users`, `GET/PATCH /api/v1/users/<id>`
-and the access policy's settings, `GET/PUT /api/v1/settings/access` (administrators only);
-the organisations, `GET /api/v1/organisations` (anyone signed in)."""
+(the PATCH also sets the e-mail address the digest goes to) and the access policy's settings,
+`GET/PUT /api/v1/settings/access` (administrators only); the organisations,
+`GET /api/v1/organisations` (anyone signed in)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from flask import Response, jsonify, url_for
 from marshmallow import Schema, fields, validate
 
-from engine.services import people, policy_settings
+from engine.services import people, personal_settings, policy_settings
 from web.api import blueprint
 from web.api.auth import actor, token_required
 from web.api.views import _body
@@ -57,6 +60,9 @@ class PersonUpdateSchema(Schema):
     is_admin = fields.Boolean()
     active = fields.Boolean()
     language = fields.String(validate=LANGUAGES)
+    email = fields.String(
+        allow_none=True, metadata={"description": "where the digest goes; empty or null: none"}
+    )
 
 
 class OrganisationSchema(Schema):
@@ -114,7 +120,23 @@ def get_user(user_id: int) -> Response:
 def update_user(user_id: int) -> Response:
     changes = PersonUpdateSchema().load(_body())
     ctx = polku()
-    person = people.update_person(ctx.uow(), ctx.clock, actor(), ctx.engine.roles, user_id, changes)
+    if "email" not in changes:
+        person = people.update_person(
+            ctx.uow(), ctx.clock, actor(), ctx.engine.roles, user_id, changes
+        )
+        return jsonify(PersonSchema().dump(person))
+    email = changes.pop("email")
+    personal_settings.check_email(email)  # a bad address is 400 before anything changes
+    if changes:
+        person = people.update_person(
+            ctx.uow(), ctx.clock, actor(), ctx.engine.roles, user_id, changes
+        )
+    # its own service, as on the person page: administrators only, and it logs the change
+    address = personal_settings.set_email(ctx.uow(), ctx.clock, actor(), user_id, email)
+    if changes:
+        person = replace(person, email=address)
+    else:
+        person = people.get_person(ctx.uow(), ctx.clock, actor(), user_id)
     return jsonify(PersonSchema().dump(person))
 
 

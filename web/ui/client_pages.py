@@ -72,12 +72,13 @@ def create_client() -> Response | tuple[str, int]:
 
 @blueprint.post("/clients/search")
 def search_clients() -> Response:
-    """The search box: the text goes into the server-side session, never into the address
-    (addresses end up in server logs, browser history and Referer headers)."""
+    """The search box: the text goes into the server-side session (its own, apart from the
+    worklist's client filter), never into the address (addresses end up in server logs,
+    browser history and Referer headers)."""
     text = "" if request.form.get("clear") else request.form.get("q", "").strip()
     if len(text) > client_search.MAX_TEXT:
         text = text[: client_search.MAX_TEXT]
-    sessions.set_client_search(polku().uow(), _session_token(), text)
+    sessions.set_client_search(polku().uow(), _session_token(), text, of="clients")
     return redirect(url_for("ui.clients_page"), code=303)
 
 
@@ -94,7 +95,7 @@ def _render_clients(
     status: int = 200,
 ) -> tuple[str, int]:
     ctx, actor = polku(), _actor()
-    text = sessions.client_search(ctx.uow(), _session_token())
+    text = sessions.client_search(ctx.uow(), _session_token(), of="clients")
     page = client_search.search_clients(
         ctx.uow(), ctx.clock, actor, text, cursor=request.args.get("cursor") or None
     )

@@ -328,11 +328,7 @@ def task_page(task_id: str) -> Response | tuple[str, int]:
     if request.method == "GET":
         if task.state != "open" and records_pages.has_entry(task_id):  # what was recorded
             return records_pages.entry_page(task)
-        beside = records_pages.beside_form(task) if task.state == "open" else None
-        raw = forms.to_raw(schema, task.draft) if task.draft is not None else None
-        if raw is None and beside is not None:  # a designer's x-prefill, unless a draft
-            raw = records_pages.prefilled(schema, beside)
-        return _render(task, schema, raw)
+        return _render(task, schema, fresh=True)
     if request.form.get("action") == "draft":  # kept as typed: no checks, nothing moves on
         draft = forms.parse(schema, request.form, keep_invalid=True)
         workspace.save_draft(ctx.uow(), ctx.clock, actor, task_id, draft.data)
@@ -359,8 +355,18 @@ def _render(
     raw: forms.Raw | None = None,
     errors: dict[str, list[str]] | None = None,
     status: int = 200,
+    *,
+    fresh: bool = False,
 ) -> tuple[str, int]:
+    """The task page, opened (`fresh`: the draft, else a designer's x-prefill) or re-rendered
+    after a submit (what was typed, with any errors); an open task's earlier entries beside
+    the form either way."""
     actor = _actor()
+    beside = records_pages.beside_form(task) if task.state == "open" else None
+    if fresh:
+        raw = forms.to_raw(schema, task.draft) if task.draft is not None else None
+        if raw is None and beside is not None:  # a designer's x-prefill, unless a draft
+            raw = records_pages.prefilled(schema, beside)
     schema = model_form(task.model_version_id, schema)  # labels, help, choices: reader's language
     form = forms.build(schema, raw, errors, users=sorted(people().items(), key=lambda u: u[1]))
     claimed_by_other = bool(task.claimed_by and task.claimed_by != actor.username)
