@@ -432,8 +432,9 @@ def test_the_new_line_problems_read_in_the_readers_language(
         eventlog.LogImportError(
             3, Text("import_field_nul", "{name} contains a NUL character", name="case_id")
         ).text(),
-        eventlog.LogImportError(2, Text("import_not_csv", "the line is not CSV ({why})", why="x"))
-        .text(),
+        eventlog.LogImportError(
+            2, Text("import_not_csv", "the line is not CSV ({why})", why="x")
+        ).text(),
     ]
     assert problems == [
         "line 7: the line is longer than 65536 bytes",

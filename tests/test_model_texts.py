@@ -203,6 +203,7 @@ def test_saving_texts_makes_a_new_version_with_them(services: Services, dora: Ac
 
 def test_saving_texts_is_refused_clearly(services: Services, dora: Actor) -> None:
     kaisa = services.actors["kaisa"]
+    before = _latest(services)
     with pytest.raises(Forbidden):
         service.save_texts(services.uow(), services.engine, services.clock, kaisa, "national",
                            {"sv": {"Kela": "FPA"}})  # fmt: skip
@@ -216,6 +217,10 @@ def test_saving_texts_is_refused_clearly(services: Services, dora: Actor) -> Non
             service.save_texts(services.uow(), services.engine, services.clock, dora,
                                "national", changes)  # type: ignore[arg-type]  # fmt: skip
         assert words in refused.value.message
+    # refused: no new version, and the texts in use are as they were
+    after = _latest(services)
+    assert (after.id, after.number) == (before.id, before.number)
+    assert after.files == before.files
 
 
 # ---------------------------------------------------------------- pages and the API
@@ -268,9 +273,18 @@ def test_the_designers_texts_page_saves_a_new_version(app: Flask) -> None:
     versions = dora.get("/designer/national").text
     assert "Tekstisivu" in versions  # the new version's source
     refused = signed_in(app, "kaisa").get("/designer/national/texts")
-    assert refused.status_code == 403
+    assert refused.status_code == 403 and "Första mötet" not in refused.text
+    with app.extensions["polku"].uow() as uow:
+        versions_before = uow.session.scalars(select(ProcessModelVersion.id)).all()
+    posted = signed_in(app, "kaisa").post(
+        "/designer/national/texts",
+        data={f"source-{index}": "Kohtaaminen ja puheeksiotto", f"sv-{index}": "Kaisan"},
+    )  # fmt: skip
+    assert posted.status_code == 403
     bad = dora.post("/designer/national/texts", data={"source-0": "Ei tällaista", "sv-0": "x"})
     assert bad.status_code == 400 and "Ei tällaista" in bad.text
+    with app.extensions["polku"].uow() as uow:  # neither refusal made a version
+        assert uow.session.scalars(select(ProcessModelVersion.id)).all() == versions_before
 
 
 def _row_index(html: str, text: str) -> int:
@@ -315,6 +329,14 @@ def test_the_texts_api(any_app: Flask) -> None:
     assert api.call("PUT", "/processes/national/texts", "dora", data="x").status_code == 400
     assert api.get("/processes/nothing/texts", "dora").status_code == 404
     assert api.get("/processes/national/texts", "kaisa").status_code == 403
+    kaisas = api.call("PUT", "/processes/national/texts", "kaisa",
+                      json={"sv": {"Kohtaaminen ja puheeksiotto": "Kaisan"}})  # fmt: skip
+    assert kaisas.status_code == 403
+    # none of the refused ones made a version: the one saved above is still the latest
+    latest = api.get("/processes/national/texts", "dora").json
+    assert latest["version"] == put.json["version"] and latest["missing"]["en"] == 1
+    row = next(t for t in latest["texts"] if t["text"] == "Kohtaaminen ja puheeksiotto")
+    assert row["sv"] == "Möte och att ta upp frågan"
     assert app.test_client().get(f"{API}/processes/national/texts").status_code == 401
     spec = app.test_client().get(f"{API}/openapi.json").json
     assert {"get", "put"} <= set(spec["paths"]["/api/v1/processes/{key}/texts"])

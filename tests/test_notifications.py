@@ -3,6 +3,7 @@ unread, hidden once the thing is no longer the person's to see, the counts and t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
@@ -16,7 +17,7 @@ from engine.analytics.workdays import FINLAND
 from engine.clock import FrozenClock
 from engine.errors import NotFound
 from engine.persistence.daily_work import Notification
-from engine.persistence.tables import AccessLog, HumanTask, ProcessInstance, User
+from engine.persistence.tables import AccessLog, HumanTask, User
 from engine.services import instances, notifications, users, waits, workspace
 from engine.services.access import Actor
 from engine.services.demo import TO_PLAN
@@ -78,10 +79,19 @@ def test_nothing_is_offered_across_organisation_lines(services: Services) -> Non
     )  # fmt: skip
     path = services.start()
     services.walk(path, "Task_encounter", "Task_initial_interview")
+    physician = services.open_task(path, "Task_physician_assessment")
+    # North Savo's physician is offered it (so a notice was made), Kainuu's is not
+    assert [n.kind for n in _notices(services, "lauri") if n.task_id == physician.id] == [
+        "task_offered"
+    ]
     with services.uow() as uow:
         mine = uow.session.scalars(select(Notification).where(Notification.user_id == other))
         assert list(mine) == []
-        assert uow.session.get(ProcessInstance, path) is not None
+    olli = users.get_user(services.uow(), other)
+    assert olli is not None
+    actor = Actor.from_user(olli)
+    assert notifications.list_notices(services.uow(), services.clock, actor) == []
+    assert notifications.unread_count(services.uow(), services.clock, actor) == 0
 
 
 def test_the_case_managers_task_is_assigned_and_a_hand_over_tells_the_new_holder(
@@ -141,16 +151,19 @@ def test_read_unread_counts_and_mark_all(services: Services) -> None:
     notices = _notices(services, "aino")
     assert count == len(notices) >= 1
     first = notices[0]
+    # another person's notice is not found, and their try marks nothing read
+    with pytest.raises(NotFound):
+        notifications.mark_read(services.uow(), services.clock, services.actors["ari"], first.id)
+    assert notifications.unread_count(services.uow(), services.clock, aino) == count
+    assert _notices(services, "aino")[0].unread
     opened = notifications.mark_read(services.uow(), services.clock, aino, first.id)
     assert opened.read_at is not None and opened.task_id == first.task_id
     assert notifications.unread_count(services.uow(), services.clock, aino) == count - 1
     assert not _notices(services, "aino")[0].unread
-    # another person's notice is not found
-    with pytest.raises(NotFound):
-        notifications.mark_read(services.uow(), services.clock, services.actors["ari"], first.id)
     notifications.mark_all_read(services.uow(), services.clock, aino)
     assert notifications.unread_count(services.uow(), services.clock, aino) == 0
-    assert path
+    assert not any(n.unread for n in _notices(services, "aino"))
+    assert {n.instance_id for n in _notices(services, "aino")} == {path}
 
 
 def test_reading_the_list_is_logged_per_client_shown(services: Services) -> None:
@@ -213,6 +226,7 @@ def test_quiet_counts_working_days() -> None:
 
 def test_administrators_and_roles_without_client_work_see_none(services: Services) -> None:
     _to_plan(services)
+    assert _notices(services, "aino")  # with her own roles aino has some
     nobody = Actor(services.actors["aino"].user_id, "aino", "Aino", frozenset({"manager"}))
     assert notifications.list_notices(services.uow(), services.clock, nobody) == []
     assert notifications.unread_count(services.uow(), services.clock, nobody) == 0
@@ -273,8 +287,13 @@ def test_the_header_counts_the_page_lists_and_a_click_leads_to_the_task(
     assert opened.status_code == 302 and opened.headers["Location"] == f"/tasks/{task}"
     assert 'id="unread-count"' not in lauri.get("/").get_data(as_text=True)
     assert not api.get("/notifications", "lauri").json[0]["unread"]
-    # another person cannot open it
-    assert _browser(app, "fanni").post(f"/notifications/{notice['id']}").status_code == 404
+    # another person cannot open it, nor learn of it
+    fanni = _browser(app, "fanni")
+    assert fanni.post(f"/notifications/{notice['id']}").status_code == 404
+    assert notice["id"] not in [n["id"] for n in api.get("/notifications", "fanni").json]
+    # the list and its links name the client by pseudonym only
+    links = re.findall(r'(?:href|action)="([^"]*)"', listed)
+    assert not [link for link in links if "Mehil" in link or "131052" in link]
 
 
 def test_the_api_marks_read_and_refuses_bad_input(web_api: Api) -> None:
@@ -289,15 +308,19 @@ def test_the_api_marks_read_and_refuses_bad_input(web_api: Api) -> None:
         refused = api.get("/notifications", "lauri", query_string={"limit": bad})
         assert refused.status_code == 400 and "limit" in refused.json["errors"]
     assert api.post(f"/notifications/{notice['id']}/read", "fanni").status_code == 404
+    [still] = api.get("/notifications", "lauri").json
+    assert still["id"] == notice["id"] and not still["unread"]
 
 
 def test_mark_all_read(web_app: Flask, web_api: Api) -> None:
     app, api = web_app, web_api
     _to_physician(api)
+    assert [n["unread"] for n in api.get("/notifications", "lauri").json] == [True]
     lauri = _browser(app, "lauri")
     done = lauri.post("/notifications/read-all")
     assert done.status_code == 302
-    assert all(not n["unread"] for n in api.get("/notifications", "lauri").json)
+    assert [n["unread"] for n in api.get("/notifications", "lauri").json] == [False]
+    assert 'id="unread-count"' not in lauri.get("/").get_data(as_text=True)
 
 
 def test_own_settings_and_the_administrators_person_page(web_app: Flask) -> None:
@@ -306,10 +329,19 @@ def test_own_settings_and_the_administrators_person_page(web_app: Flask) -> None
     users.create_user(ctx.uow(), ctx.engine.roles, username="admin", display_name="Admin",
                       password=PASSWORD, roles=[], is_admin=True)  # fmt: skip
     lauri = _browser(app, "lauri")
+
+    def stored() -> tuple[str | None, bool]:
+        with ctx.uow() as uow:
+            user = uow.session.scalar(select(User).where(User.username == "lauri"))
+            assert user is not None
+            return user.email, user.email_digest
+
+    before = stored()
     for bad in ("not an address", "a@b", "x@example.fi\r\nBcc: y@example.fi", "a" * 250 + "@x.fi"):
-        refused = lauri.post("/settings", data={"email": bad, "email_digest": "1"})
+        refused = lauri.post("/settings", data={"email": bad, "email_digest": ""})
         assert refused.status_code == 400
         assert 'aria-invalid="true"' in refused.get_data(as_text=True)
+        assert stored() == before  # neither the address nor the switch was saved
     saved = lauri.post("/settings", data={"email": " lauri@example.fi ", "email_digest": ""})
     assert saved.status_code == 302
     with ctx.uow() as uow:
@@ -322,10 +354,13 @@ def test_own_settings_and_the_administrators_person_page(web_app: Flask) -> None
     assert "lauri@example.fi" in admin.get(f"/admin/people/{lauri_id}").get_data(as_text=True)
     bad = admin.post(f"/admin/people/{lauri_id}/email", data={"email": "nope"})
     assert bad.status_code == 400
+    assert stored() == ("lauri@example.fi", False)
     good = admin.post(f"/admin/people/{lauri_id}/email", data={"email": "l.l@example.fi"})
     assert good.status_code == 302
+    assert stored() == ("l.l@example.fi", False)
     refused = lauri.post(f"/admin/people/{lauri_id}/email", data={"email": "x@y.fi"})
     assert refused.status_code == 403
+    assert stored() == ("l.l@example.fi", False)
 
 
 def test_opening_a_notice_is_logged(web_app: Flask, web_api: Api) -> None:

@@ -67,6 +67,17 @@ def test_a_note_is_written_and_read_by_class(services: Services, path: int) -> N
     assert all("Lääkitys" not in str(e.data) for e in events)
 
 
+def _stored_notes(services: Services) -> list[tuple[str, str]]:
+    """Every note kept, as (visibility, text); each has its history event."""
+    with services.uow() as uow:
+        rows = uow.session.execute(
+            select(PathNote.text, PathNote.visibility).order_by(PathNote.id)
+        ).all()
+        events = uow.session.scalars(select(Event.id).where(Event.kind == "note_added")).all()
+    assert len(events) == len(rows)  # one history event per note kept, none for a refused one
+    return [(str(r.visibility), str(r.text)) for r in rows]
+
+
 def test_notes_are_checked(services: Services, path: int) -> None:
     aino, sanna, ari = (services.actors[n] for n in ("aino", "sanna", "ari"))
 
@@ -84,12 +95,16 @@ def test_notes_are_checked(services: Services, path: int) -> None:
         with pytest.raises(InvalidInput) as caught:
             add("aino", text, visibility)
         assert field in caught.value.errors
-    assert add("aino", "x" * 4000)
+    assert _stored_notes(services) == []  # none of the refused ones kept
+    add("aino", "x" * 4000)
+    assert _stored_notes(services) == [("shared", "x" * 4000)]
     # a class the author does not see themselves
     with pytest.raises(InvalidInput) as caught:
         add("sanna", "Terveystieto", "health")
     assert "visibility" in caught.value.errors
-    assert add("sanna", "Sosiaalitieto", "social")
+    assert len(_stored_notes(services)) == 1
+    add("sanna", "Sosiaalitieto", "social")
+    assert _stored_notes(services)[1:] == [("social", "Sosiaalitieto")]
     # no basis on the path: refused, and the refusal logged
     with pytest.raises(Forbidden):
         path_notes.add_note(services.uow(), services.clock, ari, path, "Hei")
@@ -103,8 +118,11 @@ def test_notes_are_checked(services: Services, path: int) -> None:
                 select(AccessLog).where(AccessLog.success.is_(False), AccessLog.username == "ari")
             )
         )
-        assert len(refused) == 2
+        assert [(r.action, r.resource, r.instance_id) for r in refused] == [
+            ("create", "path_note", path), ("read", "path_note", path),
+        ]  # fmt: skip
         assert uow.session.scalar(select(PathNote.id).where(PathNote.text == "Hei")) is None
+    assert len(_stored_notes(services)) == 2
     # the author sees their own note; the physician sees social data too
     assert [n.text for n in path_notes.list_notes(services.uow(), services.clock, sanna, path)][
         -1
@@ -138,12 +156,16 @@ def test_notes_over_the_api(app: Flask) -> None:
         "Lääkitys muuttui.", "Soita iltapäivisin.",
     ]  # fmt: skip
     assert [n["visibility"] for n in api.get(url, "sanna").json] == ["shared"]
-    assert api.get(url, "ari").status_code == 403  # no part in the path yet
+    denied = api.get(url, "ari")  # no part in the path yet
+    assert denied.status_code == 403 and "Lääkitys" not in denied.get_data(as_text=True)
+    assert api.post(url, "ari", json={"text": "Hei"}).status_code == 403
     bad = api.post(url, "aino", json={"text": "x", "visibility": "secret"})
     assert bad.status_code == 400 and "visibility" in bad.json["errors"]
     assert api.post(url, "aino", json={"text": ""}).status_code == 400
     assert api.post(url, "aino", json={"text": "x" * 4001}).status_code == 400
     assert api.post(url, "sanna", json={"text": "x", "visibility": "health"}).status_code == 400
+    # the refused ones kept nothing: the physician still reads the two notes
+    assert len(api.get(url, "lauri").json) == 2
     assert api.get("/instances/999999/notes", "aino").status_code == 404
     # on the client page, the note is in the history for the physician, not its text for
     # the social worker

@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from engine.persistence.tables import ProcessInstance
 from engine.services import clients, users
 from engine.services.access import Actor
 from tests.conftest import PASSWORD
@@ -24,6 +26,11 @@ def _add(app: Any, full_name: str, identity_code: str | None = None) -> int:
     kaisa = next(u for u in users.list_users(ctx.uow()) if u.username == "kaisa")
     return clients.create_client(ctx.uow(), ctx.clock, Actor.from_user(kaisa),
                                  full_name=full_name, identity_code=identity_code)  # fmt: skip
+
+
+def _paths(app: Any) -> int:
+    with app.extensions["polku"].uow() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(ProcessInstance)) or 0)
 
 
 def _search(page: Any, text: str) -> None:
@@ -64,6 +71,7 @@ def test_the_duplicate_path_is_refused_then_started_with_a_reason(
 ) -> None:
     base, app = live_server
     ctx = app.extensions["polku"]
+    before = _paths(app)
     users.create_user(ctx.uow(), ctx.engine.roles, username="paula",
                       display_name="Paula Testinen", password=PASSWORD,
                       roles=["service_counsellor"])  # fmt: skip
@@ -80,6 +88,7 @@ def test_the_duplicate_path_is_refused_then_started_with_a_reason(
     assert page.get_by_text("Asiakkaalla on jo käynnissä polku").first.is_visible()
     assert page.get_by_text("Vain koordinaattori voi aloittaa toisen polun.").first.is_visible()
     assert page.locator("#s-override_reason").count() == 0
+    assert _paths(app) == before  # refused: no path started
 
     # a coordinator is told the same, and may start it anyway with a reason
     log_in(page, base, "kaisa")
@@ -92,11 +101,13 @@ def test_the_duplicate_path_is_refused_then_started_with_a_reason(
     assert page.get_by_text("Asiakkaalla on jo käynnissä polku").first.is_visible()
     reason = page.locator("#s-override_reason")
     assert reason.is_visible()
+    assert _paths(app) == before
     reason.fill("Asiakas muutti toiselle alueelle; uusi polku sinne.")
     shot(page, "duplicate-path")
     page.locator("#start-path-form button[type=submit]").click()
     page.wait_for_url(lambda url: "/clients/" in url)
     assert page.get_by_text("Polku aloitettiin.").is_visible()
+    assert _paths(app) == before + 1  # the second path, once
     assert page.get_by_text(
         "Saman mallin polku oli jo käynnissä; toisen polun aloittamisen peruste kirjattiin."
     ).first.is_visible()

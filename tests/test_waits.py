@@ -71,6 +71,22 @@ def _events(services: Services, iid: int, kind: str) -> list[Event]:
         )
 
 
+def _path_state(services: Services, iid: int) -> tuple[Any, ...]:
+    """What a refused action must leave as it was: the open items (who holds them), what the
+    path waits for and when, the events of its history."""
+    with services.uow() as uow:
+        items = uow.session.execute(
+            select(HumanTask.id, HumanTask.kind, HumanTask.claimed_by_id)
+            .where(HumanTask.instance_id == iid, HumanTask.state == "open")
+            .order_by(HumanTask.id)
+        ).all()
+        events = uow.session.scalars(
+            select(Event.kind).where(Event.instance_id == iid).order_by(Event.id)
+        ).all()
+    waiting = sorted((w.kind, w.task_id, w.due_at) for w in _waiting(services, iid))
+    return [tuple(r) for r in items], waiting, list(events)
+
+
 def _review_day(services: Services, days: int) -> date:
     return (services.clock() + timedelta(days=days)).astimezone(HELSINKI).date()
 
@@ -96,7 +112,10 @@ def test_a_kela_wait_is_the_advisors_worklist_item_due_by_its_target(services: S
         "Event_external_decision",
         "kela_advisor",
     )
-    assert wait.due_at is not None and wait.due_at > services.clock() + timedelta(days=13)
+    # ten working days: two calendar weeks, give or take a holiday
+    assert wait.due_at is not None
+    now = services.clock()
+    assert now + timedelta(days=13) < wait.due_at < now + timedelta(days=17)
     with services.uow() as uow:
         kela = uow.session.scalar(select(Organisation).where(Organisation.code == "kela"))
         assert kela is not None and wait.organisation_id == kela.id
@@ -153,6 +172,7 @@ def test_recording_the_decision_completes_the_item_and_the_path_goes_on(
 def test_a_decision_form_with_errors_changes_nothing(services: Services) -> None:
     iid = _at_kela_wait(services)
     [wait] = services.open_tasks(iid, kind="wait")
+    before = _path_state(services, iid)
     with pytest.raises(InvalidInput) as raised:
         waits.record_decision(
             services.uow(), services.engine, services.clock, services.actors["kerttu"], wait.id,
@@ -160,21 +180,32 @@ def test_a_decision_form_with_errors_changes_nothing(services: Services) -> None
         )  # fmt: skip
     assert {"decision", "decision_date"} <= set(raised.value.errors)
     assert [w.id for w in services.open_tasks(iid, kind="wait")] == [wait.id]
+    # still waiting for the decision: no message in the history, no follow-up timer
+    assert _path_state(services, iid) == before
+    assert _events(services, iid, "message_received") == []
 
 
 def test_who_may_record_the_decision(services: Services) -> None:
     iid = _at_kela_wait(services)
     [wait] = services.open_tasks(iid, kind="wait")
-    with pytest.raises(Forbidden):  # a job coach has no part in it
+    before = _path_state(services, iid)
+    with pytest.raises(Forbidden) as refused:  # a job coach has no part in it
         waits.record_decision(
             services.uow(), services.engine, services.clock, services.actors["ari"], wait.id,
             DECISION,
         )  # fmt: skip
+    assert refused.value.code == "decision_not_for_you"
     with pytest.raises(Conflict):  # not a user task: its own form
         instances.complete_task(
             services.uow(), services.engine, services.clock, services.actors["kerttu"], wait.id,
             DECISION,
         )  # fmt: skip
+    assert _path_state(services, iid) == before  # neither refusal recorded anything
+    with services.uow() as uow:
+        logged = uow.session.scalars(
+            select(AccessLog).where(AccessLog.username == "ari", AccessLog.instance_id == iid)
+        ).all()
+    assert [(r.action, r.resource, r.success) for r in logged] == [("update", "message", False)]
     # the path's case manager records it from the client page too
     waits.record_decision(
         services.uow(), services.engine, services.clock, services.actors["aino"], wait.id,
@@ -201,11 +232,15 @@ def test_a_claimed_wait_is_held_by_the_claimer(services: Services) -> None:
     iid = _at_kela_wait(services)
     [wait] = services.open_tasks(iid, kind="wait")
     instances.claim_task(services.uow(), services.clock, services.actors["kerttu"], wait.id)
-    with pytest.raises(Conflict):
+    before = _path_state(services, iid)
+    with pytest.raises(Conflict) as held:
         waits.record_decision(
             services.uow(), services.engine, services.clock, services.actors["aino"], wait.id,
             DECISION,
         )  # fmt: skip
+    assert held.value.code == "decision_claimed"
+    assert _path_state(services, iid) == before  # still kerttu's item, the path still waits
+    assert before[0] == [(wait.id, "wait", services.actors["kerttu"].user_id)]
 
 
 def _national(services: Services) -> ModelSource:
@@ -300,13 +335,18 @@ def test_postponing_and_the_refusals(services: Services) -> None:
 
     later = _review_day(services, 60)
     assert move(aino, later) == _nine(later)
+    moved = _path_state(services, iid)
     with pytest.raises(Forbidden):  # only the case manager
-        move(timo, later)
+        move(timo, _review_day(services, 3))
     with pytest.raises(InvalidInput) as raised:
         move(aino, _review_day(services, -1), "")
     assert set(raised.value.errors) == {"due", "reason"}
     with pytest.raises(InvalidInput):
         move(aino, "15.1.2027")
+    # the refused moves kept nothing: still due on the day aino chose, one move in the history
+    assert _path_state(services, iid) == moved
+    assert [t.due_at for t in _waiting(services, iid)] == [_nine(later)]
+    assert len(_events(services, iid, "review_rescheduled")) == 1
     today = _review_day(services, 0)
     move(aino, today)  # today is allowed: due at nine, so the next round if it is later
     services.clock.advance(hours=24)
@@ -334,13 +374,18 @@ def test_a_second_running_path_of_the_same_model_is_refused(services: Services) 
     refused = raised.value
     assert isinstance(refused, Conflict) and refused.code == "duplicate_path"
     assert refused.running_instance_id == first and refused.may_override
-    assert "Työkyvyn tuen palvelupolku" in refused.message or refused.model_name in refused.message
+    assert refused.model_name.startswith("Työkyvyn tuen palvelupolku")
+    assert f"'{refused.model_name}'" in refused.message and f"path {first}," in refused.message
     assert refused.started_on == services.clock().astimezone(HELSINKI).date().isoformat()
     with pytest.raises(DuplicatePath) as not_allowed:
         start(paula)
     assert not not_allowed.value.may_override
     with pytest.raises(Forbidden):  # a service counsellor may not override
         start(paula, override_reason="Toinen alue")
+    with services.uow() as uow:  # none of the refused starts left a path
+        assert uow.session.scalars(
+            select(ProcessInstance.id).where(ProcessInstance.client_id == client_id)
+        ).all() == [first]
     second = start(kaisa, override_reason="Muuttaa toiselle alueelle")
     [started] = [e for e in _events(services, second, "instance_started")]
     assert started.data["duplicate_of"] == first
@@ -397,10 +442,14 @@ def test_a_closed_path_does_not_stop_a_new_one(services: Services) -> None:
         row = uow.session.get(ProcessInstance, iid)
         assert row is not None and row.status == "completed"
         client_id = row.client_id
-    instances.start_instance(
+    new = instances.start_instance(
         services.uow(), services.engine, services.clock, services.actors["kaisa"], client_id,
         "national", "hva-pohjois-savo",
     )  # fmt: skip
+    assert new != iid
+    assert [t.bpmn_id for t in services.open_tasks(new)] == ["Task_encounter"]
+    [started] = _events(services, new, "instance_started")
+    assert "duplicate_of" not in started.data  # no second path: nothing to override
 
 
 # ---------------------------------------------------------------- claimed = mine
@@ -486,14 +535,22 @@ def test_the_api_records_a_decision_and_logs_it(api_app: Any) -> None:
 def test_the_api_moves_the_review_and_refuses_a_second_path(api_app: Any) -> None:
     app, api = api_app
     client, path, wait = _api_to_kela_wait(app, api)
-    api.post(f"/instances/{path}/messages", "kaisa",
-             json={"name": "kela_decision", "data": DECISION})  # fmt: skip
+    sent = api.post(f"/instances/{path}/messages", "kaisa",
+                    json={"name": "kela_decision", "data": DECISION})  # fmt: skip
+    assert sent.status_code == 200, sent.json
     day = (datetime.now(UTC) + timedelta(days=9)).astimezone(HELSINKI).date()
     bad = api.post(f"/instances/{path}/review-date", "aino", json={"due": "huomenna"})
     assert bad.status_code == 400 and {"due", "reason"} <= set(bad.json["errors"])
     refused = api.post(f"/instances/{path}/review-date", "timo",
                        json={"due": day.isoformat(), "reason": "Siirto"})  # fmt: skip
     assert refused.status_code == 403
+    with app.extensions["polku"].uow() as uow:  # the refusals left the timer where it was
+        [(due,)] = uow.session.execute(
+            select(WaitingEvent.due_at).where(
+                WaitingEvent.instance_id == path, WaitingEvent.settled_at.is_(None)
+            )
+        ).all()
+    assert due is not None and (due if due.tzinfo else due.replace(tzinfo=UTC)) != _nine(day)
     moved = api.post(f"/instances/{path}/review-date", "aino",
                      json={"due": day.isoformat(), "reason": "Siirto"})  # fmt: skip
     assert moved.status_code == 200, moved.json
@@ -506,6 +563,10 @@ def test_the_api_moves_the_review_and_refuses_a_second_path(api_app: Any) -> Non
     assert second.json["may_override"] is True and "already runs" in second.json["detail"]
     counsellor = api.post("/instances", "paula", json={"client": client, "process": "national"})
     assert counsellor.status_code == 409 and counsellor.json["may_override"] is False
+    with app.extensions["polku"].uow() as uow:  # refused twice: still the one path
+        assert uow.session.scalars(
+            select(ProcessInstance.id).where(ProcessInstance.client_id == client)
+        ).all() == [path]
     anyway = api.post("/instances", "kaisa", json={
         "client": client, "process": "national", "override_reason": "Toinen alue"})  # fmt: skip
     assert anyway.status_code == 201
@@ -530,6 +591,9 @@ def test_the_pages_offer_the_decision_and_the_review_date(api_app: Any) -> None:
     assert form.status_code == 200 and 'name="decision_date"' in form.text
     sent = aino.post(f"/tasks/{wait}", data={"decision": "approved"})
     assert sent.status_code == 400 and "Tämä kenttä on pakollinen" in sent.text
+    with app.extensions["polku"].uow() as uow:  # refused: the decision is still awaited
+        row = uow.session.get(HumanTask, wait)
+        assert row is not None and row.state == "open"
     done = aino.post(f"/tasks/{wait}", data={**DECISION})
     assert done.status_code == 302
     page = aino.get(f"/clients/{client}")
@@ -540,10 +604,18 @@ def test_the_pages_offer_the_decision_and_the_review_date(api_app: Any) -> None:
     # the team coordinator sees the timer but not the form (and is refused if they post)
     timo_page = _signed_in(app, "timo").get(f"/clients/{client}")
     assert "Aikaista tai siirrä seurantakäyntiä" not in timo_page.text
+
+    def due() -> list[Any]:
+        with app.extensions["polku"].uow() as uow:
+            return list(uow.session.scalars(select(WaitingEvent.due_at).where(
+                WaitingEvent.instance_id == path, WaitingEvent.settled_at.is_(None))))  # fmt: skip
+
+    before = due()
     refused = _signed_in(app, "timo").post(
         f"/clients/{client}/paths/{path}/review-date", data={"due": "2030-01-02", "reason": "x"}
     )
     assert refused.status_code == 403
+    assert due() == before and len(before) == 1  # the follow-up is due as it was
 
 
 def test_the_openapi_document_has_the_new_endpoints(api_app: Any) -> None:

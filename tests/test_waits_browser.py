@@ -17,7 +17,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from engine.clock import FrozenClock
-from engine.persistence.tables import HumanTask, WaitingEvent
+from engine.persistence.tables import HumanTask, ProcessInstance, WaitingEvent
 from engine.services import clients, instances, users
 from engine.services.access import Actor
 from engine.services.demo import TO_PLAN, sample
@@ -51,6 +51,16 @@ class World:
                         HumanTask.state == "open",
                         HumanTask.kind == kind,
                     )
+                )
+            )
+
+    def paths_of(self, client: str) -> list[int]:
+        with self.ctx.uow() as uow:
+            return list(
+                uow.session.scalars(
+                    select(ProcessInstance.id)
+                    .where(ProcessInstance.client_id == self.clients[client])
+                    .order_by(ProcessInstance.id)
                 )
             )
 
@@ -186,11 +196,14 @@ def test_the_duplicate_path_is_refused_then_started_with_a_reason(page: Any, wor
     reason = page.locator("#start-override_reason")
     assert reason.is_visible()  # refused: a path of the model already runs
     assert page.get_by_text("Työkyvyn tuen palvelupolku").first.is_visible()
+    assert world.paths_of("review") == [world.paths["review"]]  # refused: no path started
     shot(page, "waits-duplicate-refused")
     reason.fill("Asiakas muuttaa toiselle alueelle, uusi polku siellä")
     page.locator("#start-path-form button[type=submit]").click()
     assert "#path-" in page.url
     assert page.get_by_text("Polku aloitettiin").first.is_visible()
+    [first, second] = world.paths_of("review")
+    assert first == world.paths["review"] and page.url.endswith(f"#path-{second}")
 
 
 def test_a_claimed_task_shows_under_assigned_to_me(page: Any, world: World) -> None:
@@ -201,4 +214,6 @@ def test_a_claimed_task_shows_under_assigned_to_me(page: Any, world: World) -> N
     ).click()
     page.goto(world.base + "/?view=mine")
     assert page.locator("tr", has_text="Kelan tai eläkelaitoksen päätös saapunut").is_visible()
-    assert wait.id
+    kerttu = next(u for u in users.list_users(world.ctx.uow()) if u.username == "kerttu")
+    [claimed] = world.open_rows("kela", "wait")
+    assert (claimed.id, claimed.claimed_by_id) == (wait.id, kerttu.id)
