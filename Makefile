@@ -23,7 +23,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 # The bpmn.io components that must share one diagram-js (the modeller with its properties
 # panel, the version diff) bundled by esbuild from web/assets/ (`npm run build` does the same).
-$(BUNDLE): $(NODE_STAMP) $(wildcard web/assets/*.js web/assets/*/*.js)
+$(BUNDLE): $(NODE_STAMP) $(wildcard web/assets/*.js web/assets/*/*.js web/assets/*/*.json)
 	npm run --silent build
 
 # make run is a demo: demo accounts with the public password, a secret key made in instance/.

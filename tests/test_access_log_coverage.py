@@ -36,6 +36,10 @@ NO_CLIENT_DATA = {
     "ui.event_log_import", "ui.designer_models", "ui.designer_model", "ui.designer_edit",
     "ui.designer_upload", "ui.designer_save", "ui.designer_version_xml", "ui.designer_compare",
     "ui.designer_texts", "ui.designer_texts_save", "api.get_model_texts", "api.put_model_texts",
+    "ui.designer_version_diff",  # two versions of a model compared: no client data
+    # the modeller's properties panel: a model's choices, a condition or timer checked
+    "ui.designer_properties", "ui.designer_check_condition", "ui.designer_read_timer",
+    "ui.designer_forms", "ui.designer_form", "ui.designer_form_post",  # the form editor
     "ui.admin_people", "ui.admin_add_person", "ui.admin_update_person",
     "ui.admin_person_account", "ui.admin_settings", "ui.admin_settings_save",
     "ui.filter_worklist",  # keeps the search words in the session; the worklist reads
@@ -44,6 +48,7 @@ NO_CLIENT_DATA = {
     "ui.event_log_job", "ui.event_log_job_progress",  # an import's progress: imported logs only
     # one's own notices marked read, one's own e-mail settings, an address set by an admin
     "ui.notifications_read_all", "ui.settings_page", "ui.settings_save", "ui.admin_person_email",
+    "api.list_migrations",  # a model's migrations: versions and path ids, no client data
 }  # fmt: skip
 # Routes whose rows are asserted by the tests named (they need a second model version).
 MIGRATION_TEST = "tests/test_versions.py::test_migration_moves_what_it_can_and_says_why_not"
@@ -51,8 +56,12 @@ UNUSUAL_TEST = (
     "tests/test_access_report.py::test_unusual_access_for_the_owning_organisations_supervisor"
 )
 NOTICE_TEST = "tests/test_notifications.py::test_opening_a_notice_is_logged"
+UNDO_TEST = "tests/test_path_migration.py::test_a_partial_migration_and_its_undo"
 TESTED_ELSEWHERE = {
     "ui.designer_migrate": MIGRATION_TEST, "api.migrate_instances": MIGRATION_TEST,
+    # the migration page lists the paths; the undo moves them back (per path: read or update)
+    "ui.designer_migration": UNDO_TEST, "ui.designer_migration_undo": UNDO_TEST,
+    "api.undo_migration": UNDO_TEST,
     # findings need a night, a burst or a closed path; their list and review log per client
     "ui.access_review_page": UNUSUAL_TEST, "api.list_unusual_access": UNUSUAL_TEST,
     "ui.review_finding": UNUSUAL_TEST, "api.review_unusual_access": UNUSUAL_TEST,

@@ -184,6 +184,25 @@ def test_every_kind_is_worded_without_codes(app: Flask) -> None:
     assert _say(app, "en", events[13]) == "The path was completed. Outcome: Work trial."
 
 
+def test_a_migration_names_the_renamed_steps_and_an_undo_says_so(app: Flask) -> None:
+    renamed = {"task_id": "t1", "from": "Lääkärin arvio", "to": "Lääkärin työkykyarvio"}
+    moved = {"kind": "instance_migrated", "actor": "timo",
+             "data": {"from": 1, "to": 2, "renamed": [renamed]}}  # fmt: skip
+    assert _say(app, "en", moved) == (
+        "Timo Testinen moved the path from version 1 to version 2 of its model. The open step "
+        "“Lääkärin arvio” is now “Physician's work ability assessment”."
+    )
+    undone = {"kind": "instance_migrated", "actor": "timo",
+              "data": {"from": 2, "to": 1, "undo_of": 4, "renamed": []}}  # fmt: skip
+    assert _say(app, "fi", undone) == (
+        "Timo Testinen perui version vaihdon: polku on taas mallinsa versiossa 1 (versiosta 2)."
+    )
+    assert _say(app, "en", undone) == (
+        "Timo Testinen undid a version migration: the path is back on version 1 of its model "
+        "(from version 2)."
+    )
+
+
 def test_a_note_shows_its_text_only_to_those_who_may_read_it(app: Flask) -> None:
     from engine.services.path_notes import NoteView
 

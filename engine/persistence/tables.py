@@ -485,4 +485,5 @@ class ImportJob(Base):
 
 from engine.persistence.audit import AccessLog  # noqa: E402,F401  (kept importable from here)
 from engine.persistence.daily_work import Notification, PathNote  # noqa: E402,F401
+from engine.persistence.path_migrations import PathMigration  # noqa: E402,F401
 from engine.persistence.relationships import Organisation  # noqa: E402  (its tables join ours)

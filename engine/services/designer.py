@@ -1,36 +1,33 @@
-"""The designer's side: model versions, deploying an edited model, migrating running paths."""
+"""The designer's side: model versions, deploying an edited model. Migrating running paths is
+`engine.services.path_migration`'s (`migrate` and `MigrationCandidate` stay importable here)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from engine.clock import Clock
 from engine.errors import Forbidden, InvalidInput, ModelRejected, NotFound, Text
 from engine.persistence.tables import (
     Deployment,
-    Event,
-    HumanTask,
-    Milestone,
     ProcessInstance,
     ProcessModel,
     ProcessModelVersion,
-    WaitingEvent,
 )
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access
+from engine.services import access, lane_organisations
 from engine.services.deployment import DeployResult, get_version, latest_version, store_version
-from engine.services.progress import record, synchronise
-from engine.workflow import migration, runtime
+from engine.services.path_migration import MigrationCandidate, migrate  # noqa: F401
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.loader import load_model
 from engine.workflow.model import ModelSource, ParsedModel, Problem
 
-DESIGNER_ROLE = "process_designer"
+DESIGNER_ROLE = access.DESIGNER_ROLE
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
@@ -57,18 +54,8 @@ class VersionView:
     findings: list[Problem] = field(default_factory=list)
 
 
-@dataclass
-class MigrationCandidate:
-    instance_id: int
-    client_pseudonym: str
-    current_steps: list[str]
-    movable: bool
-    reasons: list[str] = field(default_factory=list)
-    moved: bool = False
-
-
 def require_designer(actor: access.Actor) -> None:
-    if not (actor.is_admin or DESIGNER_ROLE in actor.roles):
+    if not access.may_design(actor):
         raise Forbidden("only process designers may change process models", code="designer_refused")
 
 
@@ -166,13 +153,17 @@ def deploy_bpmn(
     filename: str,
     content: bytes,
     source: str = "upload",
+    lanes: Mapping[str, str] | None = None,
 ) -> DeployResult:
     """Validate an uploaded or edited BPMN file and store it as the model's next version.
 
     The file replaces the model's main BPMN file (a new key starts a new model); the forms and
-    shared subprocesses of the latest version stay. Nothing is stored when there is an error.
+    shared subprocesses of the latest version stay. `lanes` (lane role -> organisation code),
+    when given, replaces model.json's lane_organisations (`engine.services.lane_organisations`).
+    Nothing is stored when there is an error.
     """
     require_designer(actor)
+    wanted_lanes = None if lanes is None else lane_organisations.check(engine, lanes)
     if not _KEY.match(key):
         raise InvalidInput(
             "a model key is 1-100 lower-case letters, digits, '-' or '_'",
@@ -206,6 +197,8 @@ def deploy_bpmn(
             files = engine.common_files()
             target = filename
         candidate = ModelSource(key, files).replace(target, content)
+        if wanted_lanes is not None:
+            candidate = lane_organisations.with_lane_organisations(candidate, wanted_lanes)
         parsed, problems = _load(candidate, target, content, engine)
         if parsed is None:
             _refuse(uow, key, now, actor, source, filename, content, problems)
@@ -259,128 +252,3 @@ def _refuse(
         )
     )
     uow.commit()
-
-
-def _passed_steps(uow: UnitOfWork, instance_id: int) -> set[str]:
-    """The elements the path's history says it has passed (its saved tree keeps only what it
-    can still use)."""
-    return set(
-        uow.session.scalars(
-            select(Event.bpmn_id)
-            .where(
-                Event.instance_id == instance_id,
-                Event.kind.in_(("task_completed", "element_completed")),
-                Event.bpmn_id.is_not(None),
-            )
-            .distinct()
-        )
-    )
-
-
-def migrate(
-    uow: UnitOfWork,
-    engine: WorkflowEngine,
-    clock: Clock,
-    actor: access.Actor,
-    key: str,
-    from_version: int,
-    to_version: int,
-    dry_run: bool,
-) -> list[MigrationCandidate]:
-    """Move every movable running path from one version to another (nothing on a dry run)."""
-    require_designer(actor)
-    now = clock()
-    with uow:
-        old_row, new_row = get_version(uow, key, from_version), get_version(uow, key, to_version)
-        if old_row is None or new_row is None:
-            raise NotFound(
-                f"process model '{key}' has no version "
-                f"{from_version if old_row is None else to_version}",
-                code="model_version_not_found",
-                params={"key": key, "number": from_version if old_row is None else to_version},
-            )
-        if from_version == to_version:
-            raise InvalidInput(
-                "choose two different versions",
-                {"to_version": [Text("version_choose_other", "Choose another version.")]},
-                code="versions_same",
-            )
-        old = engine.model_for_version(old_row.content_hash, key, old_row.files)
-        new = engine.model_for_version(new_row.content_hash, key, new_row.files)
-        label = f"version {to_version}"
-        candidates = []
-        moved: list[ProcessInstance] = []
-        for instance in uow.session.scalars(
-            select(ProcessInstance)
-            .where(
-                ProcessInstance.model_version_id == old_row.id, ProcessInstance.status == "running"
-            )
-            .order_by(ProcessInstance.id)
-        ):
-            steps = _current_steps(uow, instance.id)
-            reasons = migration.obstacles(
-                instance.state, old, new, label, _passed_steps(uow, instance.id)
-            )
-            candidate = MigrationCandidate(
-                instance.id,
-                instance.client.pseudonym,
-                [old.elements.get(s, s) for s in steps],
-                movable=not reasons,
-                reasons=reasons,
-            )
-            candidates.append(candidate)
-            if reasons or dry_run:
-                continue
-            moved.append(instance)
-            workflow = migration.migrate(instance.state, new, engine.serializer)
-            before = runtime.snapshot(workflow)
-            instance.model_version_id = new_row.id
-            instance.model_version = new_row
-            for copy in (HumanTask, Milestone):  # the figures per version follow the path
-                uow.session.execute(
-                    update(copy)
-                    .where(copy.instance_id == instance.id)
-                    .values(model_version_id=new_row.id)
-                )
-            record(
-                uow,
-                instance,
-                now,
-                "instance_migrated",
-                actor=actor.username,
-                data={"from": from_version, "to": to_version},
-            )
-            synchronise(uow, engine, new, instance, workflow, before, now, actor.username)
-            candidate.moved = True
-        # a designer does no client work: what the migration read and moved is logged as such
-        seen = [
-            (c.instance_id, uow.session.get(ProcessInstance, c.instance_id)) for c in candidates
-        ]
-        for instance_id, path in seen:
-            if path is None:
-                continue
-            was_moved = path in moved
-            access.log(
-                uow, now, actor, "update" if was_moved else "read", "process_instance",
-                client_id=path.client_id, instance_id=instance_id,
-                basis=f"model migration by a process designer ({key} {from_version} -> "
-                f"{to_version}{', dry run' if dry_run else ''})",
-                detail="moved to the new version" if was_moved
-                else "pseudonym and current steps shown",
-            )  # fmt: skip
-        uow.commit()
-        return candidates
-
-
-def _current_steps(uow: UnitOfWork, instance_id: int) -> list[str]:
-    tasks = uow.session.scalars(
-        select(HumanTask.bpmn_id).where(
-            HumanTask.instance_id == instance_id, HumanTask.state == "open"
-        )
-    )
-    waits = uow.session.scalars(
-        select(WaitingEvent.bpmn_id).where(
-            WaitingEvent.instance_id == instance_id, WaitingEvent.settled_at.is_(None)
-        )
-    )
-    return sorted({*tasks, *waits})

@@ -27,7 +27,7 @@ from engine.workflow.roles import CASE_MANAGER
 TEAM_PHASES = ("assessment",)
 # When a case-manager task is ready before anyone is named, the team coordinator holds it.
 CASE_MANAGER_FALLBACK_ROLE = "case_coordinator"
-USER_TASK_KINDS = {"UserTask"}
+USER_TASK_KINDS = {"UserTask", "ManualTask", "NoneTask"}  # worklist items
 TASK_KIND = "task"  # human_task.kind of a user task
 WAIT_KIND = "wait"  # human_task.kind of an awaited decision
 # Worklist rows without the people and the path joined in (read only if a command needs them).

@@ -22,6 +22,7 @@ FLOW_NODES = {
     "businessRuleTask",
     "callActivity",
     "subProcess",
+    "adHocSubProcess",
     "transaction",
     "exclusiveGateway",
     "parallelGateway",

@@ -12,19 +12,28 @@ from typing import Any
 
 from jsonschema.exceptions import SchemaError
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
-from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
+from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.errors import Text, nested
-from engine.workflow import expressions, forms, graph, model_texts, timers
+from engine.workflow import (
+    building,
+    decision_checks,
+    decision_tables,
+    element_checks,
+    expressions,
+    forms,
+    graph,
+    model_texts,
+    timers,
+)
 from engine.workflow.model import ModelSource, ParsedModel, Problem, UserTaskInfo, WaitInfo
 from engine.workflow.roles import RoleCatalog
 from engine.workflow.xml import UnsafeXmlError, parse_bpmn_bytes
@@ -38,19 +47,13 @@ RECORDED_BY_PROPERTY = "recordedBy"
 # on a timer event: a date field of the path's data the timer is due on, when it holds one
 DUE_FROM_FIELD_PROPERTY = "dueFromField"
 
-# SpiffWorkflow names its own helper tasks "Start" and "End": a BPMN element with such an id
-# silently replaces them and the process runs nothing.
-RESERVED_IDS = ("Start", "End")
-RESERVED_MESSAGE = Text(
-    "element_id_reserved",
-    "the id is reserved by the engine: rename the element (e.g. StartEvent_1)",
-)
+# What a worklist item can be. A plain task and a manual task are *manual* in SpiffWorkflow
+# (they wait for someone to complete them, like user tasks): Polku gives them to their lane's
+# role as items with a form if they name one, else with an empty form (the doer marks it done).
+WORK_TASKS = (UserTask, ManualTask, NoneTask)
+EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
 
 _validator: BpmnValidator | None = None
-
-
-def _reserved_ids(tree: Any) -> list[str]:
-    return [i for i in RESERVED_IDS if tree.xpath("//*[local-name()='process']//*[@id=$i]", i=i)]
 
 
 def _bpmn_validator() -> BpmnValidator:
@@ -61,57 +64,41 @@ def _bpmn_validator() -> BpmnValidator:
 
 
 def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | None, list[Problem]]:
-    """Parse and validate; the model is None when there is any error-severity problem."""
+    """Parse and validate; the model is None when there is any error-severity problem.
+
+    Every file is checked on its XML first (reachability, the elements Polku does not run), and
+    the library then builds what it can, so that all of a model's problems show at once."""
     problems: list[Problem] = []
-    parser = SpiffBpmnParser(validator=_bpmn_validator())
-    spec_files: dict[str, str] = {}
     if not source.bpmn_files:
         missing = Text("model_no_bpmn", "the model has no .bpmn file")
         return None, [Problem(source.key, None, missing)]
+    trees: dict[str, Any] = {}
+    changed: set[str] = set()
     for name in source.bpmn_files:
         try:
             tree = parse_bpmn_bytes(source.files[name], name)
-            reserved = _reserved_ids(tree)
-            if reserved:
-                problems.extend(Problem(name, i, RESERVED_MESSAGE) for i in reserved)
-                continue
-            problems.extend(Problem(name, i, m) for i, m in graph.unreachable(tree))
-            parser.add_bpmn_xml(tree, filename=name)
         except UnsafeXmlError as exc:
             problems.append(Problem(name, None, exc.text()))
-        except ValidationException as exc:
-            problems.append(Problem(name, exc.id or None, _spiff_message(exc)))
-        for pid in _process_ids_in(parser, name):
-            spec_files[pid] = name
-    if problems:
+            continue
+        reserved = element_checks.reserved_ids(tree)
+        if reserved:
+            problems.extend(Problem(name, i, element_checks.RESERVED_MESSAGE) for i in reserved)
+            continue
+        problems.extend(Problem(name, i, m) for i, m in graph.unreachable(tree))
+        problems.extend(Problem(name, i, m) for i, m in element_checks.check(tree))
+        changed |= element_checks.prepare(tree)
+        trees[name] = tree
+    if len(trees) < len(source.bpmn_files):
         return None, problems
-
-    process_id = source.metadata.get("process_id")
-    own = set(source.own_bpmn_files)
-    executable = [pid for pid in parser.get_process_ids() if spec_files.get(pid) in own]
-    if process_id is None:
-        if len(executable) != 1:
-            return None, [
-                Problem(
-                    source.key,
-                    None,
-                    Text(
-                        "model_main_process_unknown",
-                        "cannot tell the main process: name it as process_id in model.json "
-                        "(executable processes: {processes})",
-                        processes=", ".join(executable) or "none",
-                    ),
-                )
-            ]
-        process_id = executable[0]
-    try:
-        spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
-    except ValidationException as exc:
-        return None, [Problem(exc.file_name or source.key, exc.id or None, _spiff_message(exc))]
-    except Exception as exc:  # e.g. a process id that does not exist
-        problem = Text("model_build_failed", "cannot build the process: {error}", error=str(exc))
-        return None, [Problem(source.key, process_id, problem)]
+    decisions, found = decision_tables.read_all(source.files)  # for business rule tasks
+    problems.extend(found)
+    built = building.build(trees, source, _bpmn_validator(), decision_tables.parser_for(decisions))
+    problems.extend(built.problems)
+    changed |= built.changed
+    if built.spec is None or built.process_id is None:
+        return None, problems
+    spec, subprocess_specs, process_id = built.spec, built.subprocess_specs, built.process_id
+    spec_files = built.spec_files
 
     model = ParsedModel(
         key=source.key,
@@ -130,24 +117,17 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
             if getattr(task_spec, "bpmn_id", None) is None:
                 continue  # the library's own start/end helpers
             model.elements[task_spec.bpmn_id] = task_spec.bpmn_name or task_spec.bpmn_id
+            if task_spec.bpmn_id in changed:
+                continue  # refused above: its own checks would only repeat that
             problems.extend(_check_task_spec(task_spec, file, source, roles, model))
     _map_call_activities(model)
     problems.extend(_check_prefills(model))
+    problems.extend(decision_checks.check(decisions, model, spec_files))
     problems.extend(model_texts.check(source.files))
     model.warnings = [p for p in problems if p.severity == "warning"]
     if any(p.severity == "error" for p in problems):
         return None, problems
     return model, problems
-
-
-def _process_ids_in(parser: SpiffBpmnParser, filename: str) -> list[str]:
-    return [pid for pid, pp in parser.process_parsers.items() if pp.filename == filename]
-
-
-def _spiff_message(exc: ValidationException) -> Text:
-    """The library's own finding (in English: it has no codes of its own)."""
-    text = str(exc).split("\n")[0]
-    return Text("bpmn_invalid", "{detail}", detail=text or type(exc).__name__)
 
 
 def _check_task_spec(
@@ -163,19 +143,10 @@ def _check_task_spec(
         problems.append(Problem(file, element, message, "warning"))
 
     properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
-    if isinstance(task_spec, ScriptTask):
-        error(
-            Text(
-                "script_task",
-                "script tasks are not allowed: model the step as a user task or a gateway",
-            )
-        )
-    if isinstance(task_spec, ServiceTask):
-        error(Text("service_task", "service tasks are not supported"))
     if getattr(task_spec, "prescript", None) or getattr(task_spec, "postscript", None):
         error(Text("task_scripts", "pre- and post-scripts are not allowed"))
 
-    if isinstance(task_spec, UserTask):
+    if isinstance(task_spec, WORK_TASKS):
         role = roles.role_for_lane(task_spec.lane)
         if task_spec.lane is None:
             error(
@@ -197,7 +168,10 @@ def _check_task_spec(
             warning(Text("task_no_phase", "the task has no phase tag (property 'phase')"))
         elif phase not in PHASES:
             error(_unknown_phase(phase))
-        form_path, form = _load_form(properties.get(FORM_PROPERTY), file, source, error)
+        form_path: str | None = None
+        form: dict[str, Any] | None = dict(EMPTY_FORM)
+        if isinstance(task_spec, UserTask) or properties.get(FORM_PROPERTY):
+            form_path, form = _load_form(properties.get(FORM_PROPERTY), file, source, error)
         model.user_tasks[element] = UserTaskInfo(
             bpmn_id=element,
             name=task_spec.bpmn_name or element,
@@ -208,7 +182,7 @@ def _check_task_spec(
             form=form,
         )
 
-    if isinstance(task_spec, ExclusiveGateway):
+    if isinstance(task_spec, (ExclusiveGateway, InclusiveGateway)):
         for operator, _target in task_spec.cond_task_specs:
             if operator is None:
                 continue
@@ -225,7 +199,13 @@ def _check_task_spec(
                     )
                 )
         has_condition = any(c is not None for c, _ in task_spec.cond_task_specs)
-        if len(task_spec.outputs) > 1 and not has_condition and task_spec.default_task_spec is None:
+        exclusive = isinstance(task_spec, ExclusiveGateway)
+        if (
+            exclusive
+            and len(task_spec.outputs) > 1
+            and not has_condition
+            and not task_spec.default_task_spec
+        ):
             error(
                 Text(
                     "gateway_no_condition",
@@ -394,13 +374,13 @@ def _breadth_first_user_tasks(model: ParsedModel) -> list[str]:
     queue, seen = [model.spec.start], {model.spec.start.name}
     while queue:
         task_spec = queue.pop(0)
-        if isinstance(task_spec, UserTask) and task_spec.bpmn_id not in order:
+        if isinstance(task_spec, WORK_TASKS) and task_spec.bpmn_id not in order:
             order.append(task_spec.bpmn_id)
         called = getattr(task_spec, "spec", None)
         if isinstance(called, str) and called in model.subprocess_specs:
             inner = model.subprocess_specs[called]
             for inner_spec in _walk(inner.start):
-                if isinstance(inner_spec, UserTask) and inner_spec.bpmn_id not in order:
+                if isinstance(inner_spec, WORK_TASKS) and inner_spec.bpmn_id not in order:
                     order.append(inner_spec.bpmn_id)
         for output in task_spec.outputs:
             if output.name not in seen:

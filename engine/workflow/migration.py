@@ -4,12 +4,20 @@ An instance may move when every element it stands on — the steps it is at now 
 tree) and the ones it has passed (in its history: the saved tree forgets the finished past, see
 pruning.py) — exists in the new version. Predicted (not yet reached) branches are
 dropped and predicted again from the new version, so the path continues the new way.
+
+A current step the new version lacks may be mapped to another step (`step_map`, old id -> new
+id): its token moves there. Only a user task of the main diagram that is ready (or started) maps,
+and only to a user task of the new main diagram that follows the element the old step came from
+(the same way in: the token takes the old step's place): its state is a place in the tree with
+the task's data and nothing the task type keeps of its own. A timer or message event (its deadline,
+its subscription), a gateway (the branches it waits for), a subprocess or a step inside one is
+refused with a reason.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -21,6 +29,7 @@ from engine.workflow.serializer import WorkflowSerializer
 
 _CURRENT = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _UNFINISHED = TaskState.NOT_FINISHED_MASK
+_MAPPABLE = TaskState.READY | TaskState.STARTED
 
 
 def _spec_names(model: ParsedModel) -> set[str]:
@@ -64,25 +73,73 @@ def _prune_predicted(tasks: dict[str, Any]) -> None:
         task["children"] = [c for c in task["children"] if c not in predicted]
 
 
+def mappable(old: ParsedModel, new: ParsedModel, source: str, target: str) -> bool:
+    """May a token at `source` (old version) move to `target` (new version)? Both user tasks of
+    the main diagram."""
+    return (
+        source in old.user_tasks
+        and source in old.spec.task_specs
+        and target in new.user_tasks
+        and target in new.spec.task_specs
+    )
+
+
 def obstacles(
-    state_text: str, old: ParsedModel, new: ParsedModel, label: str, passed: Iterable[str] = ()
+    state_text: str,
+    old: ParsedModel,
+    new: ParsedModel,
+    label: str,
+    passed: Iterable[str] = (),
+    step_map: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Why this workflow cannot move to `new` (empty when it can). `passed` are the elements
-    the path's history says it has passed."""
+    the path's history says it has passed; `step_map` maps current steps missing in `new`."""
     state = json.loads(state_text)
     known = _spec_names(new)
+    mapping = step_map or {}
     reasons: list[str] = []
     for name in sorted(set(passed) - known):
         shown = old.elements.get(name, name)
         reasons.append(_passed_missing(shown, name, label))
-    for tasks in _task_dicts(state):
+    for number, tasks in enumerate(_task_dicts(state)):
         ahead = _not_yet_reached(tasks)
         for task_id, task in tasks.items():
             name = task["task_spec"]
             if task_id in ahead or name in known:
                 continue
             shown = old.elements.get(name, name)
-            if task["state"] & _CURRENT:
+            if task["state"] & _CURRENT and name in mapping:
+                if (
+                    number == 0
+                    and task["state"] & _MAPPABLE
+                    and mappable(old, new, name, mapping[name])
+                ):
+                    previous = _previous_step(tasks, task)
+                    if previous is None or _follows(new, previous, mapping[name]):
+                        continue
+                    reason = Text(
+                        "migration_map_not_in_place",
+                        "the current step '{step}' ({element}) cannot be mapped to "
+                        "{target_step}: in {target} that step does not follow '{previous}' as "
+                        "the current one does",
+                        step=shown,
+                        element=name,
+                        target_step=mapping[name],
+                        target=label,
+                        previous=old.elements.get(previous, previous),
+                    )
+                    if reason not in reasons:
+                        reasons.append(reason)
+                    continue
+                reason = Text(
+                    "migration_map_refused",
+                    "the current step '{step}' ({element}) cannot be mapped to {target_step}: "
+                    "only a ready user task of the main diagram maps, to a user task",
+                    step=shown,
+                    element=name,
+                    target_step=mapping[name],
+                )
+            elif task["state"] & _CURRENT:
                 reason = Text(
                     "migration_current_missing",
                     "current step '{step}' ({element}) does not exist in {target}",
@@ -97,6 +154,21 @@ def obstacles(
     return reasons
 
 
+def _previous_step(tasks: dict[str, Any], task: dict[str, Any]) -> str | None:
+    """The element the task's token came from (its parent in the tree), if it is kept."""
+    parent = tasks.get(task.get("parent") or "")
+    return str(parent["task_spec"]) if parent else None
+
+
+def _follows(new: ParsedModel, previous: str, target: str) -> bool:
+    """Does `target` directly follow `previous` in the new version? A mapped token takes the
+    place of the old step: the same way in, so that a join later waits for what it waited for,
+    and no boundary event of the new step (its parent would be the step's boundary split) is
+    left without its split."""
+    spec = new.spec.task_specs.get(previous)
+    return spec is not None and target in {o.name for o in spec.outputs}
+
+
 def _passed_missing(shown: str, name: str, label: str) -> Text:
     return Text(
         "migration_passed_missing",
@@ -107,11 +179,23 @@ def _passed_missing(shown: str, name: str, label: str) -> Text:
     )
 
 
-def migrate(state_text: str, new: ParsedModel, serializer: WorkflowSerializer) -> BpmnWorkflow:
-    """Restore the workflow on the new version's spec and predict its future again."""
+def migrate(
+    state_text: str,
+    new: ParsedModel,
+    serializer: WorkflowSerializer,
+    step_map: Mapping[str, str] | None = None,
+) -> BpmnWorkflow:
+    """Restore the workflow on the new version's spec and predict its future again; a current
+    step of `step_map` that the new version lacks moves to its mapped step (check `obstacles`
+    first: it refuses what cannot move)."""
     state = json.loads(state_text)
     for tasks in _task_dicts(state):
         _prune_predicted(tasks)
+    known = _spec_names(new)
+    for task in state["tasks"].values():
+        name = task["task_spec"]
+        if step_map and name in step_map and name not in known and task["state"] & _MAPPABLE:
+            task["task_spec"] = step_map[name]
     workflow = serializer.loads(json.dumps(state), new)
     for task in workflow.get_tasks(state=TaskState.DEFINITE_MASK):
         task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)

@@ -13,6 +13,7 @@ from engine.errors import Params, Text, code_of, params_of
 MODEL_FILE = "model.json"
 BPMN_SUFFIX = ".bpmn"
 FORM_SUFFIX = ".json"
+DMN_SUFFIX = ".dmn"  # decision tables (engine.workflow.decision_tables)
 # processes/common/ holds reusable subprocesses (call activities) shared by every model; its
 # files join each model's file set under this prefix.
 COMMON_DIR = "common"
@@ -61,7 +62,7 @@ def _read_tree(directory: Path) -> dict[str, bytes]:
     return {
         p.relative_to(directory).as_posix(): p.read_bytes()
         for p in sorted(directory.rglob("*"))
-        if p.is_file() and p.suffix in (BPMN_SUFFIX, FORM_SUFFIX)
+        if p.is_file() and p.suffix in (BPMN_SUFFIX, FORM_SUFFIX, DMN_SUFFIX)
     }
 
 

@@ -17,7 +17,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 
+from engine.workflow.decision_tables import DecisionTaskConverter
 from engine.workflow.model import ParsedModel
 from engine.workflow.script_engine import RestrictedScriptEngine
 
@@ -44,6 +46,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
 def _registry() -> Any:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _SpeclessWorkflowConverter
+    config[BusinessRuleTask] = DecisionTaskConverter  # Polku's decision tables
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(
         datetime, lambda v: {"value": v.isoformat()}, lambda d: datetime.fromisoformat(d["value"])

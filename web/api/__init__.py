@@ -14,3 +14,4 @@ from web.api import client_search  # noqa: E402,F401  # isort: skip  (search, pa
 from web.api import notifications  # noqa: E402,F401  # isort: skip  (notifications)
 from web.api import waits  # noqa: E402,F401  # isort: skip  (awaited decisions, reviews)
 from web.api import entries  # noqa: E402,F401  # isort: skip  (entries, corrections)
+from web.api import path_migrations  # noqa: E402,F401  # isort: skip  (version migration)

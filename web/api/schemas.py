@@ -231,6 +231,27 @@ class MigrationRequestSchema(Schema):
     from_version = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     to_version = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     dry_run = fields.Boolean(load_default=True)
+    # which paths move (engine.services.path_migration.Selection): these (default all) ...
+    instances = fields.List(
+        fields.Integer(strict=True, validate=ID_RANGE),
+        load_default=None,
+        validate=validate.Length(max=10000),
+    )
+    # ... at any of these current steps (old version ids; default any)
+    steps = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)),
+        load_default=None,
+        validate=validate.Length(max=500),
+    )
+    # a current step the new version lacks -> the user task its token moves to
+    step_map = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=200)),
+        values=fields.String(validate=validate.Length(min=1, max=200)),
+        load_default=dict,
+        validate=validate.Length(max=200),
+    )
+    # the count the dry run showed: if another number would move now, nothing moves (409)
+    expect = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=0))
 
 
 class MigrationCandidateSchema(Schema):
@@ -240,6 +261,11 @@ class MigrationCandidateSchema(Schema):
     movable = fields.Boolean()
     reasons = fields.List(fields.String())
     moved = fields.Boolean()
+    selected = fields.Boolean(metadata={"description": "chosen by the request's selection"})
+    current_step_ids = fields.List(fields.String())
+    missing_steps = fields.List(
+        fields.String(), metadata={"description": "current steps the new version lacks"}
+    )
 
 
 class DiagramSchema(Schema):

@@ -283,24 +283,6 @@ def deploy_version(key: str) -> Response:
     return response
 
 
-@blueprint.post("/processes/<key>/migrations")
-@token_required
-def migrate_instances(key: str) -> Response:
-    body = s.MigrationRequestSchema().load(_body())
-    ctx = polku()
-    candidates = designer.migrate(
-        ctx.uow(),
-        ctx.engine,
-        ctx.clock,
-        actor(),
-        key,
-        body["from_version"],
-        body["to_version"],
-        dry_run=body["dry_run"],
-    )
-    return jsonify(s.MigrationCandidateSchema(many=True).dump(candidates))
-
-
 @blueprint.get("/instances/<int:instance_id>/diagram")
 @token_required
 def instance_diagram(instance_id: int) -> Response:

@@ -13,6 +13,14 @@ import {
   BpmnPropertiesProviderModule,
 } from 'bpmn-js-properties-panel';
 import { diff } from 'bpmn-js-differ';
+import PolkuPropertiesProvider from './properties/polku-provider';
+import spiffworkflowModdle from './properties/spiffworkflow.json';
+
+// Polku's entries in the properties panel (lane roles, phases, forms, conditions, timers...)
+const PolkuPropertiesModule = {
+  __init__: ['polkuPropertiesProvider'],
+  polkuPropertiesProvider: ['type', PolkuPropertiesProvider],
+};
 
 window.PolkuBpmn = {
   Modeler: BpmnModeler,
@@ -21,4 +29,8 @@ window.PolkuBpmn = {
   PropertiesPanelModule: BpmnPropertiesPanelModule,
   PropertiesProviderModule: BpmnPropertiesProviderModule,
   diff: diff,
+  PolkuPropertiesModule: PolkuPropertiesModule,
+  // moddle extension: <spiffworkflow:properties>, <spiffworkflow:property>,
+  // <spiffworkflow:messageVariable> round-trip through the modeller
+  spiffworkflowModdle: spiffworkflowModdle,
 };

@@ -1,4 +1,10 @@
-/* Polku: the BPMN modeller (bpmn-js's Modeler, the global BpmnJS) on /designer/<key>/edit.
+/* Polku: the BPMN modeller on /designer/<key>/edit: bpmn-js's Modeler from Polku's bundle
+ * (web/static/build/polku-bpmn.js, the global PolkuBpmn) with bpmn.io's properties panel in
+ * #modeller-properties, Polku's properties provider (web/assets/properties/polku-provider.js) and
+ * the moddle extension of the `spiffworkflow` namespace, so that <spiffworkflow:properties> and
+ * <spiffworkflow:messageVariable> round-trip. The panel's choices come from
+ * #modeller[data-properties-url] (JSON); without them the modeller still works, without Polku's
+ * entries.
  *
  * Loads the version's XML from #modeller[data-xml-url]; "Save as a new version" exports the XML
  * and POSTs {xml, filename, base_version} as JSON to data-save-url with the CSRF token from
@@ -196,6 +202,20 @@
       });
   }
 
+  /* The panel's choices (roles, phases, forms, subprocesses, targets); null when unavailable. */
+  function loadCatalogue(url) {
+    if (!url) {
+      return Promise.resolve(null);
+    }
+    return fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .catch(function () {
+        return null;
+      });
+  }
+
   function start() {
     var container = $('modeller');
     var source = $('modeller-messages');
@@ -206,21 +226,54 @@
         messages = {};
       }
     }
-    if (!container || !window.BpmnJS) {
+    var bpmn = window.PolkuBpmn;
+    if (!container || !bpmn || !bpmn.Modeler) {
       showStatus(text('loadFailed'), 'error');
       return;
     }
-    modeler = new window.BpmnJS({ container: container });
-    window.polkuModeler = modeler; // for the browser tests and the curious
-    fetch(container.getAttribute('data-xml-url'), {
+    var token = document.querySelector('meta[name="csrf-token"]');
+    var panelTexts = {};
+    var panelSource = $('properties-messages');
+    if (panelSource) {
+      try {
+        panelTexts = JSON.parse(panelSource.textContent);
+      } catch (e) {
+        panelTexts = {};
+      }
+    }
+    var xmlRequest = fetch(container.getAttribute('data-xml-url'), {
       credentials: 'same-origin',
       headers: { Accept: 'application/xml' }
-    })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error('HTTP ' + response.status);
+    }).then(function (response) {
+      if (!response.ok) {
+        throw new Error('HTTP ' + response.status);
+      }
+      return response.text();
+    });
+    var catalogueRequest = loadCatalogue(container.getAttribute('data-properties-url'));
+    catalogueRequest
+      .then(function (catalogue) {
+        if (!catalogue) {
+          showStatus(text('panelFailed'), 'error');
         }
-        return response.text();
+        var panel = $('modeller-properties');
+        modeler = new bpmn.Modeler({
+          container: container,
+          propertiesPanel: panel ? { parent: panel } : undefined,
+          additionalModules: panel ? [
+            bpmn.PropertiesPanelModule,
+            bpmn.PropertiesProviderModule,
+            bpmn.PolkuPropertiesModule
+          ] : [],
+          moddleExtensions: { spiffworkflow: bpmn.spiffworkflowModdle },
+          polku: {
+            catalogue: catalogue,
+            texts: panelTexts,
+            csrfToken: token ? token.getAttribute('content') : ''
+          }
+        });
+        window.polkuModeler = modeler; // for the browser tests and the curious
+        return xmlRequest;
       })
       .then(function (xml) {
         return modeler.importXML(xml);

@@ -26,6 +26,7 @@ DESIGNER_ROLE = service.DESIGNER_ROLE
 BASE_MODEL = "national"
 MAX_XML_CHARS = 2 * 1024 * 1024
 ATTEMPTS_SHOWN = 20
+LANE_ORGANISATIONS = "lane_organisations"  # the save's optional {lane role: organisation code}
 
 
 def may_design(actor: Actor | None) -> bool:
@@ -117,11 +118,15 @@ def _render_model(
     _designer()
     ctx = polku()
     model = next((m for m in service.list_models(ctx.uow()) if m.key == key), None)
-    if model is None:
+    if model is None and problems is None:
         raise NotFound(
             f"process model '{key}' does not exist", code="model_not_found", params={"key": key}
         )
-    versions = sorted(service.model_versions(ctx.uow(), key), key=lambda v: v.number)
+    versions = []
+    if model is None:  # a refused first upload of a new key: no model yet, only its problems
+        model = service.ModelSummary(key, key, None, 0, 0, 0)
+    else:
+        versions = sorted(service.model_versions(ctx.uow(), key), key=lambda v: v.number)
     numbers = [v.number for v in versions]
     shown = request.args.get("version", type=int)
     if shown not in numbers:
@@ -195,27 +200,6 @@ def designer_upload(key: str) -> Response | tuple[str, int]:
     return redirect(url_for("ui.designer_model", key=key, version=result.version))
 
 
-@blueprint.post("/designer/<key>/migrate")
-def designer_migrate(key: str) -> tuple[str, int]:
-    actor = _designer()
-    ctx = polku()
-    from_version = request.form.get("from_version", type=int)
-    to_version = request.form.get("to_version", type=int)
-    dry_run = request.form.get("action") != "migrate"
-    values = {"from_version": from_version, "to_version": to_version}
-    if from_version is None or to_version is None or from_version == to_version:
-        error = _("Choose two different versions.")
-        return _render_model(key, migration={**values, "error": error}, status=400)
-    try:
-        rows = service.migrate(
-            ctx.uow(), ctx.engine, ctx.clock, actor, key, from_version, to_version, dry_run
-        )
-    except InvalidInput as exc:
-        error = labels.detail(exc.message) or exc.message
-        return _render_model(key, migration={**values, "error": error}, status=400)
-    return _render_model(key, migration={**values, "dry_run": dry_run, "rows": rows})
-
-
 # ---------------------------------------------------------------- the modeller
 
 
@@ -244,7 +228,8 @@ def designer_edit(key: str) -> str:
 
 @blueprint.post("/designer/<key>/versions")
 def designer_save(key: str) -> tuple[Response, int]:
-    """A new version from the modeller: JSON {xml, filename} in, JSON out."""
+    """A new version from the modeller: JSON {xml, filename, lane_organisations?} in, JSON
+    out; a refusal names the `field` it concerns when there is one."""
     actor: Actor = g.actor
     if not may_design(actor):
         return json_error(403, _("Only process designers may change process models."))
@@ -257,6 +242,19 @@ def designer_save(key: str) -> tuple[Response, int]:
     filename = body.get("filename")
     if not isinstance(filename, str) or not filename.endswith(".bpmn"):
         filename = _main_file(key)
+    lanes = body.get(LANE_ORGANISATIONS)
+    if lanes is not None and not (
+        isinstance(lanes, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in lanes.items())
+    ):
+        response = jsonify(
+            {
+                "error": _("The lanes' organisations must map a lane role to an organisation code."),
+                "field": LANE_ORGANISATIONS,
+                "problems": [],
+            }
+        )
+        return response, 400
     try:
         result = service.deploy_bpmn(
             ctx.uow(),
@@ -267,15 +265,21 @@ def designer_save(key: str) -> tuple[Response, int]:
             filename,
             body["xml"].encode("utf-8"),
             source="modeller",
+            lanes=lanes,
         )
     except NotFound as exc:
         return json_error(404, labels.detail(exc.message) or exc.message)
     except Forbidden:
         return json_error(403, _("Only process designers may change process models."))
     except InvalidInput as exc:
+        if LANE_ORGANISATIONS in exc.errors:
+            error = _("The model was not saved: the lanes' organisations are not valid.")
+        else:
+            error = _("The model was not saved: it has problems.")
         response = jsonify(
             {
-                "error": _("The model was not saved: it has problems."),
+                "error": error,
+                "field": next(iter(exc.errors), None),
                 "problems": _rejection_problems(exc),
             }
         )

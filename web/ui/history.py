@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from web.ui import blueprint, labels, person, role_label
+from web.ui.model_texts import model_text
 
 # Outside messages a path waits for, by the message's name in the model.
 MESSAGE_NAMES = {
@@ -221,10 +222,25 @@ def _instance_completed(e: Event, d: Any, c: Context) -> str:
 
 
 def _migrated(e: Event, d: Any, c: Context) -> str:
-    return _(
-        "%(who)s moved the path from version %(old)s to version %(new)s of its model.",
-        who=_who(e), old=d.get("from", "?"), new=d.get("to", "?"),
-    )  # fmt: skip
+    if d.get("undo_of"):
+        text = _(
+            "%(who)s undid a version migration: the path is back on version %(new)s of its "
+            "model (from version %(old)s).",
+            who=_who(e), old=d.get("from", "?"), new=d.get("to", "?"),
+        )  # fmt: skip
+    else:
+        text = _(
+            "%(who)s moved the path from version %(old)s to version %(new)s of its model.",
+            who=_who(e), old=d.get("from", "?"), new=d.get("to", "?"),
+        )  # fmt: skip
+    renamed = [r for r in d.get("renamed") or [] if isinstance(r, dict) and r.get("to")]
+    for r in renamed:
+        text += " " + _(
+            "The open step “%(old)s” is now “%(new)s”.",
+            old=model_text(None, str(r.get("from") or "")),
+            new=model_text(None, str(r["to"])),
+        )
+    return text
 
 
 def _corrected(e: Event, d: Any, c: Context) -> str:

@@ -44,6 +44,7 @@ MODEL_SOURCES = {
     "upload": _l("Uploaded file"),
     "modeller": _l("Modeller"),
     "texts": _l("Texts page"),
+    "forms": _l("Form editor"),
 }
 
 TASK_STATES = {

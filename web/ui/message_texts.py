@@ -271,6 +271,29 @@ TEMPLATES: dict[str, LazyString] = {
     "migration_passed_missing": _l(
         "The step “%(step)s” (%(element)s) that the path has passed is not in the new version."
     ),
+    "migration_map_refused": _l(
+        "The current step “%(step)s” (%(element)s) cannot be mapped to %(target_step)s: only a"
+        " ready user task of the main diagram can be mapped, to a user task."
+    ),
+    "migration_map_not_in_place": _l(
+        "The current step “%(step)s” (%(element)s) cannot be mapped to %(target_step)s: in the"
+        " new version that step does not follow “%(previous)s” as the current one does."
+    ),
+    "migration_map_invalid": _l(
+        "Map a step of the old version to a user task of the new one (%(step)s → %(target_step)s)."
+    ),
+    "migration_count_changed": _l(
+        "The paths have changed since the dry run: %(count)s would move now, not %(expected)s."
+        " Nothing was moved; check the dry run again."
+    ),
+    "migration_nothing_to_undo": _l("The model has no migration to undo."),
+    "migration_undo_changed": _l(
+        "Another migration is the model's last one now: nothing was undone."
+    ),
+    "migration_undo_progressed": _l(
+        "The path has moved on since the migration (a step done, closed or moved again): it"
+        " stays on version %(version)s."
+    ),
     # the validator's findings on a process model
     "model_no_bpmn": _l("The model has no .bpmn file."),
     "element_id_reserved": _l(
@@ -290,6 +313,71 @@ TEMPLATES: dict[str, LazyString] = {
     "xml_malformed": _l("The file is not well-formed XML: %(error)s"),
     "script_task": _l("Script tasks are not allowed: model the step as a user task or a gateway."),
     "service_task": _l("Service tasks are not supported."),
+    # elements Polku does not run (engine/workflow/element_checks.py)
+    "script_task_refused": _l(
+        "Script task “%(name)s” (%(element)s): script tasks are not allowed: model the step as "
+        "a user task or a gateway."
+    ),
+    "service_task_refused": _l(
+        "Service task “%(name)s” (%(element)s): Polku has no connectors to call other systems: "
+        "model the step as a user task (someone does it) or wait for the answer with a message "
+        "catch event."
+    ),
+    "send_task_refused": _l(
+        "Send task “%(name)s” (%(element)s): Polku sends no messages to other systems: model "
+        "the step as a user task (someone sends it) and wait for any answer with a message "
+        "catch event."
+    ),
+    "ad_hoc_subprocess_refused": _l(
+        "Ad hoc subprocess “%(name)s” (%(element)s) is not supported: model the steps with a "
+        "parallel or inclusive gateway."
+    ),
+    "transaction_refused": _l(
+        "Transaction “%(name)s” (%(element)s) is not supported: use an embedded subprocess."
+    ),
+    "event_gateway_refused": _l(
+        "Event-based gateway “%(name)s” (%(element)s) is not supported: wait for the message "
+        "with a receive task and put a timer boundary event on it for the other branch."
+    ),
+    "complex_gateway_refused": _l(
+        "Complex gateway “%(name)s” (%(element)s) is not supported: use an exclusive, "
+        "inclusive or parallel gateway."
+    ),
+    "event_subprocess_refused": _l(
+        "Event subprocess “%(name)s” (%(element)s) is not supported: use a timer or message "
+        "boundary event on the step it interrupts."
+    ),
+    "loop_refused": _l(
+        "“%(name)s” (%(element)s) is a multi-instance or loop activity: Polku gives a task to "
+        "one role's worklist and cannot repeat it per item or person: use one user task (a "
+        "repeating group in its form), a parallel gateway with a task per role, or a gateway "
+        "that loops back."
+    ),
+    "event_multiple_triggers": _l(
+        "Event “%(name)s” (%(element)s) has several triggers (%(triggers)s): give it one."
+    ),
+    "start_event_trigger_refused": _l(
+        "Start event “%(name)s” (%(element)s): a %(trigger)s start event is not supported: "
+        "Polku starts every path itself: use a plain start event, followed by a timer or "
+        "message catch event if the path must wait."
+    ),
+    "catch_event_trigger_refused": _l(
+        "Event “%(name)s” (%(element)s): a %(trigger)s catch event is not supported: wait with "
+        "a timer or message catch event."
+    ),
+    "throw_event_trigger_refused": _l(
+        "Event “%(name)s” (%(element)s): a %(trigger)s throw event is not supported: Polku "
+        "sends nothing to other systems or other paths: remove the event or use a user task."
+    ),
+    "boundary_event_trigger_refused": _l(
+        "Boundary event “%(name)s” (%(element)s): a %(trigger)s boundary event is not "
+        "supported: use a timer or message boundary event."
+    ),
+    "end_event_trigger_refused": _l(
+        "End event “%(name)s” (%(element)s): a %(trigger)s end event is not supported: use a "
+        "plain (or terminate) end event, with an 'outcome' property if the outcome matters."
+    ),
+    "bpmn_element_invalid": _l("“%(name)s” (%(element)s): %(detail)s"),
     "task_scripts": _l("Pre- and post-scripts are not allowed."),
     "user_task_no_lane": _l(
         "The user task is in no lane: put it in the lane of the role that does it."
@@ -368,6 +456,78 @@ TEMPLATES: dict[str, LazyString] = {
     ),
     "due_from_field_not_timer": _l("'dueFromField' belongs on a timer event"),
     "due_from_field_invalid": _l("'dueFromField' must name a form field, not '%(field)s'"),
+    # decision tables (engine.workflow.decision_tables, dmn_cells, decision_checks)
+    "dmn_not_dmn": _l("The file is not a DMN 1.1–1.3 document."),
+    "dmn_no_decision": _l("The file has no decision."),
+    "dmn_decision_no_table": _l(
+        "The decision '%(decision)s' must hold exactly one decision table."
+    ),
+    "dmn_decision_duplicate": _l("The decision id '%(decision)s' is also used in '%(other)s'."),
+    "dmn_hit_policy": _l(
+        "Decision table '%(table)s': the hit policy '%(policy)s' is not supported "
+        "(use %(policies)s)."
+    ),
+    "dmn_input_invalid": _l(
+        "Decision table '%(table)s', input '%(column)s': the expression '%(expression)s' is not "
+        "allowed: %(problem)s"
+    ),
+    "dmn_output_name": _l(
+        "Decision table '%(table)s', output '%(column)s': the output needs a name that is a field "
+        "name (letters, digits and '_'), not '%(name)s'."
+    ),
+    "dmn_no_output": _l("Decision table '%(table)s' has no output column."),
+    "dmn_no_rules": _l("Decision table '%(table)s' has no rules."),
+    "dmn_rules_same": _l(
+        "Decision table '%(table)s': rules %(first)s and %(rule)s have the same input entries "
+        "(hit policy UNIQUE)."
+    ),
+    "dmn_rule_cells": _l(
+        "Decision table '%(table)s', rule %(rule)s: it has %(inputs)s input and %(outputs)s "
+        "output cells, the table has %(input_columns)s inputs and %(output_columns)s outputs."
+    ),
+    "dmn_cell_invalid": _l(
+        "Decision table '%(table)s', rule %(rule)s, input '%(column)s': the cell '%(cell)s' is not "
+        "allowed: %(problem)s"
+    ),
+    "dmn_output_missing": _l(
+        "Decision table '%(table)s', rule %(rule)s, output '%(column)s': the cell is empty."
+    ),
+    "dmn_output_invalid": _l(
+        "Decision table '%(table)s', rule %(rule)s, output '%(column)s': the cell '%(cell)s' is "
+        "not allowed: %(problem)s"
+    ),
+    "dmn_task_no_decision": _l(
+        "The business rule task names no decision (spiffworkflow:calledDecisionId)."
+    ),
+    "dmn_decision_unknown": _l(
+        "The business rule task calls the decision '%(decision)s', which no .dmn file of the model "
+        "has (decisions: %(decisions)s)."
+    ),
+    "dmn_input_field_unknown": _l(
+        "Decision table '%(table)s', input '%(column)s': no form of the model has a field "
+        "'%(field)s'."
+    ),
+    "dmn_field_unknown": _l(
+        "Decision table '%(table)s', rule %(rule)s, column '%(column)s': no form of the model has "
+        "a field '%(field)s'."
+    ),
+    "dmn_cell_not_choice": _l(
+        "Decision table '%(table)s', rule %(rule)s, input '%(column)s': %(value)s is not one of "
+        "the field's choices (%(choices)s)."
+    ),
+    "dmn_cell_empty_not": _l("not() needs at least one value"),
+    "dmn_cell_empty_item": _l("a list item is empty"),
+    "dmn_cell_not_value": _l("'%(text)s' is not a value: use a constant, a field or arithmetic"),
+    "dmn_cell_quote": _l("a quotation mark is not closed"),
+    "dmn_cell_type": _l("cannot compare %(value)s: %(detail)s"),
+    "dmn_not_unique": _l(
+        "Decision table '%(table)s': the rules %(rules)s all match (hit policy UNIQUE)."
+    ),
+    "dmn_any_differs": _l(
+        "Decision table '%(table)s': the rules %(rules)s match with different outputs (hit "
+        "policy ANY)."
+    ),
+    "decision_table_not_found": _l("The process model '%(key)s' has no decision table '%(name)s'."),
     # the client search, notes between colleagues
     "search_invalid": _l("The search has errors."),
     "note_invalid": _l("The note has errors."),
@@ -402,4 +562,49 @@ TEMPLATES: dict[str, LazyString] = {
     "email_invalid": _l("Give one e-mail address, e.g. name@example.fi."),
     "account_not_found": _l("Your account does not exist."),
     "texts_body_not_object": _l("No translations were sent."),
+    # the form editor
+    "form_not_found": _l("The model “%(key)s” has no form “%(form)s”."),
+    "form_version_stale": _l(
+        "The form was read from version %(based_on)s, but the model's latest is version "
+        "%(latest)s: open the form again."
+    ),
+    "form_version_stale_field": _l("Open the form again."),
+    "form_field_referenced": _l(
+        "The field “%(field)s” is read by %(reference)s: change that first, or keep the field's "
+        "name."
+    ),
+    "form_field_referenced_field": _l(
+        "A condition, a prefill or a timer reads this field by its name."
+    ),
+    "form_fields_too_many": _l("A form has at most %(limit)s fields."),
+    "form_fields_too_many_field": _l("The form has too many fields."),
+    "form_field_duplicate": _l("The form has two fields named “%(field)s”."),
+    "form_field_duplicate_field": _l("Another field has this name."),
+    "form_field_original_twice": _l("A field of the form was sent twice."),
+    "form_field_original_twice_field": _l("A field was sent twice: reload the form."),
+    "form_field_not_in_form": _l("The form has no field “%(field)s” to edit."),
+    "form_field_not_in_form_field": _l("Reload the form."),
+    "form_field_name_invalid": _l(
+        "“%(field)s” is not a field name: use letters, digits and _, starting with a letter "
+        "(at most 64)."
+    ),
+    "form_field_name_invalid_field": _l("Use letters, digits and _, starting with a letter."),
+    "form_field_kind_unknown": _l("“%(kind)s” is not a kind of field."),
+    "form_field_kind_unknown_field": _l("Choose the kind of the field."),
+    "form_field_visibility_unknown": _l(
+        "“%(value)s” is not a visibility class: use one of %(allowed)s."
+    ),
+    "form_field_visibility_unknown_field": _l("Choose a visibility class."),
+    "form_field_no_choices": _l("A choice field needs choices."),
+    "form_field_no_choices_field": _l("Write the choices, one per line: value = label."),
+    "form_field_choices_too_many": _l("A field has at most %(limit)s choices."),
+    "form_field_choices_too_many_field": _l("The field has too many choices."),
+    "form_choice_value_invalid": _l(
+        "The choice value “%(value)s” is not allowed: 1–100 characters, no “=”."
+    ),
+    "form_choice_value_invalid_field": _l("Write each choice as value = label."),
+    "form_choice_value_twice": _l("The choice value “%(value)s” is given twice."),
+    "form_choice_value_twice_field": _l("Each value only once."),
+    "form_text_too_long": _l("A text is longer than %(limit)s characters."),
+    "form_text_too_long_field": _l("The text is too long."),
 }

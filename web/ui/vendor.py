@@ -31,6 +31,11 @@ FILES: dict[str, tuple[str, str]] = {
         "text/css",
     ),
     "axe-core/axe.min.js": ("axe-core/axe.min.js", "text/javascript"),
+    # the modeller's properties panel (its script is in the esbuild bundle, polku-bpmn.js)
+    "@bpmn-io/properties-panel/properties-panel.css": (
+        "@bpmn-io/properties-panel/dist/assets/properties-panel.css",
+        "text/css",
+    ),
 }
 
 CACHE_SECONDS = 24 * 60 * 60
@@ -64,4 +69,6 @@ def vendor_url(name: str) -> str:
     """The address of a vendored file, with its package's version to bust caches on upgrade."""
     if name not in FILES:
         raise KeyError(f"{name} is not a vendored file")
-    return url_for("ui.vendor", name=name, v=_package_version(name.split("/", 1)[0]))
+    parts = name.split("/")
+    package = "/".join(parts[:2]) if name.startswith("@") else parts[0]  # @scope/name
+    return url_for("ui.vendor", name=name, v=_package_version(package))
