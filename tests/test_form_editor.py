@@ -170,7 +170,8 @@ def test_bad_edits_are_refused_naming_the_field(services: Services, dora: Actor)
          "field-{n}-visibility", "visibility class"),
         (lambda e: e.fields.append(FieldEdit(name="x", kind="choice", choices=[Choice("a"),
          Choice("a")])), "field-{n}-choices", "twice"),
-        (lambda e: rename(e, "urgent", "kiireellinen"), f"field-{urgent}-name", "(Flow_urgent_yes)"),
+        (lambda e: rename(e, "urgent", "kiireellinen"), f"field-{urgent}-name",
+         "(Flow_urgent_yes)"),
         (lambda e: e.fields.pop(urgent), "fields", "urgent == True"),
         (lambda e: setattr(e, "based_on", 1000), "based_on", "open the form again"),
     ]  # fmt: skip

@@ -167,7 +167,8 @@ def _render(
         edit=edit,
         rows=rows,
         errors=errors,
-        error=summary or (error.message if error is not None else None),
+        # an error with no wording of its own is said by its fields' messages (listed below it)
+        error=summary or (error.message if error is not None and not errors else None),
         problems=problems,
         preview=preview,
         checked=checked,
