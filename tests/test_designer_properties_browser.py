@@ -1,10 +1,12 @@
 """The modeller's properties panel in a real headless Chromium (Debian's, driven by Playwright):
-a designer opens the editor, selects a lane and sets its role, gives a task a phase, selects a
+a designer opens the editor, selects a lane and sets its role and organisation (model.json), gives
+a task a phase (its service-level target is set by an administrator), selects a
 flow and types a condition (the check answers as they type), reads a timer in words, saves,
 and finds the values in the new version's XML, which the model validator accepted."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from engine.services import designer, users
+from engine.services import designer, sla, users
 from engine.services.deployment import get_version
 from engine.workflow.loader import load_model
 from engine.workflow.model import ModelSource
@@ -146,9 +148,17 @@ def test_the_panel_sets_a_role_a_phase_and_a_condition_that_are_saved(
         )
         == "Psykologi"
     )
-    assert page.locator('[data-polku-value="organisation"]').inner_text() == (
-        "Organisaatio, joka omistaa asiakkaan polun"
+    # The lane's organisation (model.json, not the BPMN): the default is named, then chosen.
+    organisation = page.locator("select#bio-properties-panel-polku-organisation")
+    organisation.wait_for()
+    assert organisation.input_value() == ""
+    assert organisation.locator("option").first.inner_text() == (
+        "Ei nimetty mallissa: Organisaatio, joka omistaa asiakkaan polun"
     )
+    groups = organisation.locator("optgroup").evaluate_all("nodes => nodes.map(n => n.label)")
+    assert groups == ["Mallin alueen organisaatiot", "Muut organisaatiot"]
+    organisation.select_option("hva-pohjois-savo")
+    page.get_by_text("Nimetty tälle roolille mallissa.").wait_for()
 
     # A user task: its phase tag and form.
     select(page, "Task_further_investigations")
@@ -159,6 +169,13 @@ def test_the_panel_sets_a_role_a_phase_and_a_condition_that_are_saved(
     )
     phase.select_option("referral")
     assert page.locator('[data-polku-value="service-level"]').inner_text() == "Ei tavoitetta"
+    # a designer who is not an administrator reads the target and who sets it
+    assert (
+        page.locator("[data-polku-target-note]")
+        .inner_text()
+        .startswith("Ylläpitäjä asettaa palvelutasotavoitteet")
+    )
+    assert page.locator("input#bio-properties-panel-polku-service-level-own").count() == 0
 
     # An awaited decision's message and the subprocess of a call activity, as the model has them.
     select(page, "Event_external_decision")
@@ -226,6 +243,10 @@ def test_the_panel_sets_a_role_a_phase_and_a_condition_that_are_saved(
     assert [p for p in problems if p.severity == "error"] == []
     assert parsed.user_tasks["Task_further_investigations"].phase == "referral"
     assert parsed.user_tasks["Task_functional_assessment"].role == "psychologist"
+    assert parsed.lane_organisations == {"psychologist": "hva-pohjois-savo"}
+    assert json.loads(version.files["model.json"]) == {
+        "lane_organisations": {"psychologist": "hva-pohjois-savo"}
+    }
 
 
 def _artefact(name: str) -> Path:
@@ -277,3 +298,33 @@ def test_the_panel_chooses_a_subprocess_and_names_a_message(
     parsed, _problems = load_model(ModelSource("eksote", files), ctx.engine.roles)
     assert parsed is not None
     assert "pension_decision" in parsed.message_names
+
+
+def test_an_administrator_sets_a_steps_target_in_the_panel(
+    page: Any, live_server: tuple[str, Any]
+) -> None:
+    base, app = live_server
+    ctx = app.extensions["polku"]
+    users.create_user(
+        ctx.uow(), ctx.engine.roles, username="ansa", display_name="Ansa Admin",
+        password=PASSWORD, roles=[], is_admin=True,
+    )  # fmt: skip
+    log_in(page, base, "ansa")
+    page.goto(f"{base}/designer/national/edit")
+    page.wait_for_selector('#modeller[data-modeller-ready="true"]')
+    select(page, "Task_further_investigations")
+    own = page.locator("input#bio-properties-panel-polku-service-level-own")
+    own.wait_for()
+    assert own.input_value() == ""
+    assert page.locator("[data-polku-target-note] a").get_attribute("href") == "/dashboard/targets"
+    own.fill("12")
+    check_text(page, "target", "Tavoite tallennettiin.")
+    assert page.locator('[data-polku-value="service-level"]').inner_text() == (
+        "12 työpäivää (vaiheen oma tavoite)"
+    )
+    (row,) = sla.list_targets(ctx.uow())
+    assert (row.model_key, row.bpmn_id, row.working_days, row.updated_by) == (
+        "national", "Task_further_investigations", 12, "ansa",
+    )  # fmt: skip
+    # saved at once, not with the diagram: nothing to save
+    assert page.evaluate("() => window.polkuModeler.get('commandStack').canUndo()") is False

@@ -25,9 +25,7 @@ def check(engine: WorkflowEngine, mapping: Mapping[str, str]) -> dict[str, str]:
     """The mapping as it will be written (empty codes dropped), or InvalidInput naming the
     field `lane_organisations` and what is wrong."""
     known_orgs = organisations.catalogue(engine.processes_dir).organisations
-    known_roles = {
-        code for code in engine.roles.labels if code not in access.NO_CLIENT_WORK_ROLES
-    }
+    known_roles = {code for code in engine.roles.labels if code not in access.NO_CLIENT_WORK_ROLES}
     errors: list[str] = []
     result: dict[str, str] = {}
     if len(mapping) > MAX_ENTRIES:

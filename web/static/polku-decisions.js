@@ -132,7 +132,17 @@
       return;
     }
     messages = holder ? JSON.parse(holder.textContent) : {};
-    modeler = new window.DmnJS({ container: container, common: { keyboard: { bindTo: document } } });
+    // dmn-js's menus and labels in the page's language (web/static/polku-i18n.js), given to
+    // each view: dmn-js 17 drops `common.additionalModules` when a view has its own
+    var translation = window.PolkuI18n ? [window.PolkuI18n.translateModule()] : [];
+    modeler = new window.DmnJS({
+      container: container,
+      common: { keyboard: { bindTo: document } },
+      drd: { additionalModules: translation },
+      decisionTable: { additionalModules: translation },
+      literalExpression: { additionalModules: translation },
+      boxedExpression: { additionalModules: translation }
+    });
     fetch(container.getAttribute('data-xml-url'), { credentials: 'same-origin' })
       .then(function (response) {
         if (!response.ok) {

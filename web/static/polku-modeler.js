@@ -7,8 +7,9 @@
  * entries.
  *
  * Loads the version's XML from #modeller[data-xml-url]; "Save as a new version" exports the XML
- * and POSTs {xml, filename, base_version} as JSON to data-save-url with the CSRF token from
- * <meta name="csrf-token"> in the X-CSRFToken header. The server answers 201/200 {version,
+ * and POSTs {xml, filename, base_version, lane_organisations?} as JSON to data-save-url with the
+ * CSRF token from <meta name="csrf-token"> in the X-CSRFToken header (lane_organisations: the
+ * lanes' organisations chosen in the panel, for the model.json). The server answers 201/200 {version,
  * message, url} or 400 {error, problems: [{file, element, message, severity}]}; problems are
  * listed and shown on the elements they concern (an overlay and the marker "polku-invalid").
  */
@@ -147,6 +148,20 @@
     return fragment;
   }
 
+  /* The save's JSON; the lanes' organisations (model.json, not the BPMN) only once chosen. */
+  function saveBody(xml, container) {
+    var body = {
+      xml: xml,
+      filename: container.getAttribute('data-filename'),
+      base_version: Number(container.getAttribute('data-base-version'))
+    };
+    var polkuConfig = modeler.get('config.polku', false);
+    if (polkuConfig && polkuConfig.laneOrganisationsChanged) {
+      body.lane_organisations = polkuConfig.laneOrganisations;
+    }
+    return body;
+  }
+
   function save() {
     var container = $('modeller');
     var button = $('modeller-save');
@@ -164,11 +179,7 @@
             Accept: 'application/json',
             'X-CSRFToken': token ? token.getAttribute('content') : ''
           },
-          body: JSON.stringify({
-            xml: result.xml,
-            filename: container.getAttribute('data-filename'),
-            base_version: Number(container.getAttribute('data-base-version'))
-          })
+          body: JSON.stringify(saveBody(result.xml, container))
         });
       })
       .then(function (response) {
@@ -200,6 +211,11 @@
       .then(function () {
         button.disabled = false;
       });
+  }
+
+  /* bpmn.io's interface strings in the page's language (web/static/polku-i18n.js). */
+  function translation() {
+    return window.PolkuI18n ? [window.PolkuI18n.translateModule()] : [];
   }
 
   /* The panel's choices (roles, phases, forms, subprocesses, targets); null when unavailable. */
@@ -260,15 +276,16 @@
         modeler = new bpmn.Modeler({
           container: container,
           propertiesPanel: panel ? { parent: panel } : undefined,
-          additionalModules: panel ? [
+          additionalModules: translation().concat(panel ? [
             bpmn.PropertiesPanelModule,
             bpmn.PropertiesProviderModule,
             bpmn.PolkuPropertiesModule
-          ] : [],
+          ] : []),
           moddleExtensions: { spiffworkflow: bpmn.spiffworkflowModdle },
           polku: {
             catalogue: catalogue,
             texts: panelTexts,
+            laneOrganisations: Object.assign({}, (catalogue && catalogue.lane_organisations) || {}),
             csrfToken: token ? token.getAttribute('content') : ''
           }
         });

@@ -249,7 +249,9 @@ def designer_save(key: str) -> tuple[Response, int]:
     ):
         response = jsonify(
             {
-                "error": _("The lanes' organisations must map a lane role to an organisation code."),
+                "error": _(
+                    "The lanes' organisations must map a lane role to an organisation code."
+                ),
                 "field": LANE_ORGANISATIONS,
                 "problems": [],
             }

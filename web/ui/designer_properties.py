@@ -7,6 +7,7 @@ Designers and administrators only, like the other designer pages; the service as
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,8 @@ from flask_babel import get_translations, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.services import access, sla
 from engine.services import model_catalogue as service
 from engine.services.access import Actor
 from web.context import polku
@@ -59,8 +61,10 @@ def designer_properties(key: str) -> Response | tuple[Response, int]:
         return json_error(404, labels.detail(exc) or exc.message)
     organisation_names = {code: _name(names, code) for code, names in cat.organisations.items()}
     roles: list[dict[str, Any]] = []
+    unnamed = replace(cat, lane_organisations={})  # what a lane gets when model.json names none
     for code, names in cat.roles.items():
         organisation, basis = service.lane_organisation(cat, code)
+        default, default_basis = service.lane_organisation(unnamed, code)
         roles.append(
             {
                 "code": code,
@@ -70,6 +74,9 @@ def designer_properties(key: str) -> Response | tuple[Response, int]:
                 "organisation": organisation,
                 "organisation_name": organisation_names.get(organisation or "", ""),
                 "organisation_note": _organisation_note(basis),
+                "default_organisation": default,
+                "default_organisation_name": organisation_names.get(default or "", ""),
+                "default_organisation_note": _organisation_note(default_basis),
             }
         )
     roles.sort(key=lambda r: str(r["name"]).casefold())
@@ -79,32 +86,94 @@ def designer_properties(key: str) -> Response | tuple[Response, int]:
             "version": cat.number,
             "main_file": cat.main_file,
             "roles": roles,
+            # the organisations serving the model's region (and every region) first
             "organisations": [
-                {"code": code, "name": name}
-                for code, name in sorted(organisation_names.items(), key=lambda i: i[1])
+                {
+                    "code": code,
+                    "name": name,
+                    "region": cat.organisation_regions.get(code),
+                    "in_region": cat.organisation_regions.get(code) in (cat.region, None),
+                }
+                for code, name in sorted(
+                    organisation_names.items(),
+                    key=lambda i: (
+                        cat.organisation_regions.get(i[0]) not in (cat.region, None),
+                        i[1].casefold(),
+                    ),
+                )
             ],
+            "region": cat.region,
+            "lane_organisations": cat.lane_organisations,
             "phases": [{"code": code, "name": labels.phase(code)} for code in cat.phases],
             "forms": [{"path": f.path, "title": f.title, "fields": f.fields} for f in cat.forms],
             "subprocesses": [
                 {"id": s.process_id, "name": s.name, "file": s.file, "fields": s.fields}
                 for s in cat.subprocesses
             ],
-            "targets": [
-                {
-                    "model_key": t.model_key,
-                    "bpmn_id": t.bpmn_id,
-                    "phase": t.phase,
-                    "working_days": t.working_days,
-                }
-                for t in cat.targets
-            ],
-            "targets_url": url_for("ui.sla_targets_page") if actor.is_admin else None,
+            "targets": _targets(cat.targets),
+            # an administrator sets a step's target here; anyone who may open the page sees it
+            "may_set_targets": access.administers(actor),
+            "targets_url": url_for("ui.sla_targets_page")
+            if access.may_see_dashboards(actor)
+            else None,
+            "target_url": url_for("ui.designer_set_target", key=key),
             "condition_url": url_for("ui.designer_check_condition", key=key),
             "timer_url": url_for("ui.designer_read_timer", key=key),
         }
     )
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _targets(targets: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "model_key": t.model_key,
+            "bpmn_id": t.bpmn_id,
+            "phase": t.phase,
+            "working_days": t.working_days,
+        }
+        for t in targets
+    ]
+
+
+@blueprint.post("/designer/<key>/properties/target")
+def designer_set_target(key: str) -> Response | tuple[Response, int]:
+    """Set (or, with working_days null, remove) a step's own service-level target in this
+    model: {bpmn_id, working_days} in; {ok, message, targets} out. The targets page's service
+    (`sla.set_target`) with its rule: administrators only; the row records who and when."""
+    actor: Actor = g.actor
+    if not may_design(actor):
+        return _refused()
+    body = _json_body()
+    bpmn_id = body.get("bpmn_id")
+    days = body.get("working_days")
+    if not isinstance(bpmn_id, str) or not bpmn_id or len(bpmn_id) > 200:
+        return json_error(400, _("Choose a step or a phase."))
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
+        return json_error(400, _("Give a whole number of working days from 0 to 365."))
+    ctx = polku()
+    try:
+        sla.set_target(
+            ctx.uow(), ctx.clock, actor, model_key=key, bpmn_id=bpmn_id, phase=None,
+            working_days=days,
+        )  # fmt: skip
+    except Forbidden:
+        return json_error(403, _("Only administrators set service-level targets."))
+    except InvalidInput as exc:
+        found = [m for msgs in labels.messages(exc.errors).values() for m in msgs]
+        return json_error(400, " ".join(found) or (labels.detail(exc) or exc.message))
+    except NotFound as exc:
+        if exc.code != "sla_target_not_found":  # removing a target there is none of: done
+            return json_error(404, labels.detail(exc) or exc.message)
+    targets = [t for t in sla.list_targets(ctx.uow()) if t.model_key in (None, key)]
+    return jsonify(
+        {
+            "ok": True,
+            "message": _("The target was removed.") if days is None else _("The target was saved."),
+            "targets": _targets(targets),
+        }
+    )
 
 
 def _organisation_note(basis: str) -> str:

@@ -252,18 +252,82 @@ function LaneRole(props) {
     getOptions=${getOptions} />`;
 }
 
+/* The organisation doing the lane's tasks is not in the BPMN: it is the model.json's
+ * lane_organisations (role -> organisation code), kept in `config.polku.laneOrganisations` and
+ * sent with the save. Choosing one is a command, so that undo and the unsaved-changes warning
+ * know it. */
+export const SET_LANE_ORGANISATION = 'polku.lane-organisation.set';
+
+export function LaneOrganisationHandler(config) {
+  this._config = config;
+}
+
+LaneOrganisationHandler.prototype.execute = function (context) {
+  const map = this._config.laneOrganisations || (this._config.laneOrganisations = {});
+  context.previous = map[context.role] || '';
+  if (context.code) {
+    map[context.role] = context.code;
+  } else {
+    delete map[context.role];
+  }
+  this._config.laneOrganisationsChanged = true;
+  return [context.element];
+};
+
+LaneOrganisationHandler.prototype.revert = function (context) {
+  const map = this._config.laneOrganisations;
+  if (context.previous) {
+    map[context.role] = context.previous;
+  } else {
+    delete map[context.role];
+  }
+  return [context.element];
+};
+
+LaneOrganisationHandler.$inject = ['config.polku'];
+
+function organisationOption(o) {
+  return { value: o.code, label: o.name };
+}
+
 function LaneOrganisation(props) {
   const { element, id } = props;
   const config = useService('config.polku');
+  const commandStack = useService('commandStack');
   const texts = config.texts;
   const role = roleOf(config.catalogue, bo(element).name);
-  const name = role ? role.organisation_name || texts.organisationByPath : texts.organisationNoRole;
-  const note = role ? role.organisation_note : '';
-  return html`<div class="bio-properties-panel-entry polku-readonly" data-entry-id=${id}>
-    <p class="bio-properties-panel-label">${texts.organisation}</p>
-    <p class="polku-readonly-value" data-polku-value="organisation">${name}</p>
-    <div class="bio-properties-panel-description">${note} ${texts.organisationHelp}</div>
-  </div>`;
+  if (!role) {
+    return html`<div class="bio-properties-panel-entry polku-readonly" data-entry-id=${id}>
+      <p class="bio-properties-panel-label">${texts.organisation}</p>
+      <p class="polku-readonly-value" data-polku-value="organisation">${texts.organisationNoRole}</p>
+    </div>`;
+  }
+  const lanes = config.laneOrganisations || {};
+  const getValue = () => lanes[role.code] || '';
+  const getOptions = () => {
+    const organisations = config.catalogue.organisations || [];
+    const fallback = role.default_organisation_name || texts.organisationByPath;
+    const options = [{ value: '', label: texts.organisationDefault.replace('%(name)s', fallback) }];
+    const near = organisations.filter((o) => o.in_region);
+    const far = organisations.filter((o) => !o.in_region);
+    if (near.length) {
+      options.push({ label: texts.organisationsOfRegion, children: near.map(organisationOption) });
+    }
+    if (far.length) {
+      options.push({ label: texts.otherOrganisations, children: far.map(organisationOption) });
+    }
+    const value = getValue();
+    if (value && !organisations.some((o) => o.code === value)) {
+      options.push({ value: value, label: value + ' – ' + texts.unknownOrganisation });
+    }
+    return options;
+  };
+  const setValue = (code) =>
+    commandStack.execute(SET_LANE_ORGANISATION, { element: element, role: role.code, code: code });
+  const note = getValue() ? texts.organisationNamed : role.default_organisation_note || '';
+  return html`<${SelectEntry} element=${element} id=${id} label=${texts.organisation}
+    description=${note + ' ' + texts.organisationHelp} getValue=${getValue} setValue=${setValue}
+    getOptions=${getOptions} />`;
 }
 
 /* ------------------------------------------------------------ user tasks, call activities */
@@ -329,24 +393,79 @@ export function targetInForce(catalogue, stepId, phase) {
   return null;
 }
 
+function ownTarget(catalogue, stepId) {
+  return (catalogue.targets || []).find((t) => t.bpmn_id === stepId && t.model_key === catalogue.key);
+}
+
+/* The target in force, read-only; an administrator may set the step's own target in this model
+ * here (POST target_url: the targets page's service, saved at once, not with the diagram). */
 function ServiceLevel(props) {
   const { element, id } = props;
   const config = useService('config.polku');
   const texts = config.texts;
+  const catalogue = config.catalogue;
+  const debounce = useService('debounceInput');
+  const [status, setStatus] = useState(null);
+  const stepId = bo(element).id;
   const phase = getSpiffProperty(bo(element), PHASE_PROPERTY);
-  const found = targetInForce(config.catalogue, bo(element).id, phase);
+  const found = targetInForce(catalogue, stepId, phase);
   const value = found
     ? texts.workingDays.replace('%(days)s', String(found.target.working_days)) + ' ' +
       (found.basis === 'step' ? texts.targetOfStep : texts.targetOfPhase)
     : texts.noTarget;
-  const link = config.catalogue.targets_url
-    ? html` <a href=${config.catalogue.targets_url}>${texts.changeTargets}</a>`
+  const link = catalogue.targets_url
+    ? html` <a href=${catalogue.targets_url}>${texts.targetsPage}</a>`
     : '';
-  return html`<div class="bio-properties-panel-entry polku-readonly" data-entry-id=${id}>
+  const shown = html`<div class="bio-properties-panel-entry polku-readonly" data-entry-id=${id}>
     <p class="bio-properties-panel-label">${texts.serviceLevel}</p>
     <p class="polku-readonly-value" data-polku-value="service-level">${value}</p>
-    <div class="bio-properties-panel-description">${texts.serviceLevelHelp}${link}</div>
+    <div class="bio-properties-panel-description" data-polku-target-note="">${
+      catalogue.may_set_targets ? texts.serviceLevelAdminHelp : texts.serviceLevelByAdmin
+    }${link}</div>
   </div>`;
+  if (!catalogue.may_set_targets || !catalogue.target_url) {
+    return shown;
+  }
+  const own = ownTarget(catalogue, stepId);
+  const getValue = () => (own ? String(own.working_days) : '');
+  const validate = (text) => {
+    const trimmed = (text || '').trim();
+    return trimmed && !(/^\d+$/.test(trimmed) && Number(trimmed) <= 365) ? texts.targetInvalid : null;
+  };
+  const setValue = (text) => {
+    const trimmed = (text || '').trim();
+    if (validate(trimmed) || trimmed === getValue()) {
+      return;
+    }
+    setStatus({ state: 'pending', text: texts.checking });
+    fetch(catalogue.target_url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        'X-CSRFToken': config.csrfToken || '',
+      },
+      body: JSON.stringify({ bpmn_id: stepId, working_days: trimmed ? Number(trimmed) : null }),
+    })
+      .then((response) => response.json().then((answer) => ({ ok: response.ok, answer: answer })))
+      .then(({ ok, answer }) => {
+        if (!ok) {
+          setStatus({ state: 'error', text: answer.error || texts.targetFailed });
+          return;
+        }
+        catalogue.targets = answer.targets || [];
+        setStatus({ state: 'ok', text: answer.message });
+      })
+      .catch(() => setStatus({ state: 'failed', text: texts.targetFailed }));
+  };
+  const description = status
+    ? html`<span class="polku-check is-${status.state}" data-polku-check="target"
+        data-check-state=${status.state} role="status" aria-live="polite">${status.text}</span>`
+    : texts.ownTargetHelp;
+  return html`${shown}<${TextFieldEntry} element=${element} id=${id + '-own'}
+    label=${texts.ownTarget} description=${description} getValue=${getValue}
+    setValue=${setValue} validate=${validate} debounce=${debounce} />`;
 }
 
 function Subprocess(props) {
@@ -577,7 +696,7 @@ function polkuEntries(element, config) {
   const businessObject = bo(element);
   if (is(element, 'bpmn:Lane')) {
     entries.push(entry('polku-role', LaneRole, config, isSelectEntryEdited));
-    entries.push(entry('polku-organisation', LaneOrganisation, config));
+    entries.push(entry('polku-organisation', LaneOrganisation, config, isSelectEntryEdited));
   }
   if (is(element, 'bpmn:UserTask')) {
     entries.push(entry('polku-phase', Phase, config, isSelectEntryEdited));
@@ -606,8 +725,9 @@ function polkuEntries(element, config) {
   return entries;
 }
 
-export default function PolkuPropertiesProvider(propertiesPanel, config) {
+export default function PolkuPropertiesProvider(propertiesPanel, config, commandStack) {
   const polku = config || {};
+  commandStack.registerHandler(SET_LANE_ORGANISATION, LaneOrganisationHandler);
   this.getGroups = function (element) {
     return function (groups) {
       if (!polku.catalogue) {
@@ -634,4 +754,4 @@ export default function PolkuPropertiesProvider(propertiesPanel, config) {
   propertiesPanel.registerProvider(500, this);
 }
 
-PolkuPropertiesProvider.$inject = ['propertiesPanel', 'config.polku'];
+PolkuPropertiesProvider.$inject = ['propertiesPanel', 'config.polku', 'commandStack'];
