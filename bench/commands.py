@@ -50,6 +50,7 @@ from engine.services.deployment import deploy_all, latest_version
 from engine.workflow import pruning
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.model import ParsedModel
+from engine.workflow.roles import CLIENT
 from engine.workflow.script_engine import RestrictedScriptEngine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,11 +67,13 @@ def walk() -> list[Step]:
             "Task_physician_assessment",
             "Task_functional_assessment",
             "Task_social_assessment",
+            "Task_client_situation",  # the client's own task (the client does it)
         )
     ]
     steps.append(
         ("task", ("Task_support_plan", sample("Task_support_plan", case_manager="asiakasvastaava")))
     )
+    steps.append(("task", ("Task_client_plan_acceptance", sample("Task_client_plan_acceptance"))))
     arrange = sample("Task_arrange_services", awaits_external_decision=True, decision_source="kela")
     steps.append(("task", ("Task_arrange_services", arrange)))
     steps.append(
@@ -181,11 +184,12 @@ class Polku:
                 )
                 assert row is not None, f"{bpmn_id} is not open"
                 task_id, role, assignee = row.id, row.role, row.assignee_id
-            doer = next(
+                client = Actor.for_client(row.instance.client)
+            doer = client if role == CLIENT else next(
                 a
                 for a in self.actors.values()
                 if (assignee and a.user_id == assignee) or (not assignee and role in a.roles)
-            )
+            )  # fmt: skip
             return lambda: instances.complete_task(
                 self.uow(), self.engine, self.clock, doer, task_id, data
             )

@@ -91,6 +91,7 @@ def _rss_kib() -> int:
 
 def child(url: str, log: Path, trace: bool, batch_rows: int) -> dict[str, Any]:
     """One import, in this process: its time and memory."""
+    import engine.persistence.tables  # noqa: F401  (first: it imports the audit tables at its end)
     from engine.clock import system_clock
     from engine.persistence.database import make_engine, make_session_factory
     from engine.persistence.unit_of_work import UnitOfWork

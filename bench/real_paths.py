@@ -28,6 +28,7 @@ from engine.services import clients, instances
 from engine.services.access import Actor
 from engine.services.demo import TO_PLAN, sample
 from engine.workflow.engine import WorkflowEngine
+from engine.workflow.roles import CLIENT
 
 # North Savo's municipalities: the staff's county owns the paths of the clients who live there
 MUNICIPALITIES = ("Iisalmi", "Kiuruvesi", "Lapinlahti", "Sonkajärvi", "Vieremä", "Kuopio")
@@ -68,7 +69,8 @@ def prepare(
                 )
                 assert task is not None, f"{bpmn_id} is not open on path {instance_id}"
                 task_id, role, assignee = task.id, task.role, task.assignee_id
-            doer = next(
+                client = Actor.for_client(task.instance.client)
+            doer = client if role == CLIENT else next(
                 a for a in staff.values()
                 if a.user_id == assignee or (assignee is None and role in a.roles)
             )  # fmt: skip

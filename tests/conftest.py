@@ -17,13 +17,15 @@ from sqlalchemy import create_engine, select, text
 from engine.clock import FrozenClock
 from engine.persistence import schema
 from engine.persistence.database import make_engine, make_session_factory
-from engine.persistence.tables import HumanTask
+from engine.persistence.tables import Client, HumanTask, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import clients, instances, users
 from engine.services.access import Actor
 from engine.services.demo import SAMPLE_FORM_DATA, demo_organisations, sample
 from engine.services.deployment import deploy_all
 from engine.workflow.engine import WorkflowEngine
+from engine.workflow.roles import CLIENT
+from tests.client_tasks import client_catches_up
 from tests.postgres import find_bindir, postgres_server
 
 # The tests serve plain http on 127.0.0.1: session cookies cannot be Secure-only there (outside
@@ -185,6 +187,8 @@ class Services:
         return found[0]
 
     def doer(self, task: HumanTask) -> Actor:
+        if task.role == CLIENT:  # the client's own task: the client themself does it
+            return self.client_actor(task.instance_id)
         for actor in self.actors.values():
             if task.assignee_id == actor.user_id or (
                 task.assignee_id is None and task.role in actor.roles
@@ -192,7 +196,17 @@ class Services:
                 return actor
         raise AssertionError(f"nobody may do {task.bpmn_id} (role {task.role})")
 
+    def client_actor(self, instance_id: int) -> Actor:
+        """The client of the path, acting themself (as the client's portal signs them in)."""
+        with self.uow() as uow:
+            path = uow.session.get(ProcessInstance, instance_id)
+            assert path is not None
+            client = uow.session.get(Client, path.client_id)
+            assert client is not None
+            return Actor.for_client(client)
+
     def complete(self, instance_id: int, bpmn_id: str, **overrides: Any) -> None:
+        client_catches_up(self.uow, self.engine, self.clock, instance_id, bpmn_id)
         task = self.open_task(instance_id, bpmn_id)
         if bpmn_id == "Task_support_plan":
             overrides.setdefault("case_manager", "aino")
@@ -209,6 +223,7 @@ class Services:
         for step in steps:
             bpmn_id, overrides = (step, {}) if isinstance(step, str) else step
             if bpmn_id not in SAMPLE_FORM_DATA:  # a step with another step's form: data given
+                client_catches_up(self.uow, self.engine, self.clock, instance_id, bpmn_id)
                 task = self.open_task(instance_id, bpmn_id)
                 instances.complete_task(
                     self.uow(), self.engine, self.clock, self.doer(task), task.id, overrides

@@ -10,7 +10,8 @@ sets no cookies (a cookie of 127.0.0.1 would overwrite Polku's, whatever the por
 Knobs for the tests: `signing_key` (sign id_tokens with a key that is not in the JWKS),
 `audience` (issue id_tokens to another client), `groups_in_id_token` (leave the groups to the
 userinfo endpoint, as some providers do) and `iss` (the issuer the id_tokens name, e.g. with
-a trailing slash as some providers have).
+a trailing slash as some providers have); `extra_in_id_token` (False: a person's `extra` claims,
+such as a client's identity code, only in userinfo, as Suomi.fi gives them).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class Person:
     name: str
     groups: list[str] = field(default_factory=list)
     email: str | None = None
+    # more claims: e.g. a client's personal identity code under Suomi.fi's claim name
+    # ("urn:oid:1.2.246.21"), as strong identification gives it
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -191,6 +195,7 @@ class OpenIDProvider:
         self.signing_key = self.key
         self.audience: str | None = None
         self.groups_in_id_token = True
+        self.extra_in_id_token = True  # False: the extra claims only in userinfo (Suomi.fi)
         self.codes: dict[str, Code] = {}
         self.nonces: set[str] = set()
         self.tokens: dict[str, str] = {}  # access token -> username
@@ -254,6 +259,8 @@ class OpenIDProvider:
         )
         if person.email:
             info["email"] = person.email
+        if self.extra_in_id_token or not in_id_token:
+            info.update(person.extra)
         if self.groups_in_id_token or not in_id_token:
             info["groups"] = list(person.groups)
         return info

@@ -36,9 +36,13 @@ NO_CLIENT_DATA = {
     "ui.event_log_import", "ui.designer_models", "ui.designer_model", "ui.designer_edit",
     "ui.designer_upload", "ui.designer_save", "ui.designer_version_xml", "ui.designer_compare",
     "ui.designer_texts", "ui.designer_texts_save", "api.get_model_texts", "api.put_model_texts",
+    "api.list_model_forms", "api.get_model_form", "api.put_model_form",  # a model's forms
+    # a model's decision tables: the editor page, its DMN file and its save
+    "ui.designer_decision", "ui.designer_decision_save", "ui.designer_decision_xml",
     "ui.designer_version_diff",  # two versions of a model compared: no client data
     # the modeller's properties panel: a model's choices, a condition or timer checked
     "ui.designer_properties", "ui.designer_check_condition", "ui.designer_read_timer",
+    "ui.designer_set_target",  # a step's service-level target, as on the targets page
     "ui.designer_forms", "ui.designer_form", "ui.designer_form_post",  # the form editor
     "ui.admin_people", "ui.admin_add_person", "ui.admin_update_person",
     "ui.admin_person_account", "ui.admin_settings", "ui.admin_settings_save",
@@ -46,9 +50,24 @@ NO_CLIENT_DATA = {
     "ui.search_clients",  # keeps the search words in the session; the client list reads
     "ui.emergency_form",  # the reason form only: nothing of the client is shown
     "ui.event_log_job", "ui.event_log_job_progress",  # an import's progress: imported logs only
+    # the import wizard: an uploaded log's first rows and its import (imported logs only)
+    "ui.event_log_upload", "ui.event_log_wizard", "ui.event_log_wizard_import",
+    "api.upload_event_log", "api.event_log_upload_preview", "api.event_log_upload_choices",
+    "api.import_event_log_upload",
     # one's own notices marked read, one's own e-mail settings, an address set by an admin
     "ui.notifications_read_all", "ui.settings_page", "ui.settings_save", "ui.admin_person_email",
     "api.list_migrations",  # a model's migrations: versions and path ids, no client data
+    # conformance to the national path: aggregates of the reader's scope, and their CSV
+    "ui.conformance_page", "ui.conformance_diagram", "api.conformance_report",
+    # the client's own sign-in and sign-out (issue 17): their rows are the sign-in's
+    "oma.sign_in_page", "oma.sign_in_start", "oma.sign_in_callback", "oma.demo_sign_in",
+    "oma.sign_out",
+    # the pilots' client targets: aggregate settings, no client data
+    "ui.pilot_targets_page", "ui.pilot_targets_set", "ui.pilot_targets_remove",
+    "api.list_pilot_targets", "api.set_pilot_target", "api.remove_pilot_target",
+    # the team's IPS fidelity self-assessment rounds: a team's own scores, no client data
+    "ui.ips_fidelity_page", "ui.ips_fidelity_record", "api.list_fidelity_rounds",
+    "api.record_fidelity_round",
 }  # fmt: skip
 # Routes whose rows are asserted by the tests named (they need a second model version).
 MIGRATION_TEST = "tests/test_versions.py::test_migration_moves_what_it_can_and_says_why_not"
@@ -57,6 +76,9 @@ UNUSUAL_TEST = (
 )
 NOTICE_TEST = "tests/test_notifications.py::test_opening_a_notice_is_logged"
 UNDO_TEST = "tests/test_path_migration.py::test_a_partial_migration_and_its_undo"
+CLIENT_PAGES_TEST = (
+    "tests/test_client_portal.py::test_each_client_page_logs_its_read_with_the_clients_basis"
+)
 TESTED_ELSEWHERE = {
     "ui.designer_migrate": MIGRATION_TEST, "api.migrate_instances": MIGRATION_TEST,
     # the migration page lists the paths; the undo moves them back (per path: read or update)
@@ -67,8 +89,16 @@ TESTED_ELSEWHERE = {
     "ui.review_finding": UNUSUAL_TEST, "api.review_unusual_access": UNUSUAL_TEST,
     # opening one's own notice (its id is the notice's): the shown pseudonym's row asserted
     "ui.open_notification": NOTICE_TEST, "api.read_notification": NOTICE_TEST,
+    # the client's own pages (issue 17): signed in through the local OpenID provider
+    **{endpoint: CLIENT_PAGES_TEST for endpoint in (
+        "oma.home", "oma.plan", "oma.tasks", "oma.task", "oma.consent", "oma.my_data",
+        "oma.download", "oma.correction",
+    )},
     # an awaited decision recorded from its worklist item (its own path, its row asserted)
     "api.record_decision": "tests/test_waits.py::test_the_api_records_a_decision_and_logs_it",
+    # client feedback (issue 17 §4): aggregates; the free texts' reads logged per client
+    "ui.feedback_page": "tests/test_client_feedback.py::"
+    "test_the_report_over_real_paths_hides_small_groups_and_shows_texts_to_owners",
 }  # fmt: skip
 
 
@@ -231,6 +261,12 @@ CLIENT_DATA: dict[str, Call] = {
                       text="Soita iltapäivällä"),
     "api.add_note": api("aino", "POST", "/instances/{path}/notes", text="Soita iltapäivällä"),
     "api.list_notes": api("lauri", "GET", "/instances/{path}/notes"),
+    # employment events on a path (issue 16 §2)
+    "ui.record_employment": ui("aino", "POST", "/clients/{client}/paths/{path}/employment",
+                               kind="study", started_on="2026-01-02"),
+    "api.record_employment": api("aino", "POST", "/instances/{path}/employment",
+                                 kind="work_trial", sector="city", started_on="2026-01-02"),
+    "api.list_employment": api("lauri", "GET", "/instances/{path}/employment"),
     "api.list_submissions": api("aino", "GET", "/instances/{path}/submissions"),
     "api.list_plan_revisions": api("aino", "GET", "/instances/{path}/plan"),
     "api.instance_diagram": api("aino", "GET", "/instances/{path}/diagram"),

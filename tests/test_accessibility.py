@@ -124,6 +124,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "Task_physician_assessment",
         "Task_functional_assessment",
         "Task_social_assessment",
+        "Task_client_situation",  # the client's own view (the client does it)
     )
     ville = start("Ville Virtanen")
     liisa = start("Liisa Laine")
@@ -132,8 +133,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     _walk(
         ctx, clock, actors, liisa[1],
         ("Task_support_plan", unclear),
+        "Task_client_plan_acceptance",
         ("Task_additional_investigations", sample("Task_further_investigations")),
         ("Task_support_plan", sample("Task_support_plan", case_manager="aino")),
+        "Task_client_plan_acceptance",
         "Task_arrange_services",
     )  # fmt: skip
     pekka = start("Pekka Peltonen")

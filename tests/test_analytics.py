@@ -163,8 +163,11 @@ def test_pilot_metrics_on_a_cohort_known_by_hand(services: Services, manager: Ac
     assert (result.coached, result.employed, result.relationships) == (1, 1, 1)
     assert result.employment_rate.value == 1.0 and result.relationship_rate.value == 1.0
     table = {r.category: (r.count, r.percent) for r in result.referrals}
-    assert table["employment_company_wage_subsidy"] == (1, 50.0)
-    assert table["work_trial"] == (1, 50.0)
+    # by relationship, of the persons coached: the work trial closed a path without coaching
+    assert table["employment_company_wage_subsidy"] == (1, 100.0)
+    assert table["work_trial"] == (0, 0.0)
+    every = {r.category: r.count for r in result.all_referrals}
+    assert every["work_trial"] == 1 and every["employment_company_wage_subsidy"] == 1
     assert table["study"] == (0, 0.0)
     assert (result.consultation_sessions, result.consultation_cases) == (1, 1)
     # first and latest scores (5, 2), (5, 6), (5, 8): one worse, two better, mean +1/3
@@ -229,7 +232,9 @@ def test_importing_an_event_log(services: Services, manager: Actor) -> None:
     )
     result = dashboards.imported_metrics(services.uow(), services.engine, manager, dataset_id)
     assert (result.contacted, result.enrolled, result.plan_coverage.value) == (2, 1, 1.0)
-    assert {r.category: r.count for r in result.referrals}["work_trial"] == 1
+    # nobody was coached: the work trial is one of every client's relationships
+    assert {r.category: r.count for r in result.all_referrals}["work_trial"] == 1
+    assert result.relationships == 0 and result.all_relationships == 1
 
 
 @pytest.mark.parametrize(

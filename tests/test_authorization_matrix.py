@@ -28,6 +28,9 @@ DOERS = {
     "Task_functional_assessment": "fanni",
     "Task_social_assessment": "sanna",
     "Task_support_plan": "timo",
+    # the client's own tasks: `Api.complete` has the client themself do them
+    "Task_client_situation": "client",
+    "Task_client_plan_acceptance": "client",
 }
 INTAKE = {"work_ability_coordinator", "case_coordinator", "service_counsellor"}
 OTHER_ORGANISATION = {"kela_advisor", "employment_expert"}

@@ -18,6 +18,7 @@ from engine.persistence.tables import HumanTask
 from engine.services import clients, designer, instances, users
 from engine.services.access import Actor
 from engine.services.demo import sample
+from tests.client_tasks import client_catches_up
 from tests.conftest import PASSWORD, ROOT, STAFF
 from web import create_app
 
@@ -80,6 +81,7 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, Any]]:
         "Task_social_assessment",
         "Task_support_plan",
     ):
+        client_catches_up(ctx.uow, ctx.engine, ctx.clock, iid, bpmn_id)  # the client's own tasks
         with ctx.uow() as uow:
             row = uow.session.scalar(
                 select(HumanTask).where(
@@ -95,6 +97,7 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, Any]]:
         instances.complete_task(
             ctx.uow(), ctx.engine, ctx.clock, doer, task_id, data or sample(bpmn_id)
         )
+    client_catches_up(ctx.uow, ctx.engine, ctx.clock, iid, "Task_arrange_services")  # accepted
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -139,7 +139,7 @@ def test_the_export_holds_everything_the_database_holds(built: Built) -> None:
     assert path["case_manager"] == "aino" and path["completed_at"] is None
 
     submissions = _rows(app, FormSubmission, FormSubmission.instance_id == iid)
-    assert len(submissions) == 6
+    assert len(submissions) == 8  # the team's six and the client's own view and acceptance
     assert {s["id"]: s["data"] for s in path["submissions"]} == {s.id: s.data for s in submissions}
     assert {s["id"]: s["submitted_by"] for s in path["submissions"]} == {
         s.id: s.submitted_by for s in submissions
@@ -171,7 +171,7 @@ def test_the_export_holds_everything_the_database_holds(built: Built) -> None:
     assert any(r["basis"].startswith("emergency access:") for r in export["access_log"])
     counts = export["counts"]
     assert (counts["submissions"], counts["history_events"], counts["access_log_rows"]) == (
-        6, len(events), len(logged_before),
+        8, len(events), len(logged_before),
     )  # fmt: skip
 
     # the export is itself logged, as a disclosure saying what it held
@@ -180,7 +180,7 @@ def test_the_export_holds_everything_the_database_holds(built: Built) -> None:
         "aino", "disclose", "client_export", cid, True,
     )  # fmt: skip
     assert "case manager" in row.basis
-    assert row.detail and "6 submissions" in row.detail and "1 emergency openings" in row.detail
+    assert row.detail and "8 submissions" in row.detail and "1 emergency openings" in row.detail
 
 
 def test_an_auditor_of_the_owner_may_export_and_others_are_refused(built: Built) -> None:
@@ -229,7 +229,7 @@ def test_the_readable_document_and_the_download(built: Built) -> None:
     assert "attachment" in download.headers["Content-Disposition"]
     exported = json.loads(download.get_data(as_text=True))
     assert exported["client"]["full_name"] == NAME
-    assert len(exported["paths"][0]["submissions"]) == 6
+    assert len(exported["paths"][0]["submissions"]) == 8
     disclosed = _rows(app, AccessLog, AccessLog.action == "disclose", AccessLog.client_id == cid)
     assert [r.username for r in disclosed] == ["aino", "aino"]
 

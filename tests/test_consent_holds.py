@@ -99,6 +99,8 @@ def _doer(step: str) -> str:
         "Task_physician_assessment": "lauri",
         "Task_functional_assessment": "fanni",
         "Task_social_assessment": "sanna",
+        "Task_client_situation": "client",  # `Api.complete` has the client themself do it
+        "Task_client_plan_acceptance": "client",
     }[step]
 
 

@@ -240,20 +240,22 @@ def test_metrics_on_the_rovaniemi_cohort_laid_out_as_its_table(
     cohort(svc, "rovaniemi", list(walks("rovaniemi")))  # four clients, known by hand
     base = "/dashboard/metrics?model=rovaniemi&download="
     clients = {r[0]: r[1:] for r in csv_rows(manager, base + "clients")[1:]}
-    assert clients["Contacted"] == ["4", "", ""]
-    assert clients["Enrolled in the team"] == ["3", "4", "75.0"]
+    # distinct persons, each figure with its cohort rule beside it
+    assert clients["Contacted"] == ["4", "", "", "First contact in the period"]
+    assert clients["Enrolled in the team"] == ["3", "", "", "Taken on by the team in the period"]
     referrals = csv_rows(manager, base + "onward-referrals")
     assert [r[0] for r in referrals[1:4]] == [
         "Employment in a company",
         "with wage subsidy",
         "Total to companies",
     ]
-    assert referrals[2][1:] == ["1", "50.0"]  # company with wage subsidy
-    assert referrals[3][1:] == ["1", "50.0"]  # the companies' total
-    assert {r[0]: r[1:] for r in referrals}["Work trial"] == ["1", "50.0"]
-    assert referrals[-1][1:] == ["2", "100.0"]
+    # by relationship: the coached person's employment; every client's also the work trial
+    assert referrals[2][1:] == ["1", "100.0", "1", "50.0"]  # company with wage subsidy
+    assert referrals[3][1:] == ["1", "100.0", "1", "50.0"]  # the companies' total
+    assert {r[0]: r[1:] for r in referrals}["Work trial"] == ["0", "0.0", "1", "50.0"]
+    assert referrals[-1][1:] == ["1", "100.0", "2", "100.0"]
     employment = {r[0]: r[1:] for r in csv_rows(manager, base + "employment")[1:]}
-    assert employment["Persons employed"] == ["1", "1", "1.0"]
+    assert employment["Persons employed"][:3] == ["1", "1", "1.0"]
     page = manager.get("/dashboard/metrics?model=rovaniemi")
     assert page.status_code == 200
     assert page.text.count("<svg") >= 1  # the onward-referral chart

@@ -325,7 +325,7 @@ def test_a_later_gateway_sees_the_corrected_value(services: Services) -> None:
 
 def test_prefill_from_an_earlier_step(services: Services) -> None:
     iid = services.start()
-    services.walk(iid, *TO_PLAN[:-1])
+    services.walk(iid, *TO_PLAN[:-2])
     task = services.open_task(iid, "Task_support_plan")
     timo, sanna = services.actors["timo"], services.actors["sanna"]
 
@@ -340,12 +340,14 @@ def test_prefill_from_an_earlier_step(services: Services) -> None:
     _correct(services, services.actors["lauri"], row, work_restrictions="Ei nostoja.")
     # the plan's doer: the health field of their form starts with the physician's health field
     seen = context(timo)
-    assert seen.prefill == {"challenges": "Ei nostoja."}
+    own_view = sample("Task_client_situation")["client_own_view"]  # the client's own words
+    assert seen.prefill == {"challenges": "Ei nostoja.", "client_view": own_view}
     # beside the form the case coordinator does not see the health data itself
     [physician] = [s for s in seen.earlier if s.bpmn_id == "Task_physician_assessment"]
     assert physician.data == {} and physician.hidden
-    assert seen.earlier[0].bpmn_id == "Task_social_assessment"  # newest first
-    assert context(sanna).prefill == {}  # a reader who is not the doer and sees no health data
+    assert seen.earlier[0].bpmn_id == "Task_client_situation"  # newest first
+    # a reader who is not the doer and sees no health data: the shared client's view only
+    assert context(sanna).prefill == {"client_view": own_view}
 
 
 @pytest.mark.parametrize(
@@ -510,7 +512,7 @@ def test_the_pages_show_an_entry_and_correct_it(site: tuple[Flask, Api]) -> None
 def test_an_open_task_shows_earlier_entries_and_starts_prefilled(site: tuple[Flask, Api]) -> None:
     app, api = site
     path = api.start_path()
-    for step in TO_PLAN[:-1]:
+    for step in TO_PLAN[:-2]:
         overrides = {"work_restrictions": "Ei nostoja."} if "physician" in step else {}
         api.complete(DOERS[step], path, step, **overrides)
     task = api.task_of("timo", path, "Task_support_plan")
@@ -522,7 +524,7 @@ def test_an_open_task_shows_earlier_entries_and_starts_prefilled(site: tuple[Fla
 def test_a_failed_submit_still_shows_the_earlier_entries(site: tuple[Flask, Api]) -> None:
     app, api = site
     path = api.start_path()
-    for step in TO_PLAN[:-1]:
+    for step in TO_PLAN[:-2]:
         api.complete(DOERS[step], path, step)
     task = api.task_of("timo", path, "Task_support_plan")
     answered = _browser(app, "timo").post(f"/tasks/{task}", data={})  # required fields missing

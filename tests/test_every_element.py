@@ -23,6 +23,7 @@ from engine.workflow import element_checks, forms
 from engine.workflow.engine import WorkflowEngine
 from engine.workflow.loader import load_model
 from engine.workflow.model import ModelSource, ParsedModel, Problem
+from engine.workflow.roles import CLIENT
 from tests.conftest import PASSWORD, PROCESSES, Services
 from tests.test_api import Api
 from tests.test_hardening import app  # noqa: F401  (the app fixture: SQLite and PostgreSQL)
@@ -122,7 +123,14 @@ def deliver(services: Services, instance_id: int, message: WaitingEvent, data: A
 
 
 def complete(services: Services, task: HumanTask, data: dict[str, Any]) -> None:
-    """Completed by someone of the task's role whom its organisation lets do it."""
+    """Completed by someone of the task's role whom its organisation lets do it (a client
+    task by the path's client themself)."""
+    if task.role == CLIENT:
+        actor = services.client_actor(task.instance_id)
+        instances.complete_task(
+            services.uow(), services.engine, services.clock, actor, task.id, data
+        )
+        return
     candidates = [
         a
         for a in services.actors.values()

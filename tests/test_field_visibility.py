@@ -41,7 +41,7 @@ SCHEMAS = sorted(PROCESSES.glob("*/forms/*.schema.json"))
 def to_plan(services: Services, **plan: Any) -> int:
     """A national path walked to its support plan; the plan's data as given."""
     iid = services.start()
-    services.walk(iid, *TO_PLAN[:-1], ("Task_support_plan", {"case_manager": "aino", **plan}))
+    services.walk(iid, *TO_PLAN[:-2], ("Task_support_plan", {"case_manager": "aino", **plan}))
     return iid
 
 
@@ -233,6 +233,7 @@ def test_the_plan_and_the_client_page_say_what_is_not_shown(app: Flask) -> None:
         ("lauri", PHYSICIAN),
         ("fanni", "Task_functional_assessment"),
         ("sanna", "Task_social_assessment"),
+        ("client", "Task_client_situation"),  # the client themself
     ):
         api.complete(user, iid, task)
     api.complete("timo", iid, "Task_support_plan", team_members=["ari"], benefits="Kuntoutusraha")

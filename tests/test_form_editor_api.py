@@ -66,7 +66,8 @@ def test_bad_form_edits_answer_400_and_save_nothing(app: Flask) -> None:  # noqa
         ({"based_on": "1", "fields": fields}, "based_on"),  # not an integer
         ({"based_on": 1, "fields": [{"title": "Ei nimeä"}]}, "fields.0.name"),
         ({"based_on": 1, "fields": [*fields, {"name": "bad name!"}]}, None),
-        ({"based_on": 1, "fields": [*fields, {"name": "x", "kind": "essay"}]}, "fields.9.kind"),
+        ({"based_on": 1, "fields": [*fields, {"name": "x", "kind": "essay"}]},
+         f"fields.{len(fields)}.kind"),
         ({"based_on": 7, "fields": fields}, "based_on"),  # an older draft than the latest
     ]:
         refused = _put(api, body)

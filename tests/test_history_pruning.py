@@ -105,12 +105,15 @@ def national_walk(
     steps = [task("Task_encounter"), task("Task_initial_interview")]
     steps += [task(t) for t in ("Task_physician_assessment", "Task_functional_assessment")]
     steps.append(task("Task_social_assessment"))
+    steps.append(task("Task_client_situation"))  # the client's own view
     for _ in range(unclear):
         steps.append(task("Task_support_plan", conclusion="unclear"))
+        steps.append(task("Task_client_plan_acceptance"))
         steps.append(
             {"task": "Task_additional_investigations", "data": {"additional_findings": "x"}}
         )
     steps.append(task("Task_support_plan"))
+    steps.append(task("Task_client_plan_acceptance"))
     arrange = task("Task_arrange_services", awaits_external_decision=decision)
     steps.append(arrange)
     if decision:
@@ -122,7 +125,7 @@ def national_walk(
         if revise:
             steps.append(arrange)
     steps += [{"timer": True}, task("Task_follow_up_review", close_path=True)]
-    steps.append(task("Task_closing"))
+    steps += [task("Task_client_feedback"), task("Task_closing")]
     return steps
 
 
@@ -206,7 +209,7 @@ def test_the_saved_state_does_not_grow_with_follow_up_rounds(
 ) -> None:
     model = parsed(engine, key)
     if key == "national":
-        walk = {n: national_walk(n)[:-2] for n in (5, 50)}  # up to the last review's timer
+        walk = {n: national_walk(n)[:-3] for n in (5, 50)}  # up to the last review's timer
     else:
         doc = json.loads((WALKS / f"{key}.json").read_text(encoding="utf-8"))
         steps = next(
@@ -214,7 +217,7 @@ def test_the_saved_state_does_not_grow_with_follow_up_rounds(
             for w in doc["walks"]
             if any(s.get("task") == "Task_closing" for s in w["steps"])
         )
-        walk = {n: with_rounds(steps, n)[:-2] for n in (5, 50)}
+        walk = {n: with_rounds(steps, n)[:-3] for n in (5, 50)}  # the review, feedback, closing
     after_5, after_50 = (_state_after(engine, model, walk[n], prune=True) for n in (5, 50))
     assert after_50.task_count() == after_5.task_count()
     assert len(after_50.state) <= 1.05 * len(after_5.state)

@@ -13,7 +13,9 @@ from engine.services.demo import sample as services_sample
 from tests.conftest import Services
 
 ASSESSMENTS = ("Task_physician_assessment", "Task_functional_assessment", "Task_social_assessment")
-TO_PLAN = ("Task_encounter", "Task_initial_interview", *ASSESSMENTS)
+CLIENT_VIEW = "Task_client_situation"  # the client's own view, beside the assessments
+ACCEPT = "Task_client_plan_acceptance"  # the client accepts the plan
+TO_PLAN = ("Task_encounter", "Task_initial_interview", *ASSESSMENTS, CLIENT_VIEW)
 
 
 def instance(services: Services, instance_id: int) -> ProcessInstance:
@@ -69,10 +71,12 @@ def test_urgent_and_occupational_health_exits_end_the_path(
 def test_team_now_opens_three_parallel_assessments_then_the_plan(services: Services) -> None:
     iid = services.start()
     services.walk(iid, "Task_encounter", "Task_initial_interview")
-    assert open_ids(services, iid) == set(ASSESSMENTS)
+    assert open_ids(services, iid) == {*ASSESSMENTS, CLIENT_VIEW}
     services.walk(iid, "Task_physician_assessment", "Task_functional_assessment")
-    assert open_ids(services, iid) == {"Task_social_assessment"}  # the join waits for all three
+    assert open_ids(services, iid) == {"Task_social_assessment", CLIENT_VIEW}
     services.walk(iid, "Task_social_assessment")
+    assert open_ids(services, iid) == {CLIENT_VIEW}  # the join waits for the client's view too
+    services.walk(iid, CLIENT_VIEW)
     assert open_ids(services, iid) == {"Task_support_plan"}
     assert services.open_task(iid, "Task_support_plan").role == "case_coordinator"
 
@@ -87,27 +91,27 @@ def test_further_investigations_come_before_the_team(services: Services) -> None
     task = services.open_task(iid, "Task_further_investigations")
     assert task.role == "physician"
     services.walk(iid, "Task_further_investigations")
-    assert open_ids(services, iid) == set(ASSESSMENTS)
+    assert open_ids(services, iid) == {*ASSESSMENTS, CLIENT_VIEW}
 
 
 def test_an_unclear_conclusion_goes_back_to_investigations_then_the_plan(
     services: Services,
 ) -> None:
     iid = services.start()
-    services.walk(iid, *TO_PLAN, ("Task_support_plan", {"conclusion": "unclear"}))
+    services.walk(iid, *TO_PLAN, ("Task_support_plan", {"conclusion": "unclear"}), ACCEPT)
     assert open_ids(services, iid) == {"Task_additional_investigations"}
     assert services.open_task(iid, "Task_additional_investigations").role == "physician"
     services.walk(
         iid, ("Task_additional_investigations", services_sample("Task_further_investigations"))
     )
     assert open_ids(services, iid) == {"Task_support_plan"}
-    services.walk(iid, "Task_support_plan")
+    services.walk(iid, "Task_support_plan", ACCEPT)
     assert open_ids(services, iid) == {"Task_arrange_services"}
 
 
 def test_the_plan_names_the_case_manager_who_gets_the_next_tasks(services: Services) -> None:
     iid = services.start()
-    services.walk(iid, *TO_PLAN, ("Task_support_plan", {"case_manager": "aino"}))
+    services.walk(iid, *TO_PLAN, ("Task_support_plan", {"case_manager": "aino"}), ACCEPT)
     row = instance(services, iid)
     assert row.case_manager is not None and row.case_manager.username == "aino"
     task = services.open_task(iid, "Task_arrange_services")
@@ -124,7 +128,7 @@ def test_the_plan_names_the_case_manager_who_gets_the_next_tasks(services: Servi
 
 def test_changing_the_case_manager_moves_open_tasks(services: Services) -> None:
     iid = services.start()
-    services.walk(iid, *TO_PLAN, ("Task_support_plan", {"case_manager": "aino"}))
+    services.walk(iid, *TO_PLAN, ("Task_support_plan", {"case_manager": "aino"}), ACCEPT)
     instances.change_case_manager(
         services.uow(), services.clock, services.actors["timo"], iid, "ari", "Aino jää lomalle"
     )
@@ -144,7 +148,9 @@ def test_changing_the_case_manager_moves_open_tasks(services: Services) -> None:
 
 def test_long_term_incapacity_needs_a_statement_and_waits_for_kela(services: Services) -> None:
     iid = services.start()
-    services.walk(iid, *TO_PLAN, ("Task_support_plan", {"conclusion": "long_term_incapacity"}))
+    services.walk(
+        iid, *TO_PLAN, ("Task_support_plan", {"conclusion": "long_term_incapacity"}), ACCEPT
+    )
     assert open_ids(services, iid) == {"Task_incapacity_statement"}
     services.walk(
         iid,
@@ -207,7 +213,7 @@ def test_a_message_nothing_waits_for_is_refused(services: Services) -> None:
 
 def test_treatment_first_starts_treatment_before_arranging_services(services: Services) -> None:
     iid = services.start()
-    services.walk(iid, *TO_PLAN, ("Task_support_plan", {"conclusion": "treatment_first"}))
+    services.walk(iid, *TO_PLAN, ("Task_support_plan", {"conclusion": "treatment_first"}), ACCEPT)
     assert open_ids(services, iid) == {"Task_treatment_start"}
     services.walk(iid, "Task_treatment_start")
     assert open_ids(services, iid) == {"Task_arrange_services"}
@@ -215,7 +221,7 @@ def test_treatment_first_starts_treatment_before_arranging_services(services: Se
 
 def _to_follow_up(services: Services) -> int:
     iid = services.start()
-    services.walk(iid, *TO_PLAN, "Task_support_plan", "Task_arrange_services")
+    services.walk(iid, *TO_PLAN, "Task_support_plan", ACCEPT, "Task_arrange_services")
     return iid
 
 
@@ -262,7 +268,10 @@ def test_closing_records_each_outcome_category(services: Services, outcome: str)
     services.clock.advance(days=31)
     instances.fire_due_timers(services.uow, services.engine, services.clock)
     services.walk(
-        iid, ("Task_follow_up_review", {"close_path": True}), ("Task_closing", {"outcome": outcome})
+        iid,
+        ("Task_follow_up_review", {"close_path": True}),
+        "Task_client_feedback",
+        ("Task_closing", {"outcome": outcome}),
     )
     row = instance(services, iid)
     assert (row.status, row.outcome, row.end_event) == ("completed", outcome, "End_closed")

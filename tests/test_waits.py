@@ -31,21 +31,23 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 ADMIN = access.Actor(0, "admin", "Admin", frozenset(), is_admin=True)
 DECISION = {"decision": "approved", "decision_date": "2026-12-01"}
 AWAITING = ("Task_arrange_services", {"awaits_external_decision": True, "decision_source": "kela"})
-BEFORE_PLAN = TO_PLAN[:-1]
+BEFORE_PLAN = TO_PLAN[:-2]
+ACCEPT = TO_PLAN[-1]  # the client accepts the plan
 
 
 def _at_kela_wait(services: Services, **plan: Any) -> int:
     iid = services.start()
     services.walk(
-        iid, *BEFORE_PLAN, ("Task_support_plan", {"case_manager": "aino", **plan}), AWAITING
-    )
+        iid, *BEFORE_PLAN, ("Task_support_plan", {"case_manager": "aino", **plan}), ACCEPT,
+        AWAITING,
+    )  # fmt: skip
     return iid
 
 
 def _at_follow_up(services: Services, **plan: Any) -> int:
     iid = services.start()
     services.walk(
-        iid, *BEFORE_PLAN, ("Task_support_plan", {"case_manager": "aino", **plan}),
+        iid, *BEFORE_PLAN, ("Task_support_plan", {"case_manager": "aino", **plan}), ACCEPT,
         "Task_arrange_services",
     )  # fmt: skip
     return iid

@@ -21,6 +21,7 @@ from engine.persistence.tables import HumanTask, ProcessInstance, WaitingEvent
 from engine.services import clients, instances, users
 from engine.services.access import Actor
 from engine.services.demo import TO_PLAN, sample
+from tests.client_tasks import CLIENT_STEPS, complete_as_client
 from tests.conftest import LONG_SESSIONS, STAFF
 from tests.test_browser import browser_type_launch_args, log_in, shot
 from web import create_app
@@ -105,6 +106,9 @@ def world(tmp_path: Path) -> Iterator[World]:
             ctx.uow(), ctx.engine, ctx.clock, actors["kaisa"], client, "national"
         )
         for bpmn_id, extra in [*((s, {}) for s in TO_PLAN), last]:
+            if bpmn_id in CLIENT_STEPS:  # the client's own task: the client themself
+                complete_as_client(ctx.uow, ctx.engine, ctx.clock, iid, bpmn_id, sample(bpmn_id))
+                continue
             with ctx.uow() as uow:
                 row = uow.session.scalar(
                     select(HumanTask).where(

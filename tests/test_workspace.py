@@ -132,6 +132,7 @@ def test_support_plan_revisions_and_kykyviisari(services: Services) -> None:
         "Task_physician_assessment",
         "Task_functional_assessment",
         "Task_social_assessment",
+        ("Task_client_situation", {"kykyviisari_work_ability": 5}),  # the client's own
         ("Task_support_plan", {"conclusion": "unclear", "main_goal": "Ensimmäinen"}),
     )
     services.walk(
@@ -152,7 +153,7 @@ def test_support_plan_revisions_and_kykyviisari(services: Services) -> None:
     assert [p.data["main_goal"] for p in plans] == ["Ensimmäinen", "Tarkennettu"]
     client_id = queries.get_instance(services.uow(), services.clock, kaisa, iid).client_id
     series = records.kykyviisari_series(services.uow(), services.clock, kaisa, client_id)
-    assert [v for _, v in series] == [3, 6]
+    assert [v for _, v in series] == [3, 5, 6]
 
 
 def test_worklist_sorting_filters_and_counts(services: Services) -> None:

@@ -34,11 +34,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'polku.db'}"
 
-    from web import extensions, logs, operations, security, sso, throttle
+    from web import client_sso, extensions, logs, operations, security, sso, throttle
 
     logs.init_app(app)
     extensions.init_app(app)
     sso.init_app(app)
+    client_sso.init_app(app)
     security.init_app(app)  # before the routes: their <int:…> ids are bounded
     throttle.init_app(app)
     app.extensions["polku"] = PolkuContext.create(app.config)
@@ -46,10 +47,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         _refuse_demo_accounts(app)
 
     from web.api import blueprint as api_blueprint
+    from web.oma import blueprint as oma_blueprint
     from web.ui import blueprint as ui_blueprint
 
     app.register_blueprint(api_blueprint)
     app.register_blueprint(ui_blueprint)
+    app.register_blueprint(oma_blueprint)  # the client's own pages, /oma
     operations.init_app(app)
     extensions.csrf.exempt(api_blueprint)
 

@@ -121,6 +121,7 @@ def flask_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SESSION_IDLE_MINUTES": number(env, "POLKU_SESSION_IDLE_MINUTES", 30),
         "SESSION_LIFETIME_HOURS": number(env, "POLKU_SESSION_LIFETIME_HOURS", 10),
         "OIDC": oidc_settings(env),
+        "CLIENT_OIDC": client_oidc_settings(env),
         "NOTIFICATIONS": notification_settings(env, base_url),
     }
     return settings
@@ -205,6 +206,38 @@ def oidc_settings(env: Mapping[str, str]) -> dict[str, Any] | None:
         "role_map": role_map,
         "label": env.get("POLKU_OIDC_LABEL") or None,
         "password_login": flag(env, "POLKU_PASSWORD_LOGIN", default=True),
+    }
+
+
+# Suomi.fi e-Identification's claim of the Finnish personal identity code (henkilötunnus)
+SUOMI_FI_IDENTITY_CLAIM = "urn:oid:1.2.246.21"
+
+
+def client_oidc_settings(env: Mapping[str, str]) -> dict[str, Any] | None:
+    """Clients' own sign-in with strong identification (Suomi.fi e-Identification, or an
+    identity broker speaking OpenID Connect), when POLKU_CLIENT_OIDC_ISSUER is set."""
+    issuer = env.get("POLKU_CLIENT_OIDC_ISSUER", "").rstrip("/")
+    if not issuer:
+        return None
+    client_id = env.get("POLKU_CLIENT_OIDC_CLIENT_ID")
+    secret = env.get("POLKU_CLIENT_OIDC_CLIENT_SECRET")
+    if not client_id or not secret:
+        raise ConfigError(
+            "POLKU_CLIENT_OIDC_ISSUER is set: POLKU_CLIENT_OIDC_CLIENT_ID and "
+            "POLKU_CLIENT_OIDC_CLIENT_SECRET are needed too"
+        )
+    scope = env.get("POLKU_CLIENT_OIDC_SCOPE", "openid profile")
+    if "openid" not in scope.split():
+        raise ConfigError("POLKU_CLIENT_OIDC_SCOPE must include openid")
+    return {
+        "issuer": issuer,
+        "client_id": client_id,
+        "client_secret": secret,
+        "discovery_url": env.get("POLKU_CLIENT_OIDC_DISCOVERY_URL") or None,
+        "scope": scope,
+        # the claim holding the personal identity code the client record is matched on
+        "identity_claim": env.get("POLKU_CLIENT_OIDC_IDENTITY_CLAIM") or SUOMI_FI_IDENTITY_CLAIM,
+        "label": env.get("POLKU_CLIENT_OIDC_LABEL") or None,
     }
 
 

@@ -21,12 +21,16 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def content_security_policy(oidc: dict[str, Any] | None) -> str:
-    """The policy; with single sign-on the sign-in form may lead on to the provider."""
+def content_security_policy(
+    oidc: dict[str, Any] | None, client_oidc: dict[str, Any] | None = None
+) -> str:
+    """The policy; with single sign-on (the staff's or the clients') the sign-in form may
+    lead on to the provider."""
     sign_in = ""
-    if oidc:
-        parts = urlsplit(oidc["issuer"])
-        sign_in = f" {parts.scheme}://{parts.netloc}"
+    for settings in (oidc, client_oidc):
+        if settings:
+            parts = urlsplit(settings["issuer"])
+            sign_in += f" {parts.scheme}://{parts.netloc}"
     return CONTENT_SECURITY_POLICY.format(sign_in=sign_in)
 
 
@@ -124,7 +128,9 @@ def _overflow(exc: OverflowError) -> tuple[Response, int]:
 
 
 def init_app(app: Flask) -> None:
-    app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(app.config.get("OIDC"))
+    app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(
+        app.config.get("OIDC"), app.config.get("CLIENT_OIDC")
+    )
     app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(_check_request)
     app.after_request(_headers)

@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any
 from xml.sax.saxutils import quoteattr
 
 from sqlalchemy import select
@@ -57,6 +57,7 @@ class LogRow:
     resource: str
     lifecycle: str
     outcome: str = ""
+    attributes: dict[str, Any] | None = None  # an import's other columns (import_mapping)
 
 
 def case_id(secret: str, instance_id: int) -> str:
@@ -174,10 +175,10 @@ class LogImportError(Coded, ValueError):
 
     default_code = "import_line_invalid"
 
-    def __init__(self, line: int, problem: str) -> None:
+    def __init__(self, line: int, problem: str, *, code: str | None = None) -> None:
         super().__init__(
             f"line {line}: {problem}",
-            code=code_of(problem),
+            code=code or code_of(problem),
             params={"line": line, **params_of(problem)},
         )
         self.line = line
@@ -187,6 +188,12 @@ class LogImportError(Coded, ValueError):
         """ "line N: problem" as a message: code `import_line`, the line and the problem nested."""
         params = {"line": self.line, **nested("problem", self.problem)}
         return Text.made(str(self), "import_line", params)
+
+
+def at_line(line: int, problem: str) -> LogImportError:
+    """A problem a reader found (`Text`: import_mapping, xlsx_rows, xes_rows), at its line."""
+    code = code_of(problem)
+    return LogImportError(line, problem, code=code)
 
 
 class NotUtf8Error(LogImportError):

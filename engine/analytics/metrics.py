@@ -1,20 +1,42 @@
-"""The pilots' own outcome metrics (DOMAIN.md §4), computed from the history: milestones,
-completed-task events (their choice values) and path outcomes. Only the paths the reader may
-count (`paths`: the access policy's condition, passed in by the services) are counted."""
+"""The pilots' metrics read from the data: Polku's own history (milestones, form entries,
+completed-task events, employment events) or an imported event log, each read into the same
+`PathRecord`s, which `engine.analytics.pilot_metrics` (the definitions) counts. Only the paths
+the reader may count (`paths`: the access policy's condition, passed in by the services) are
+read; an imported data set is not Polku's clients' paths and is read whole."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
 
+from engine.analytics.employment import REFERRAL_CATEGORIES, category, is_employment
+from engine.analytics.pilot_metrics import (
+    EmployerContact,
+    Metrics,
+    PathRecord,
+    Period,
+    Placement,
+    Ratio,
+    ReferralRow,
+    Response,
+    TargetDefinition,
+    TargetRow,
+)
+from engine.analytics.pilot_metrics import compute as count
 from engine.analytics.report_paths import ReportPaths
 from engine.analytics.stalls import Scope
 from engine.analytics.workdays import FINLAND
+from engine.persistence.employment import EmploymentEvent
 from engine.persistence.tables import (
     Event,
+    FormSubmission,
+    ImportedEvent,
     Milestone,
     PilotTarget,
     ProcessInstance,
@@ -22,97 +44,43 @@ from engine.persistence.tables import (
     ProcessModelVersion,
 )
 
+__all__ = ["Metrics", "Ratio", "ReferralRow", "TargetRow", "REFERRAL_CATEGORIES"]
+
 COACHING_STEPS = ("Task_ips_coaching",)
 CONSULTATION_STEPS = ("Task_consultation_hour",)
 CLOSING_STEPS = ("Task_closing",)
-KYKYVIISARI_FIELD = "kykyviisari_work_ability"
-# the steps whose forms ask for a Kykyviisari score (first contact and the follow-up reviews)
-KYKYVIISARI_STEPS = ("Task_encounter", "Task_follow_up_review")
-# The Rovaniemi onward-referral table, in its order.
-REFERRAL_CATEGORIES = (
-    "employment_company",
-    "employment_company_wage_subsidy",
-    "employment_city",
-    "employment_city_wage_subsidy",
-    "employment_third_sector",
-    "employment_third_sector_wage_subsidy",
-    "apprenticeship",
-    "work_trial",
-    "study",
-)
-
-
-@dataclass
-class Ratio:
-    numerator: int
-    denominator: int
-
-    @property
-    def value(self) -> float | None:
-        return round(self.numerator / self.denominator, 2) if self.denominator else None
-
-
-@dataclass
-class ReferralRow:
-    category: str
-    count: int
-    percent: float | None
-
-
-@dataclass
-class TargetRow:
-    model_key: str
-    label: str
-    target_min: int
-    target_max: int
-    actual: int
-
-
-@dataclass
-class KykyviisariChange:
-    """Change in the work ability score between each client's first and latest response,
-    over the clients who answered at least twice."""
-
-    clients: int = 0
-    improved: int = 0
-    unchanged: int = 0
-    worsened: int = 0
-    total_change: int = 0
-
-    @property
-    def mean_change(self) -> float | None:
-        return round(self.total_change / self.clients, 2) if self.clients else None
-
-
-@dataclass
-class Metrics:
-    contacted: int = 0
-    enrolled: int = 0
-    plan_coverage: Ratio = field(default_factory=lambda: Ratio(0, 0))
-    case_manager_coverage: Ratio = field(default_factory=lambda: Ratio(0, 0))
-    coached: int = 0
-    employed: int = 0
-    relationships: int = 0
-    employment_rate: Ratio = field(default_factory=lambda: Ratio(0, 0))
-    relationship_rate: Ratio = field(default_factory=lambda: Ratio(0, 0))
-    referrals: list[ReferralRow] = field(default_factory=list)
-    consultation_sessions: int = 0
-    consultation_cases: int = 0
-    kykyviisari: KykyviisariChange = field(default_factory=lambda: KykyviisariChange())
-    targets: list[TargetRow] = field(default_factory=list)
-
-    @property
-    def cases_per_session(self) -> float | None:
-        return Ratio(self.consultation_cases, self.consultation_sessions).value
-
-    @property
-    def kykyviisari_mean_change(self) -> float | None:
-        return self.kykyviisari.mean_change
+ENTRY_STEPS = ("Task_encounter",)  # its form records who referred the client
+ENTRY_FIELD = "entry_channel"
+PLAN_FORM = "support_plan.schema.json"
+NOT_APPROVED = ("unclear",)  # a plan so concluded sends the client back to investigations
+# the form fields of a Kykyviisari response, by measure
+KYKYVIISARI_FIELDS = {
+    "kykyviisari_work_ability": "work_ability",
+    "kykyviisari_functional_capacity": "functional_capacity",
+    "kykyviisari_mental_wellbeing": "mental_wellbeing",
+    "kykyviisari_social_participation": "social_participation",
+    "kykyviisari_physical_functioning": "physical_functioning",
+    "kykyviisari_skills": "skills",
+    "kykyviisari_everyday_coping": "everyday_coping",
+}
+MILESTONES = {"team": "enrolled_at", "case_manager": "case_manager_at"}
+SERVICES_PHASE = "services"
+CASE_MANAGER_ROLE = "case_manager"
 
 
 def in_scope(scope: Scope) -> list[ColumnElement[bool]]:
     """Conditions on `ProcessInstance` rows: the path's model and version, and its first
-    contact (the path's start) in the scope's period."""
+    contact (the path's start) in the scope's period (the event log's cohort)."""
+    conditions = model_scope(scope)
+    if scope.since:
+        conditions.append(ProcessInstance.created_at >= scope.since)
+    if scope.until:
+        conditions.append(ProcessInstance.created_at < scope.until)
+    return conditions
+
+
+def model_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    """Conditions on `ProcessInstance` rows: the path's model and version."""
     conditions: list[ColumnElement[bool]] = []
     if scope.model_key or scope.version:
         versions = select(ProcessModelVersion.id).join(
@@ -123,10 +91,6 @@ def in_scope(scope: Scope) -> list[ColumnElement[bool]]:
         if scope.version:
             versions = versions.where(ProcessModelVersion.number == scope.version)
         conditions.append(ProcessInstance.model_version_id.in_(versions))
-    if scope.since:
-        conditions.append(ProcessInstance.created_at >= scope.since)
-    if scope.until:
-        conditions.append(ProcessInstance.created_at < scope.until)
     return conditions
 
 
@@ -137,153 +101,243 @@ def cohort(scope: Scope, admitted: ColumnElement[bool]) -> Any:
 
 
 def compute(session: Session, scope: Scope, paths: ReportPaths) -> Metrics:
-    scoped = in_scope(scope)
-    metrics = Metrics(
-        contacted=session.scalar(
-            select(func.count(ProcessInstance.id)).where(paths.condition, *scoped)
-        )
-        or 0
-    )
+    """Every pilot metric over Polku's own paths of the scope the reader may count."""
+    targets = target_definitions(session, scope.model_key)
+    found = records(session, scope, paths, targets)
+    return count(found.values(), Period(scope.since, scope.until), targets)
 
-    def member(column: Any, *, by_other_index: bool = False) -> ColumnElement[bool]:
-        """The row belongs to a path of the cohort (checked by the database as it reads the
-        row: `ReportPaths.holds`, within the scope)."""
-        return paths.holds(column, by_other_index=by_other_index, within=scoped)
 
-    # enrolled paths (the team milestone) of the cohort, and how many have a plan and a case
-    # manager: one pass, each milestone found by its primary key (path, name)
-    team, plan, manager = aliased(Milestone), aliased(Milestone), aliased(Milestone)
-    enrolled, planned, managed = session.execute(
-        select(func.count(), func.count(plan.instance_id), func.count(manager.instance_id))
-        .select_from(team)
-        .outerjoin(plan, and_(plan.instance_id == team.instance_id, plan.name == "plan"))
-        .outerjoin(
-            manager, and_(manager.instance_id == team.instance_id, manager.name == "case_manager")
-        )
-        .where(team.name == "team", member(team.instance_id))
-    ).one()
-    metrics.enrolled = enrolled
-    metrics.plan_coverage = Ratio(planned, enrolled)
-    metrics.case_manager_coverage = Ratio(managed, enrolled)
-
-    targets = list(
-        session.scalars(
-            select(PilotTarget).where(PilotTarget.model_key == scope.model_key)
-            if scope.model_key
-            else select(PilotTarget)
-        )
-    )
-    # the rare steps' history rows are found by kind and step (ix_event_kind_element), then
-    # checked against the cohort
-    done = (Event.kind == "task_completed", member(Event.instance_id, by_other_index=True))
-    choice = Event.data["choices"]
-    coached = set(
-        session.scalars(
-            select(Event.instance_id).distinct().where(*done, Event.bpmn_id.in_(COACHING_STEPS))
-        )
-    )
-    sessions: set[str] = set()
-    consultation_cases = 0
-    for (occurred,) in session.execute(
-        select(Event.occurred_at).where(*done, Event.bpmn_id.in_(CONSULTATION_STEPS))
-    ):
-        consultation_cases += 1
-        sessions.add(occurred.astimezone(FINLAND).date().isoformat())
-    employed: set[int] = set()
-    relationships = 0
-    for instance_id, started, count in session.execute(
-        select(
-            Event.instance_id,
-            choice["employment_started"].as_boolean(),
-            choice["employment_relationships"].as_integer(),
-        ).where(*done, Event.bpmn_id.in_(CLOSING_STEPS))
-    ):
-        if started is True:
-            employed.add(instance_id)
-        if isinstance(count, int) and count > 0:
-            relationships += count
-    # the Kykyviisari steps are on every path: their rows are found through the cohort's paths
-    metrics.kykyviisari = kykyviisari_change(
-        session, (Event.kind == "task_completed", member(Event.instance_id))
-    )
-    groups: dict[tuple[str, str], int] = {}
-    for t in targets:
-        groups[(t.group_field, t.group_value)] = (
-            session.scalar(
-                select(func.count(Event.instance_id.distinct())).where(
-                    *done,
-                    Event.bpmn_id == t.bpmn_id,
-                    choice[t.group_field].as_string() == t.group_value,
-                )
-            )
-            or 0
-        )
-    outcomes = dict(
-        session.execute(
-            select(ProcessInstance.id, ProcessInstance.outcome).where(
-                paths.condition, *scoped, ProcessInstance.status == "completed"
-            )
-        ).all()
-    )
-    for instance_id, outcome in outcomes.items():
-        if outcome and outcome.startswith("employment_") and instance_id not in employed:
-            employed.add(instance_id)
-            relationships += 1
-    metrics.coached, metrics.employed = len(coached), len(employed)
-    metrics.relationships = relationships
-    metrics.employment_rate = Ratio(len(employed & coached), len(coached))
-    metrics.relationship_rate = Ratio(relationships, len(coached))
-    counts = {c: 0 for c in REFERRAL_CATEGORIES}
-    for outcome in outcomes.values():
-        if outcome in counts:
-            counts[outcome] += 1
-    total = sum(counts.values())
-    metrics.referrals = [
-        ReferralRow(c, n, round(100 * n / total, 1) if total else None) for c, n in counts.items()
-    ]
-    metrics.consultation_sessions, metrics.consultation_cases = len(sessions), consultation_cases
-    metrics.targets = [
-        TargetRow(
+def target_definitions(session: Session, model_key: str | None) -> list[TargetDefinition]:
+    query = select(PilotTarget)
+    if model_key:
+        query = query.where(PilotTarget.model_key == model_key)
+    return [
+        TargetDefinition(
             t.model_key,
             t.label,
+            t.bpmn_id,
+            t.group_field,
+            t.group_value,
             t.target_min,
             t.target_max,
-            groups.get((t.group_field, t.group_value), 0),
-        )
-        for t in sorted(targets, key=lambda t: (t.model_key, t.label))
+        )  # fmt: skip
+        for t in session.scalars(query)
     ]
-    return metrics
 
 
-def kykyviisari_change(session: Session, done: tuple[Any, ...]) -> KykyviisariChange:
-    """First and latest Kykyviisari score per path, compared in the database."""
-    score = Event.data["choices"][KYKYVIISARI_FIELD].as_integer()
-    answered = (
+def _current(rows: Iterable[FormSubmission]) -> list[tuple[FormSubmission, FormSubmission]]:
+    """Each entry as (its original, its current revision): a correction names the original."""
+    chains: dict[int, list[FormSubmission]] = defaultdict(list)
+    for row in rows:
+        chains[row.corrects_id or row.id].append(row)
+    return [
+        (min(chain, key=lambda r: r.id), max(chain, key=lambda r: r.id))
+        for chain in chains.values()
+    ]
+
+
+def _day(value: Any, fallback: datetime) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return fallback.astimezone(FINLAND).date()
+
+
+def records(
+    session: Session, scope: Scope, paths: ReportPaths, targets: Iterable[TargetDefinition] = ()
+) -> dict[int, PathRecord]:
+    """The paths of the model scope the reader may count, by id, as the metrics read them."""
+    within = model_scope(scope)
+
+    def member(column: Any, *, by_other_index: bool = False) -> ColumnElement[bool]:
+        return paths.holds(column, by_other_index=by_other_index, within=within)
+
+    found: dict[int, PathRecord] = {}
+    outcomes: dict[int, str | None] = {}
+    for iid, client_id, key, created, completed, outcome in session.execute(
         select(
-            Event.instance_id,
-            func.min(Event.id).label("first_id"),
-            func.max(Event.id).label("latest_id"),
+            ProcessInstance.id,
+            ProcessInstance.client_id,
+            ProcessModel.key,
+            ProcessInstance.created_at,
+            ProcessInstance.completed_at,
+            ProcessInstance.outcome,
+        )  # fmt: skip
+        .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
+        .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
+        .where(paths.condition, *within)
+    ):
+        found[iid] = PathRecord(
+            str(iid), f"client:{client_id}", key, contact_at=created, outcome_at=completed
         )
-        .where(*done, Event.bpmn_id.in_(KYKYVIISARI_STEPS), score.is_not(None))
-        .group_by(Event.instance_id)
-        .having(func.count() >= 2)
-        .subquery()
-    )
-    first, latest = aliased(Event), aliased(Event)
-    change = (
-        latest.data["choices"][KYKYVIISARI_FIELD].as_integer()
-        - first.data["choices"][KYKYVIISARI_FIELD].as_integer()
-    )
-    row = session.execute(
+        outcomes[iid] = outcome
+    for iid, name, reached in session.execute(
+        select(Milestone.instance_id, Milestone.name, Milestone.reached_at).where(
+            Milestone.name.in_(list(MILESTONES)), member(Milestone.instance_id)
+        )
+    ):
+        if iid in found:
+            setattr(found[iid], MILESTONES[name], reached)
+    _read_forms(session, found, member)
+    closed_employed = _read_events(session, found, outcomes, member, list(targets))
+    for iid, kind, sector, subsidy, started in session.execute(
         select(
-            func.count(),
-            func.sum(case((change > 0, 1), else_=0)),
-            func.sum(case((change == 0, 1), else_=0)),
-            func.sum(case((change < 0, 1), else_=0)),
-            func.sum(change),
+            EmploymentEvent.instance_id,
+            EmploymentEvent.kind,
+            EmploymentEvent.sector,
+            EmploymentEvent.wage_subsidy,
+            EmploymentEvent.started_on,
+        ).where(member(EmploymentEvent.instance_id))  # fmt: skip
+    ):
+        if iid in found:
+            found[iid].placements.append(Placement(category(kind, sector, subsidy), started))
+    for iid, outcome in closed_employed.items():  # the closing's word, where nothing was recorded
+        record = found[iid]
+        if not record.placements:
+            closed = record.outcome_at.astimezone(FINLAND).date() if record.outcome_at else None
+            record.placements.append(Placement(outcome, closed))
+    return found
+
+
+def _read_forms(session: Session, found: dict[int, PathRecord], member: Any) -> None:
+    """From the form entries (current revisions): the approved plan, the consultation hour's
+    days, the coaching form's employer contacts, the Kykyviisari responses."""
+    rows = session.scalars(
+        select(FormSubmission).where(
+            member(FormSubmission.instance_id),
+            or_(
+                FormSubmission.form_path.like(f"%{PLAN_FORM}"),
+                FormSubmission.bpmn_id.in_([*CONSULTATION_STEPS, *COACHING_STEPS]),
+                *(FormSubmission.data[f].as_integer().is_not(None) for f in KYKYVIISARI_FIELDS),
+            ),
         )
-        .select_from(answered)
-        .join(first, first.id == answered.c.first_id)
-        .join(latest, latest.id == answered.c.latest_id)
-    ).one()
-    return KykyviisariChange(*(int(v or 0) for v in row))
+    )
+    for original, current in _current(rows):
+        record = found.get(original.instance_id)
+        if record is None:
+            continue
+        data, at = current.data or {}, original.submitted_at
+        approved = data.get("conclusion") not in NOT_APPROVED
+        if (original.form_path or "").endswith(PLAN_FORM) and approved:
+            record.plan_at = at if record.plan_at is None else min(record.plan_at, at)
+        if original.bpmn_id in CONSULTATION_STEPS:
+            record.consultations.append(_day(data.get("consultation_date"), at))
+        if original.bpmn_id in COACHING_STEPS:
+            for contact in data.get("employer_contacts") or []:
+                if isinstance(contact, dict):
+                    record.employer_contacts.append(
+                        EmployerContact(
+                            original.submitted_by,
+                            str(contact.get("contact_result") or ""),
+                            _day(contact.get("contact_date"), at),
+                        )
+                    )
+        scores = {
+            measure: value
+            for name, measure in KYKYVIISARI_FIELDS.items()
+            if isinstance(value := data.get(name), int) and not isinstance(value, bool)
+        }
+        if scores:
+            record.responses.append(Response(at, original.id, scores))
+
+
+def _read_events(
+    session: Session,
+    found: dict[int, PathRecord],
+    outcomes: dict[int, str | None],
+    member: Any,
+    targets: list[TargetDefinition],
+) -> dict[int, str]:
+    """From the completed-task events: coaching begun, the first service, who referred the
+    client, the pilot targets' groups; and the closing's onward-referral outcome, for a path
+    with no employment events recorded (paths closed before they were): one placement of
+    it, an employment only when the closing says one started (returned: path -> outcome)."""
+    steps = {*COACHING_STEPS, *CLOSING_STEPS, *ENTRY_STEPS, *(t.bpmn_id for t in targets)}
+    done = Event.kind == "task_completed"
+    closed_employed: dict[int, str] = {}
+    for iid, bpmn_id, phase, at, data in session.execute(
+        select(Event.instance_id, Event.bpmn_id, Event.phase, Event.occurred_at, Event.data)
+        .where(
+            done,
+            or_(Event.bpmn_id.in_(sorted(steps)), Event.phase == SERVICES_PHASE),
+            member(Event.instance_id, by_other_index=True),
+        )
+        .order_by(Event.occurred_at, Event.id)
+    ):
+        record = found.get(iid)
+        if record is None:
+            continue
+        choices = (data or {}).get("choices") or {}
+        if bpmn_id in COACHING_STEPS and record.coached_at is None:
+            record.coached_at = at
+        if phase == SERVICES_PHASE and record.first_service_at is None:
+            record.first_service_at = at
+        if bpmn_id in ENTRY_STEPS and record.referred_by is None and choices.get(ENTRY_FIELD):
+            record.referred_by = str(choices[ENTRY_FIELD])
+        for t in targets:
+            if t.bpmn_id == bpmn_id and str(choices.get(t.group_field)) == t.group_value:
+                record.groups.add((t.bpmn_id, t.group_field, t.group_value))
+        outcome = str(outcomes.get(iid))
+        # an employment outcome counts only when the closing says one started
+        said = not is_employment(outcome) or choices.get("employment_started") is True
+        if bpmn_id in CLOSING_STEPS and outcome in REFERRAL_CATEGORIES and said:
+            closed_employed[iid] = outcome
+    return closed_employed
+
+
+@dataclass
+class ModelSteps:
+    """An imported log's activities matched by name to its model's steps."""
+
+    phase_of: dict[str, str | None] = field(default_factory=dict)
+    plan: set[str] = field(default_factory=set)
+    coaching: set[str] = field(default_factory=set)
+    consultation: set[str] = field(default_factory=set)
+    closing: set[str] = field(default_factory=set)
+
+
+def imported_records(session: Session, dataset_id: int, steps: ModelSteps) -> list[PathRecord]:
+    """An imported data set's cases as records: each case one person (the log names no
+    clients); enrolled at its first step of the assessment phase, plan at the first completed
+    plan step, a case manager when a step was done in the case manager's role, coaching and
+    the consultation hour by their steps, each row's onward-referral `outcome` a placement."""
+    found: dict[str, PathRecord] = {}
+    for case_id, activity, at, resource, lifecycle, outcome in session.execute(
+        select(
+            ImportedEvent.case_id,
+            ImportedEvent.activity,
+            ImportedEvent.timestamp,
+            ImportedEvent.resource,
+            ImportedEvent.lifecycle,
+            ImportedEvent.outcome,
+        )  # fmt: skip
+        .where(ImportedEvent.dataset_id == dataset_id)
+        .order_by(ImportedEvent.case_id, ImportedEvent.timestamp, ImportedEvent.id)
+    ):
+        r = found.setdefault(case_id, PathRecord(case_id, f"case:{case_id}", contact_at=at))
+        complete = lifecycle == "complete"
+        phase = steps.phase_of.get(activity)
+        if phase == "assessment" and r.enrolled_at is None:
+            r.enrolled_at = at
+        if complete and activity in steps.plan and r.plan_at is None:
+            r.plan_at = at
+        if resource == CASE_MANAGER_ROLE and r.case_manager_at is None:
+            r.case_manager_at = at
+        if complete and activity in steps.coaching and r.coached_at is None:
+            r.coached_at = at
+        if complete and phase == SERVICES_PHASE and r.first_service_at is None:
+            r.first_service_at = at
+        if complete and activity in steps.consultation:
+            r.consultations.append(at.astimezone(FINLAND).date())
+        if outcome:
+            r.outcome_at = at
+            if outcome in REFERRAL_CATEGORIES:
+                r.placements.append(Placement(outcome, at.astimezone(FINLAND).date()))
+        elif complete and activity in steps.closing and r.outcome_at is None:
+            r.outcome_at = at
+    return list(found.values())
+
+
+def compute_imported(session: Session, dataset_id: int, steps: ModelSteps) -> Metrics:
+    """Every pilot metric over an imported data set, read whole, by the same definitions."""
+    return count(imported_records(session, dataset_id, steps))

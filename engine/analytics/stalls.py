@@ -1,5 +1,6 @@
 """Where clients wait: per step, region and model version; the stalled clients; lead times
-between milestones; the weekly trend. Reads the worklist, waiting and milestone tables.
+between milestones (the weekly trend: `weeks`; timers and unrecorded messages: `waits`).
+Reads the worklist, waiting and milestone tables.
 
 Every figure counts only the paths its reader may count: the caller (engine/services) passes
 the access policy's condition on `ProcessInstance` rows (`access.report_condition`) wrapped in
@@ -8,24 +9,20 @@ the access policy's condition on `ProcessInstance` rows (`access.report_conditio
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.analytics.report_paths import ReportPaths
-from engine.analytics.sqltime import week_key, week_start
 from engine.analytics.stats import Distribution, ranks
-from engine.analytics.workdays import FINLAND, is_working_day, working_days_between
 from engine.persistence.tables import (
-    Client,
     HumanTask,
     Milestone,
-    ProcessInstance,
     ProcessModel,
     ProcessModelVersion,
-    User,
 )
 
 DAY = 86400.0
@@ -62,20 +59,8 @@ class StepStat:
     median_days: float | None
     p90_days: float | None
     oldest_days: float | None
-
-
-@dataclass
-class StalledClient:
-    instance_id: int
-    client_id: int
-    pseudonym: str
-    name: str | None  # only for those who may read the path (filled in by the services)
-    model_key: str
-    steps: list[str]
-    held_by: list[str]
-    days_over_target: int | None
-    quiet_working_days: int
-    reasons: list[str] = field(default_factory=list)
+    kind: str = "task"  # task | wait (an awaited decision) | timer | message
+    waited_for: str | None = None  # the party waited for (`waited_for`); None: the team
 
 
 @dataclass
@@ -84,6 +69,38 @@ class WeekRow:
     opened: int
     completed: int
     overdue_completed: int
+
+
+# Who an awaited decision waits for, from its message's or recording role's name.
+PARTIES = (
+    ("kela", "kela"),
+    ("employment", "employment"),
+    ("tyollisyys", "employment"),
+    ("pension", "pension_insurer"),
+    ("elake", "pension_insurer"),
+)
+
+
+def waited_for(kind: str, *names: str | None) -> str | None:
+    """The party a wait is attributed to: "calendar" for a timer, the party an awaited
+    decision's message or recording role names (Kela, employment services, a pension
+    insurer), "other" for another; None for a step of the team's own."""
+    if kind == "timer":
+        return "calendar"
+    if kind not in ("wait", "message"):
+        return None
+    text = " ".join(n.lower() for n in names if n)
+    return next((party for word, party in PARTIES if word in text), "other")
+
+
+def _period(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
+    """The chosen period's conditions on a time column (`until` exclusive)."""
+    found: list[ColumnElement[bool]] = []
+    if scope.since:
+        found.append(column >= scope.since)
+    if scope.until:
+        found.append(column < scope.until)
+    return found
 
 
 def _scoped(query, scope: Scope):  # type: ignore[no-untyped-def]
@@ -143,6 +160,7 @@ def step_stats(session: Session, now: datetime, scope: Scope, paths: ReportPaths
     open_rows = [HumanTask.state == "open", paths.holds(HumanTask.instance_id, by_other_index=True)]
     if scope.model_key or scope.version:
         open_rows.append(HumanTask.model_version_id.in_(list(versions)))
+    open_rows += _period(HumanTask.created_at, scope)  # the waits begun in the period
     step = (HumanTask.model_version_id, HumanTask.bpmn_id)
     ranked = (
         select(
@@ -177,12 +195,15 @@ def step_stats(session: Session, now: datetime, scope: Scope, paths: ReportPaths
     )
     row = aliased(HumanTask)  # the returned row's step, for its name and phase
     groups: dict[tuple[int, str], tuple[str, str | None, int, int, dict[int, float]]] = {}
-    for version_id, bpmn_id, name, phase, created, at, count, late in session.execute(
+    kinds: dict[tuple[int, str], tuple[str, str | None]] = {}
+    for version_id, bpmn_id, name, phase, kind, role, created, at, count, late in session.execute(
         select(
             ranked.c.version_id,
             ranked.c.bpmn_id,
             row.name,
             row.phase,
+            row.kind,
+            row.lane_role,
             ranked.c.created_at,
             rank,
             waiting,
@@ -201,11 +222,13 @@ def step_stats(session: Session, now: datetime, scope: Scope, paths: ReportPaths
     ):
         group = groups.setdefault((version_id, bpmn_id), (name, phase, count, int(late or 0), {}))
         group[4][at] = (now - created).total_seconds() / DAY
+        kinds[(version_id, bpmn_id)] = (kind, role)
     result = []
     for (version_id, bpmn_id), (name, phase, count, late, ages) in groups.items():
         version = versions.get(version_id)
         if version is None:
             continue
+        kind, role = kinds[(version_id, bpmn_id)]
         result.append(
             StepStat(
                 version.model_key,
@@ -219,100 +242,11 @@ def step_stats(session: Session, now: datetime, scope: Scope, paths: ReportPaths
                 round(_age_at(ages, count, 0.5), 1),
                 round(_age_at(ages, count, 0.9), 1),
                 round(ages[count], 1),
+                kind,
+                waited_for(kind, name, role),
             )
         )
     return sorted(result, key=lambda s: (-s.overdue, -s.waiting, s.model_key, s.name))
-
-
-def working_days_before(moment: datetime, days: int) -> datetime:
-    """The same time of day `days` working days earlier."""
-    current, left = moment.astimezone(FINLAND), days
-    while left > 0:
-        current -= timedelta(days=1)
-        if is_working_day(current.date()):
-            left -= 1
-    return current
-
-
-def stalled_clients(
-    session: Session,
-    now: datetime,
-    scope: Scope,
-    quiet_days: int,
-    paths: ReportPaths,
-) -> list[StalledClient]:
-    """Running paths the reader may count with an overdue step, or with no event for
-    `quiet_days` working days; by pseudonym (`name` None: the services fill in the names the
-    reader may see)."""
-    cutoff = working_days_before(now, quiet_days)
-    # `+ 0`: no list of the overdue paths' rows to merge with the quiet ones; SQLite then reads
-    # the running paths in the order of their last activity and stops after 500
-    overdue = (ProcessInstance.id + 0).in_(
-        select(HumanTask.instance_id).where(HumanTask.state == "open", HumanTask.due_at < now)
-    )
-    query = (
-        _scoped(
-            select(ProcessInstance, ProcessModel.key)
-            .join(ProcessModelVersion, ProcessModelVersion.id == ProcessInstance.model_version_id)
-            .join(ProcessModel, ProcessModel.id == ProcessModelVersion.model_id)
-            .where(
-                ProcessInstance.status == "running",
-                or_(ProcessInstance.last_activity_at < cutoff, overdue),
-                paths.condition,
-            ),
-            scope,
-        )
-        .order_by(ProcessInstance.last_activity_at)
-        .limit(500)
-    )
-    rows = session.execute(query).all()
-    ids = [instance.id for instance, _ in rows]
-    tasks: dict[int, list[tuple[HumanTask, str | None]]] = defaultdict(list)
-    if ids:
-        assignee = aliased(User)
-        for task, username in session.execute(
-            select(HumanTask, assignee.username)
-            .outerjoin(assignee, assignee.id == HumanTask.assignee_id)
-            .where(HumanTask.instance_id.in_(ids), HumanTask.state == "open")
-        ):
-            tasks[task.instance_id].append((task, username))
-    pseudonyms: dict[int, str] = (
-        {
-            client_id: pseudonym
-            for client_id, pseudonym in session.execute(
-                select(Client.id, Client.pseudonym).where(
-                    Client.id.in_([i.client_id for i, _ in rows])
-                )
-            )
-        }
-        if rows
-        else {}
-    )
-    result = []
-    for instance, key in rows:
-        open_tasks = tasks.get(instance.id, [])
-        late = [t.due_at for t, _ in open_tasks if t.due_at is not None and t.due_at < now]
-        quiet = working_days_between(instance.last_activity_at or instance.created_at, now)
-        reasons = []
-        if late:
-            reasons.append("overdue")
-        if quiet >= quiet_days:
-            reasons.append("quiet")
-        result.append(
-            StalledClient(
-                instance_id=instance.id,
-                client_id=instance.client_id,
-                pseudonym=pseudonyms[instance.client_id],
-                name=None,
-                model_key=key,
-                steps=[t.name for t, _ in open_tasks],
-                held_by=[u or (t.role or "") for t, u in open_tasks],
-                days_over_target=max(working_days_between(d, now) for d in late) if late else None,
-                quiet_working_days=quiet,
-                reasons=reasons,
-            )
-        )
-    return sorted(result, key=lambda s: (-(s.days_over_target or 0), -s.quiet_working_days))
 
 
 def lead_times(session: Session, scope: Scope, paths: ReportPaths) -> dict[str, Distribution]:
@@ -329,10 +263,7 @@ def lead_times(session: Session, scope: Scope, paths: ReportPaths) -> dict[str, 
     ]
     if scoped:
         counted.append(Milestone.model_version_id.in_(list(versions_in_scope(session, scope))))
-    if scope.since:
-        counted.append(Milestone.lead_from_at >= scope.since)
-    if scope.until:
-        counted.append(Milestone.lead_from_at < scope.until)
+    counted += _period(Milestone.lead_from_at, scope)
     ranked = (
         select(
             Milestone.name.label("name"),
@@ -359,41 +290,3 @@ def lead_times(session: Session, scope: Scope, paths: ReportPaths) -> dict[str, 
         f"{first}->{second}": Distribution.at_ranks(counts.get(second, 0), values[second])
         for first, second in MILESTONE_PAIRS
     }
-
-
-def weekly_trend(
-    session: Session, now: datetime, scope: Scope, paths: ReportPaths, weeks: int = 12
-) -> list[WeekRow]:
-    """Per week (Monday, UTC), on the paths the reader may count: steps opened, steps
-    completed, and how many of those were late. Counted by the database: the steps opened in
-    the period from one covering index (`ix_human_task_created`: time, version, path), those
-    completed from another (`ix_human_task_completed`: time, due time, version, path)."""
-    start_day = (now.astimezone(UTC) - timedelta(weeks=weeks)).date()
-    start_day -= timedelta(days=start_day.weekday())
-    start = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
-    rows = {
-        (start_day + timedelta(weeks=i)).isoformat(): WeekRow(
-            (start_day + timedelta(weeks=i)).isoformat(), 0, 0, 0
-        )
-        for i in range(weeks + 1)
-    }
-    counted = [paths.holds(HumanTask.instance_id, by_other_index=True)]
-    if scope.model_key or scope.version:
-        counted.append(HumanTask.model_version_id.in_(list(versions_in_scope(session, scope))))
-    opened = week_start(session, HumanTask.created_at)
-    for week, count in session.execute(
-        select(opened, func.count()).where(HumanTask.created_at >= start, *counted).group_by(opened)
-    ):
-        if (key := week_key(week)) in rows:
-            rows[key].opened += count
-    done = week_start(session, HumanTask.completed_at)
-    late = func.sum(case((HumanTask.completed_at > HumanTask.due_at, 1), else_=0))
-    for week, count, late_count in session.execute(
-        select(done, func.count(), late)
-        .where(HumanTask.completed_at >= start, *counted)
-        .group_by(done)
-    ):
-        if (key := week_key(week)) in rows:
-            rows[key].completed += count
-            rows[key].overdue_completed += int(late_count or 0)
-    return list(rows.values())

@@ -445,6 +445,9 @@ class ImportedDataset(Base):
     imported_by: Mapped[str] = mapped_column(String(80))
     rows: Mapped[int] = mapped_column(Integer)
     cases: Mapped[int] = mapped_column(Integer)
+    # how the file's columns and activity names were read (import_mapping.ImportMapping.stored):
+    # the next import of a data set of the same name starts from it; None for a standard CSV
+    mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ImportedEvent(Base):
@@ -458,6 +461,7 @@ class ImportedEvent(Base):
     resource: Mapped[str | None] = mapped_column(String(100))
     lifecycle: Mapped[str] = mapped_column(String(20))
     outcome: Mapped[str | None] = mapped_column(String(60))
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the file's other columns
 
 
 class ImportJob(Base):
@@ -484,6 +488,8 @@ class ImportJob(Base):
 
 
 from engine.persistence.audit import AccessLog  # noqa: E402,F401  (kept importable from here)
+from engine.persistence.client_sign_in import ClientSession  # noqa: E402,F401
 from engine.persistence.daily_work import Notification, PathNote  # noqa: E402,F401
+from engine.persistence.employment import EmploymentEvent, IpsFidelityRound  # noqa: E402,F401
 from engine.persistence.path_migrations import PathMigration  # noqa: E402,F401
 from engine.persistence.relationships import Organisation  # noqa: E402  (its tables join ours)

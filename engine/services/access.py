@@ -49,6 +49,7 @@ from engine.persistence.tables import (
     WaitingEvent,
 )
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import access_client
 from engine.services.access_facts import (
     DAYS_AFTER_CLOSING,
     DECISION_EVENT,
@@ -75,7 +76,9 @@ from engine.services.access_roles import (
 )
 from engine.workflow.forms import VISIBILITY_CLASSES
 
-__all__ = [  # re-exported: from access_log, access_facts, and access_roles (roles alone)
+__all__ = [  # re-exported: from access_log, access_facts, access_roles (roles alone), and
+    # access_client (a client acting themself)
+    "access_client",
     "PathFacts", "consent_condition", "log", "log_administration", "path_facts", "refuse",
     "DESIGNER_ROLE", "DUPLICATE_PATH_ROLES", "MANAGEMENT_ROLES", "SUPERVISOR_ROLE",
     "TEAM_COORDINATOR", "administers", "coordinates_team", "may_design",
@@ -126,6 +129,19 @@ class Actor:
     is_admin: bool = False
     organisations: frozenset[int] = frozenset()
     organisation_codes: tuple[str, ...] = ()
+    # a client acting themself (signed in with strong identification): see access_client
+    client_id: int | None = None
+
+    @classmethod
+    def for_client(cls, client: Client) -> Actor:
+        """The client themself: no account, no role, no organisation (access_client)."""
+        return cls(
+            0,
+            f"{access_client.USERNAME_PREFIX}{client.pseudonym}",
+            client.pseudonym,
+            frozenset(),
+            client_id=client.id,
+        )
 
     @classmethod
     def from_user(cls, user: User) -> Actor:
@@ -265,6 +281,8 @@ def read_basis(
 
     `facts` are the path's facts for the actor (`path_facts`), for a caller asking several
     questions about the same path; without them they are read here (one statement)."""
+    if actor.client_id is not None:  # the client themself: their own paths only
+        return access_client.own_path_basis(actor, instance)
     if not actor.does_client_work:
         return None
     if facts is None:
@@ -302,6 +320,8 @@ def client_basis(
     the Kykyviisari series)? A basis on one of their paths, or, for a client on no path yet,
     intake coordination. `paths` (all the client's paths, oldest first) and their `facts`,
     when the caller has read them already."""
+    if actor.client_id is not None:  # the client themself: what is theirs only
+        return access_client.own_data_basis(actor, client_id)
     if paths is None:
         paths = _paths_of(uow, client_id)
     if facts is None and actor.does_client_work:
@@ -345,7 +365,10 @@ def may_correct_entry(
     their supervisor: the "manager" of the path's owning organisation the author works in.
     Either must still have a basis to read the path (the manager role alone opens no client
     data: a supervisor who corrects holds a role of client work too). Not on a path closed
-    past the time limit, nor across organisation lines without consent (`read_basis`)."""
+    past the time limit, nor across organisation lines without consent (`read_basis`). A
+    client acting themself corrects nothing: they ask their case manager (access_client)."""
+    if actor.client_id is not None:
+        return None
     basis = read_basis(uow, actor, instance, now, facts)
     if basis is None or basis.startswith("emergency access"):
         return None
@@ -376,6 +399,8 @@ def record_keeping_basis(
     auditor of an organisation that owns one of the client's paths, or a professional with a
     basis for the client (who hands the report to the client). `paths` and `facts` as for
     `client_basis`."""
+    if actor.client_id is not None:  # the client's own request, made themself
+        return access_client.own_data_basis(actor, client_id)
     if paths is None:
         paths = _paths_of(uow, client_id)
     owners = {i.organisation_id for i in paths}
@@ -430,6 +455,8 @@ def task_basis(
 ) -> str | None:
     """May the actor work on this task (open it, claim it, save a draft, complete it)?
     `facts`: the facts of the task's path, when the caller has them."""
+    if actor.client_id is not None:  # the client themself: their own client tasks only
+        return access_client.own_task_basis(actor, task)
     instance = task.instance
     if (
         not actor.does_client_work
@@ -644,7 +671,13 @@ def task_list_condition(actor: Actor) -> ColumnElement[bool]:
             or_(task.is_(None), task.in_(orgs)),
         ),
     )
-    return and_(mine, or_(same_side, consented) if orgs else true())
+    return and_(mine, not_a_client_task(), or_(same_side, consented) if orgs else true())
+
+
+def not_a_client_task() -> ColumnElement[bool]:
+    """No staff worklist offers a client's own task (role `client`, the `Asiakas` lane): the
+    client does it in their own view; the case manager sees on the client page that it is open."""
+    return or_(HumanTask.role.is_(None), HumanTask.role != access_client.CLIENT_ROLE)
 
 
 def members_of(uow: UnitOfWork, organisation_id: int) -> list[int]:
@@ -664,7 +697,7 @@ def offered_to_condition(task: HumanTask) -> ColumnElement[bool]:
     without the client's consent (`waits_for_consent`)."""
     from engine.persistence.tables import UserRole
 
-    if task.assignee_id is not None or task.role is None:
+    if task.assignee_id is not None or task.role in (None, access_client.CLIENT_ROLE):
         return false()
     conditions: list[ColumnElement[bool]] = [
         User.active.is_(True),

@@ -22,7 +22,14 @@ from engine.clock import Clock
 from engine.errors import NotFound
 from engine.persistence.tables import Client, Consent, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import access, field_visibility, path_notes, records
+from engine.services import (
+    access,
+    employment_events,
+    field_visibility,
+    kykyviisari,
+    path_notes,
+    records,
+)
 from engine.services.entries import CorrectionFlag, correction_flags
 from engine.services.path_loading import model_of
 from engine.services.path_views import PATH_OPTIONS, InstanceView, path_views, submissions_of
@@ -43,6 +50,8 @@ class ClientPage:
     flags: dict[int, list[CorrectionFlag]] = field(default_factory=dict)
     consents: list[dict[str, Any]] = field(default_factory=list)
     series: list[tuple[datetime, int]] = field(default_factory=list)  # Kykyviisari, 0-10
+    # every Kykyviisari result: work ability and the five areas, by date (all readable paths)
+    results: list[kykyviisari.Result] = field(default_factory=list)
     # may make the client's access report and export the client's data (the link is shown)
     record_keeping: bool = False
     notes: dict[int, list[path_notes.NoteView]] = field(default_factory=dict)  # by path
@@ -51,6 +60,8 @@ class ClientPage:
     # by path: the visibility classes the reader may give a note (those they see on it, in
     # the policy's order; `path_notes.add_note` allows the same)
     note_classes: dict[int, list[str]] = field(default_factory=dict)
+    # by path: its employment events (employment, apprenticeship, work trial, study place)
+    employment: dict[int, list[employment_events.EmploymentView]] = field(default_factory=dict)
 
 
 def read_client_page(
@@ -138,6 +149,15 @@ def read_client_page(
                 if i.id in shown
                 for point in records.kykyviisari_points(submissions.get(i.id, []))
             )
+            page.results = sorted(
+                (
+                    result
+                    for i in oldest_first
+                    if i.id in shown
+                    for result in kykyviisari.results_in(submissions.get(i.id, []))
+                ),
+                key=lambda r: r.when,
+            )
         # the access log: what the page's parts log on their own, in the same order
         access.log(
             uow,
@@ -152,6 +172,7 @@ def read_client_page(
         for instance, path_basis in readable:
             records.log_submissions(uow, now, actor, instance, path_basis, shown[instance.id])
         page.notes = path_notes.notes_in(uow, actor, readable, now)  # logged per path
+        page.employment = employment_events.employment_in(uow, actor, readable, now)  # likewise
         page.message_forms = {
             i: {w.message_name: w.form for w in m.waits.values() if w.form}
             for i, m in models.items()

@@ -11,14 +11,14 @@ event logs are data from outside Polku, not its clients' paths: they are not sco
 from __future__ import annotations
 
 import io
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from engine.analytics import eventlog, metrics, stalls
+from engine.analytics import eventlog, metrics, stall_list, stalls, waits, weeks
 from engine.analytics.report_paths import ReportPaths
 from engine.analytics.stalls import Scope
 from engine.analytics.stats import Distribution
@@ -27,7 +27,6 @@ from engine.errors import Forbidden, InvalidInput, NotFound, Text
 from engine.persistence.tables import (
     Client,
     ImportedDataset,
-    ImportedEvent,
     ProcessInstance,
     ProcessModel,
     ProcessModelVersion,
@@ -70,10 +69,20 @@ def dashboard(uow: UnitOfWork, clock: Clock, actor: access.Actor, scope: Scope) 
     paths = ReportPaths(access.report_condition(actor))
     with uow:
         return Dashboard(
-            steps=stalls.step_stats(uow.session, now, scope, paths),
+            steps=waiting_steps(uow, now, scope, paths),
             lead_times=stalls.lead_times(uow.session, scope, paths),
-            trend=stalls.weekly_trend(uow.session, now, scope, paths),
+            trend=weeks.weekly_trend(uow.session, now, scope, paths),
         )
+
+
+def waiting_steps(
+    uow: UnitOfWork, now: datetime, scope: Scope, paths: ReportPaths
+) -> list[stalls.StepStat]:
+    """Where clients wait now: the steps (and awaited decisions someone records), and the
+    timers and unrecorded messages as rows of their own, the most overdue first."""
+    steps = stalls.step_stats(uow.session, now, scope, paths)
+    steps += waits.wait_stats(uow.session, now, scope, paths)
+    return sorted(steps, key=lambda s: (-s.overdue, -s.waiting, s.model_key, s.name))
 
 
 @dataclass
@@ -85,10 +94,12 @@ class HeatCell:
     names: list[str]
     waiting: int
     overdue: int
+    waited_for: str | None = None  # a wait's party (Kela, the calendar...); None: a step
 
     @property
     def overdue_share(self) -> float:
-        return round(self.overdue / self.waiting, 2) if self.waiting else 0.0
+        """The share overdue, unrounded (the pages round it as they show it)."""
+        return self.overdue / self.waiting if self.waiting else 0.0
 
 
 @dataclass
@@ -106,8 +117,10 @@ def heatmap(
     actor: access.Actor,
     model_key: str,
     number: int | None = None,
+    scope: Scope | None = None,
 ) -> Heatmap:
-    """The stall figures of one model version, per element of its main diagram."""
+    """The stall figures of one model version, per element of its main diagram (of the
+    waits begun in `scope`'s period, when it has one)."""
     require_dashboard(actor)
     now = clock()
     with uow:
@@ -123,10 +136,15 @@ def heatmap(
                 params={"key": model_key, "number": number},
             )
         model = engine.model_for_version(version.content_hash, model_key, version.files)
-        steps = stalls.step_stats(
-            uow.session,
+        steps = waiting_steps(
+            uow,
             now,
-            Scope(model_key=model_key, version=version.number),
+            Scope(
+                model_key=model_key,
+                version=version.number,
+                since=scope.since if scope else None,
+                until=scope.until if scope else None,
+            ),
             ReportPaths(access.report_condition(actor)),
         )
         xml = version.files[version.main_file]
@@ -134,7 +152,7 @@ def heatmap(
     cells: dict[str, HeatCell] = {}
     for step in steps:
         element = model.top_level.get(step.bpmn_id, step.bpmn_id)
-        cell = cells.setdefault(element, HeatCell(element, [], 0, 0))
+        cell = cells.setdefault(element, HeatCell(element, [], 0, 0, step.waited_for))
         cell.names.append(step.name)
         cell.waiting += step.waiting
         cell.overdue += step.overdue
@@ -174,9 +192,11 @@ def stalled(
     actor: access.Actor,
     scope: Scope,
     quiet_days: int = DEFAULT_QUIET_DAYS,
-) -> list[stalls.StalledClient]:
-    """Stalled clients of the reader's report scope: pseudonymous for management roles; with
-    names for coordinators, on the paths they may read (the others stay pseudonymous)."""
+    offset: int = 0,
+) -> stall_list.StallPage:
+    """Stalled clients of the reader's report scope, a page (`stall_list.STALL_PAGE`) from
+    `offset` on, and how many in all: pseudonymous for management roles; with names for
+    coordinators, on the paths they may read (the others stay pseudonymous)."""
     require_dashboard(actor)
     if not 1 <= quiet_days <= 250:
         raise InvalidInput(
@@ -187,7 +207,10 @@ def stalled(
     now = clock()
     paths = ReportPaths(access.report_condition(actor))
     with uow:
-        rows = stalls.stalled_clients(uow.session, now, scope, quiet_days, paths)
+        page = stall_list.stalled_clients(
+            uow.session, now, scope, quiet_days, paths, offset=max(0, offset)
+        )
+        rows = page.rows
         if sees_names(actor) and rows:
             names = {
                 instance_id: name
@@ -214,7 +237,7 @@ def stalled(
                 basis="coordination role" if row.name is not None else "management, pseudonymous",
             )
         uow.commit()
-        return rows
+        return page
 
 
 def pilot_metrics(
@@ -312,9 +335,11 @@ def list_datasets(uow: UnitOfWork, actor: access.Actor) -> list[ImportedDataset]
 def imported_metrics(
     uow: UnitOfWork, engine: WorkflowEngine, actor: access.Actor, dataset_id: int
 ) -> metrics.Metrics:
-    """The pilots' metrics for an imported log: its activities are matched by name to the steps
-    of its process model (phases, the support plan), and its `outcome` column to the onward-
-    referral categories. Coaching, consultation and Kykyviisari need Polku's own history."""
+    """The pilots' metrics for an imported log, by the same definitions as Polku's own paths
+    (`engine.analytics.pilot_metrics`): its activities are matched by name to the steps of its
+    process model (phases, the support plan, coaching, the consultation hour, the closing), its
+    `resource` to the case manager's role, its `outcome` column to the onward-referral
+    categories. Kykyviisari, referrers and employer contacts need Polku's own form entries."""
     require_dashboard(actor)
     with uow:
         dataset = uow.session.get(ImportedDataset, dataset_id)
@@ -332,41 +357,15 @@ def imported_metrics(
                 params={"key": dataset.model_key},
             )
         model = engine.model_for_version(version.content_hash, dataset.model_key, version.files)
-        phase_of = {info.name: info.phase for info in model.user_tasks.values()}
-        plan_steps = {
-            info.name
-            for info in model.user_tasks.values()
-            if (info.form_path or "").endswith("support_plan.schema.json")
-        }
-        cases: dict[str, list[ImportedEvent]] = defaultdict(list)
-        for event in uow.session.scalars(
-            select(ImportedEvent)
-            .where(ImportedEvent.dataset_id == dataset_id)
-            .order_by(ImportedEvent.timestamp)
-        ):
-            cases[event.case_id].append(event)
-    result = metrics.Metrics(contacted=len(cases))
-    enrolled = {
-        c for c, evs in cases.items() if any(phase_of.get(e.activity) == "assessment" for e in evs)
-    }
-    planned = {
-        c
-        for c, evs in cases.items()
-        if any(e.activity in plan_steps and e.lifecycle == "complete" for e in evs)
-    }
-    result.enrolled = len(enrolled)
-    result.plan_coverage = metrics.Ratio(len(enrolled & planned), len(enrolled))
-    counts = {c: 0 for c in metrics.REFERRAL_CATEGORIES}
-    for evs in cases.values():
-        outcome = next((e.outcome for e in reversed(evs) if e.outcome), None)
-        if outcome in counts:
-            counts[outcome] += 1
-    total = sum(counts.values())
-    result.referrals = [
-        metrics.ReferralRow(c, n, round(100 * n / total, 1) if total else None)
-        for c, n in counts.items()
-    ]
-    return result
+        tasks = model.user_tasks.values()
+        steps = metrics.ModelSteps(
+            phase_of={info.name: info.phase for info in tasks},
+            plan={i.name for i in tasks if (i.form_path or "").endswith(metrics.PLAN_FORM)},
+            coaching={i.name for i in tasks if i.bpmn_id in metrics.COACHING_STEPS},
+            consultation={i.name for i in tasks if i.bpmn_id in metrics.CONSULTATION_STEPS},
+            closing={i.name for i in tasks if i.bpmn_id in metrics.CLOSING_STEPS},
+        )
+        return metrics.compute_imported(uow.session, dataset_id, steps)
 
 
 def scope_from(args: dict[str, Any]) -> Scope:

@@ -14,6 +14,7 @@ from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import clients, instances, sla, users
 from engine.services.access import Actor
 from engine.workflow.engine import WorkflowEngine
+from engine.workflow.roles import CLIENT
 
 DEMO_PASSWORD = "polku-demo"
 
@@ -161,6 +162,24 @@ SAMPLE_FORM_DATA: dict[str, dict[str, Any]] = {
         "plan_revision_needed": False,
         "close_path": False,
     },
+    # the client's own tasks (the client's lane, role `client`)
+    "Task_client_situation": {
+        "client_own_view": "Selkä kipeytyy seisomisesta; haluaisin kokeilla osa-aikatyötä.",
+        "client_own_goals": "Osa-aikainen työ, jossa voi vaihtaa asentoa.",
+        "kykyviisari_done": True,
+        "kykyviisari_work_ability": 5,
+        "kykyviisari_mental_wellbeing": 6,
+        "kykyviisari_social_participation": 5,
+        "kykyviisari_physical_functioning": 3,
+        "kykyviisari_skills": 7,
+        "kykyviisari_everyday_coping": 6,
+    },
+    "Task_client_plan_acceptance": {"plan_accepted": "accepted"},
+    "Task_plan_revision": {"plan_revision_summary": "Työkokeilun alkua siirrettiin kuukaudella."},
+    "Task_client_feedback": {
+        "feedback_score": 4,
+        "feedback_text": "Sain apua ja minua kuunneltiin.",
+    },
     "Task_closing": {
         "closing_reason": "goal_reached",
         "outcome": "employment_company_wage_subsidy",
@@ -176,14 +195,29 @@ TO_PLAN = (
     "Task_physician_assessment",
     "Task_functional_assessment",
     "Task_social_assessment",
+    "Task_client_situation",
     "Task_support_plan",
+    "Task_client_plan_acceptance",
 )
+# The steps before the plan (the team's assessments and the client's own view).
+BEFORE_PLAN = TO_PLAN[:-2]
 
 
 def sample(bpmn_id: str, **overrides: Any) -> dict[str, Any]:
     data = deepcopy(SAMPLE_FORM_DATA[bpmn_id])
     data.update(overrides)
     return data
+
+
+# Test identity codes (individual numbers 900-999 are never given to anyone) of the demo
+# clients, for the clients' own sign-in (README: "Signing in as a client").
+DEMO_IDENTITY_CODES = {
+    "Matti Meikäläinen": "150375-961E",
+    "Liisa Laine": "220690-973M",
+    "Jari Järvinen": "050585-984X",
+    "Anna Aaltonen": "010280-952L",
+    "Pekka Peltonen": "120470-915J",
+}
 
 
 def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: Clock) -> bool:
@@ -232,7 +266,7 @@ def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: C
             "Pekka Peltonen",
             "Kajaani",
             [
-                *to_plan[:-1],
+                *to_plan[:-2],
                 (
                     "Task_support_plan",
                     sample(
@@ -241,6 +275,7 @@ def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: C
                         case_manager="asiakasvastaava2",
                     ),
                 ),
+                to_plan[-1],
                 ("Task_incapacity_statement", sample("Task_incapacity_statement")),
                 (
                     "Task_arrange_services",
@@ -256,8 +291,9 @@ def seed(uow_factory: Callable[[], UnitOfWork], engine: WorkflowEngine, clock: C
     ]
     for name, municipality, steps in people:
         client_id = clients.create_client(
-            uow_factory(), clock, coordinator, full_name=name, municipality=municipality
-        )
+            uow_factory(), clock, coordinator, full_name=name, municipality=municipality,
+            identity_code=DEMO_IDENTITY_CODES.get(name),
+        )  # fmt: skip
         instance_id = instances.start_instance(
             uow_factory(), engine, clock, coordinator, client_id, "national"
         )
@@ -289,6 +325,12 @@ def complete(
         )
         assert row is not None, f"demo: {bpmn_id} is not open"
         task_id, role, assignee = row.id, row.role, row.assignee_id
+        client = row.instance.client
+    if role == CLIENT:  # the client's own task: the client themself (as the portal signs in)
+        instances.complete_task(
+            uow_factory(), engine, clock, Actor.for_client(client), task_id, data
+        )
+        return
     doer = next(
         a
         for a in actors.values()

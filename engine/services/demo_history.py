@@ -29,6 +29,11 @@ LAST_NAMES = (
 )  # fmt: skip
 MUNICIPALITIES = ("Iisalmi", "Kajaani", "Rovaniemi", "Lappeenranta", "Kemijärvi")
 TIMER = "timer"
+FEEDBACK_TEXTS = (
+    "Sain apua ja minua kuunneltiin.",
+    "Odotin tiimin tapaamista liian kauan.",
+    "Asiakasvastaava oli helppo tavoittaa.",
+)
 HISTORY_DAYS = 150
 
 
@@ -46,6 +51,14 @@ def _path(rng: random.Random, outcome: str) -> list[tuple[str, dict[str, Any]]]:
                 "Task_follow_up_review",
                 kykyviisari_work_ability=min(10, first_score + rng.randint(-1, 3)),
                 close_path=True,
+            ),
+        ),
+        (
+            "Task_client_feedback",
+            sample(
+                "Task_client_feedback",
+                feedback_score=(2, 3, 4, 4, 5, 5)[first_score % 6],
+                feedback_text=FEEDBACK_TEXTS[first_score % len(FEEDBACK_TEXTS)],
             ),
         ),
         ("Task_closing", sample("Task_closing", outcome=outcome)),

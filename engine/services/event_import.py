@@ -14,11 +14,13 @@ makes other writers wait until the commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from sqlalchemy import (
+    JSON,
     Column,
     MetaData,
     String,
@@ -33,7 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 
-from engine.analytics import eventlog
+from engine.analytics import eventlog, log_sources
+from engine.analytics.import_mapping import ImportMapping, mapped_rows
 from engine.clock import Clock
 from engine.errors import InvalidInput, Text
 from engine.persistence.tables import ImportedDataset, ImportedEvent, UtcDateTime
@@ -44,7 +47,9 @@ from engine.services.deployment import latest_version
 
 BATCH_ROWS = 5000
 MAX_FILE_BYTES = 500 * 1024 * 1024
-ROW_COLUMNS = ("case_id", "activity", "timestamp", "resource", "lifecycle", "outcome")
+ROW_COLUMNS = (
+    "case_id", "activity", "timestamp", "resource", "lifecycle", "outcome", "attributes"
+)  # fmt: skip
 COPY_DRIVERS = frozenset({"psycopg"})  # PostgreSQL's COPY through psycopg 3 (see _batch_writer)
 
 # lines_done, bytes_done, total_bytes (None when unknown): after every batch and at the end
@@ -60,8 +65,19 @@ _STAGING = Table(
     Column("resource", String(100)),
     Column("lifecycle", String(20)),
     Column("outcome", String(60)),
+    Column("attributes", JSON),
     prefixes=["TEMPORARY"],
 )
+
+
+class Counted(Protocol):
+    """How far a reader has got in the file, for the progress shown."""
+
+    @property
+    def lines_read(self) -> int: ...
+
+    @property
+    def bytes_read(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -85,10 +101,16 @@ def import_events(
     progress: Progress | None = None,
     finish: Callable[[Session, Imported], None] | None = None,
     batch_rows: int = BATCH_ROWS,
+    file_format: str = "csv",
+    mapping: ImportMapping | None = None,
+    renames: Mapping[str, str] | None = None,
 ) -> Imported:
-    """Import the CSV event log read from `source` (bytes) into a new, marked data set, all or
-    nothing. `progress` is called after every batch; `finish`, inside the transaction just
-    before it commits (a background job notes there that it is done)."""
+    """Import the event log read from `source` (bytes) into a new, marked data set, all or
+    nothing. Without a `mapping` it is a CSV of the standard columns (`eventlog.iter_csv`);
+    with one, a CSV, XLSX or XES (`file_format`) whose columns the mapping names, activity
+    names renamed by `renames` (`import_wizard` works it out from the model), the mapping kept
+    with the data set. `progress` is called after every batch; `finish`, inside the
+    transaction just before it commits (a background job notes there that it is done)."""
     require_dashboard(actor)
     name = checked_name(name)
     if total_bytes is not None and total_bytes > MAX_FILE_BYTES:
@@ -108,13 +130,12 @@ def import_events(
         )
     with uow:
         require_model(uow, model_key)
-    lines = eventlog.LineReader(source)
     now = clock()
     with uow:
         session = uow.session
         dataset = ImportedDataset(
             name=name, model_key=model_key, imported_at=now, imported_by=actor.username,
-            rows=0, cases=0,
+            rows=0, cases=0, mapping=mapping.stored() if mapping is not None else None,
         )  # fmt: skip
         staged = session.get_bind().dialect.name == "sqlite"
         if staged:
@@ -123,8 +144,15 @@ def import_events(
             session.add(dataset)
             session.flush()
         try:
+            lines, log = _rows_of(source, file_format, mapping, renames or {})
             rows = _insert_rows(
-                session, None if staged else dataset.id, lines, total_bytes, progress, batch_rows
+                session,
+                None if staged else dataset.id,
+                log,
+                lines,
+                total_bytes,
+                progress,
+                batch_rows,
             )
         except eventlog.NotUtf8Error as exc:
             raise InvalidInput(
@@ -161,10 +189,22 @@ def import_events(
         return imported
 
 
+def _rows_of(
+    source: IO[bytes], file_format: str, mapping: ImportMapping | None, renames: Mapping[str, str]
+) -> tuple[Counted, Iterator[tuple[int, eventlog.LogRow]]]:
+    """The file's rows, checked as they come, and the reader that says how far it has got."""
+    if mapping is None:
+        lines = eventlog.LineReader(source)
+        return lines, eventlog.iter_csv(lines)
+    records = log_sources.open_records(file_format, source)
+    return records, mapped_rows(records, mapping, renames)
+
+
 def _insert_rows(
     session: Session,
     dataset_id: int | None,
-    lines: eventlog.LineReader,
+    log: Iterator[tuple[int, eventlog.LogRow]],
+    lines: Counted,
     total_bytes: int | None,
     progress: Progress | None,
     batch_rows: int,
@@ -174,7 +214,7 @@ def _insert_rows(
     write = _batch_writer(session, dataset_id)
     batch: list[dict[str, Any]] = []
     rows = 0
-    for _number, row in eventlog.iter_csv(lines):
+    for _number, row in log:
         batch.append(
             {
                 "case_id": row.case_id,
@@ -183,6 +223,7 @@ def _insert_rows(
                 "resource": row.resource or None,
                 "lifecycle": row.lifecycle,
                 "outcome": row.outcome or None,
+                "attributes": row.attributes,
             }
         )
         if len(batch) >= batch_rows:
@@ -216,7 +257,11 @@ def _batch_writer(
             assert driver is not None
             with driver.cursor() as cursor, cursor.copy(copy) as out:
                 for row in batch:
-                    out.write_row((dataset_id, *(row[c] for c in ROW_COLUMNS)))
+                    attributes = row["attributes"]
+                    out.write_row((
+                        dataset_id, *(row[c] for c in ROW_COLUMNS[:-1]),
+                        None if attributes is None else json.dumps(attributes),
+                    ))  # fmt: skip
 
         return write
     return lambda batch: session.execute(

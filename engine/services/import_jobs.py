@@ -16,7 +16,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from engine.analytics.import_mapping import ImportMapping
 from engine.clock import Clock
 from engine.errors import InvalidInput, NotFound, Text
 from engine.persistence.tables import ImportJob
@@ -155,9 +156,13 @@ def run_job(
     *,
     batch_rows: int = BATCH_ROWS,
     interval: float = 1.0,
+    file_format: str = "csv",
+    mapping: ImportMapping | None = None,
+    renames: Mapping[str, str] | None = None,
 ) -> None:
-    """Import a started job's file, writing its progress at most every `interval` seconds, then
-    remove the file. Meant for a thread of its own, so it never raises: how the import ended
+    """Import a started job's file (a standard CSV, or with the wizard's `mapping` a CSV, XLSX
+    or XES), writing its progress at most every `interval` seconds, then remove the file.
+    Meant for a thread of its own, so it never raises: how the import ended
     is the job's state (a bad line: failed, naming it)."""
     written = time.monotonic()
 
@@ -192,6 +197,7 @@ def run_job(
             import_events(
                 new_uow(), clock, actor, name=name, model_key=model_key, source=source,
                 total_bytes=total, progress=progress, finish=done, batch_rows=batch_rows,
+                file_format=file_format, mapping=mapping, renames=renames,
             )  # fmt: skip
     except InvalidInput as exc:
         _fail_quietly(new_uow, clock, job_id, _first_message(exc))

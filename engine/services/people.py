@@ -19,7 +19,7 @@ from engine.services import sessions, users
 from engine.services.access import Actor, administers
 from engine.services.access_log import log, log_administration
 from engine.services.organisations import all_organisations, set_memberships
-from engine.workflow.roles import RoleCatalog
+from engine.workflow.roles import CLIENT, RoleCatalog
 
 
 @dataclass(frozen=True)
@@ -199,11 +199,13 @@ def update_person(
     language, active.
     Closing (active False) ends the person's sessions and tokens at once."""
     _require_admin(actor)
-    unknown = [r for r in changes.get("roles") or [] if r not in catalog.codes]
-    if unknown:
+    asked = list(changes.get("roles") or [])
+    role_problems = users.staff_role_errors(catalog, asked)
+    if role_problems:
+        unknown = [r for r in asked if r not in catalog.codes]
         raise InvalidInput(
-            "unknown role",
-            {"roles": [Text("roles_unknown", "Unknown role: {codes}", codes=", ".join(unknown))]},
+            "no staff role" if CLIENT in asked else "unknown role",
+            {"roles": role_problems},
             code="role_unknown",
             params={"roles": ", ".join(unknown)},
         )

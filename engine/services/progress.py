@@ -30,6 +30,9 @@ CASE_MANAGER_FALLBACK_ROLE = "case_coordinator"
 USER_TASK_KINDS = {"UserTask", "ManualTask", "NoneTask"}  # worklist items
 TASK_KIND = "task"  # human_task.kind of a user task
 WAIT_KIND = "wait"  # human_task.kind of an awaited decision
+# The actor of what the engine and its background jobs do on their own (a timer fired, a
+# gateway passed): such events do not reset a path's "working days without events".
+SYSTEM_ACTOR = "system"
 # Worklist rows without the people and the path joined in (read only if a command needs them).
 LEAN_TASK = (
     lazyload(HumanTask.instance),
@@ -67,7 +70,8 @@ def record(
             "phase": phase,
         }
     )
-    instance.last_activity_at = now
+    if actor != SYSTEM_ACTOR:  # what the engine and its jobs do on their own is not activity
+        instance.last_activity_at = now
 
 
 def reach(uow: UnitOfWork, instance: ProcessInstance, name: str, now: datetime) -> None:

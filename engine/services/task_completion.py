@@ -108,7 +108,7 @@ def _complete(
     instance, task_id = loaded.instance, row.id
     runtime.complete_user_task(loaded.workflow, task_id, data, now)
     row.state = "completed"
-    row.completed_by_id = actor.user_id
+    row.completed_by_id = actor.user_id or None  # a client acting themself has no account
     row.completed_at = now
     record(
         uow,

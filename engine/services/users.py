@@ -17,7 +17,7 @@ from engine.persistence.tables import ApiToken, User, UserRole
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import access_log, sessions
 from engine.services.organisations import set_memberships
-from engine.workflow.roles import RoleCatalog
+from engine.workflow.roles import CLIENT, RoleCatalog
 
 _hasher = PasswordHasher()
 TOKEN_LIFETIME = timedelta(hours=8)
@@ -59,9 +59,9 @@ def create_user(
         errors["password"] = [
             Text("password_length", "At least {num} characters.", num=MIN_PASSWORD_LENGTH)
         ]
-    unknown = [r for r in roles if r not in roles_catalog.codes]
-    if unknown:
-        errors["roles"] = [Text("roles_unknown", "Unknown role: {codes}", codes=", ".join(unknown))]
+    role_problems = staff_role_errors(roles_catalog, roles)
+    if role_problems:
+        errors["roles"] = role_problems
     if errors:
         raise InvalidInput("the user is not valid", errors, code="user_invalid")
     with uow:
@@ -84,6 +84,23 @@ def create_user(
         uow.session.add(user)
         uow.commit()
         return user.id
+
+
+def staff_role_errors(catalog: RoleCatalog, roles: list[str]) -> list[str]:
+    """What is wrong with giving these roles to a staff member: the client's role is no staff
+    role (its tasks are the client's own), and every other code must be a known role."""
+    problems: list[str] = []
+    if CLIENT in roles:
+        problems.append(
+            Text(
+                "role_client_not_for_staff",
+                "The client role belongs to clients only: it cannot be given to staff.",
+            )
+        )
+    unknown = [r for r in roles if r != CLIENT and r not in catalog.codes]
+    if unknown:
+        problems.append(Text("roles_unknown", "Unknown role: {codes}", codes=", ".join(unknown)))
+    return problems
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str) -> User:

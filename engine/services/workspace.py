@@ -218,6 +218,13 @@ def _client_for_consent(uow: UnitOfWork, actor: access.Actor, client_id: int, no
     return client
 
 
+def _consent_basis(actor: access.Actor) -> str:
+    """The basis a consent change is logged with: the client's own, or the professional's."""
+    if actor.client_id is not None:
+        return access.access_client.OWN_BASIS
+    return "coordination role or case manager"
+
+
 def _on_running_paths(
     uow: UnitOfWork,
     client_id: int,
@@ -269,7 +276,7 @@ def withdraw_consent(
             "update",
             "consent",
             client_id=client_id,
-            basis="coordination role or case manager",
+            basis=_consent_basis(actor),
             detail="consent withdrawn",
         )
         uow.commit()
@@ -311,7 +318,7 @@ def give_consent(
             "update",
             "consent",
             client_id=client_id,
-            basis="coordination role or case manager",
+            basis=_consent_basis(actor),
             detail="consent given",
         )
         uow.commit()

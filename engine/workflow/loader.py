@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from engine.errors import Text, nested
 from engine.workflow import (
     building,
+    client_lane,
     decision_checks,
     decision_tables,
     element_checks,
@@ -120,6 +121,9 @@ def load_model(source: ModelSource, roles: RoleCatalog) -> tuple[ParsedModel | N
             if task_spec.bpmn_id in changed:
                 continue  # refused above: its own checks would only repeat that
             problems.extend(_check_task_spec(task_spec, file, source, roles, model))
+            client_task = model.user_tasks.get(task_spec.bpmn_id)
+            in_lane = client_lane.findings(task_spec, roles, client_task)
+            problems.extend(Problem(file, task_spec.bpmn_id, m) for m in in_lane)
     _map_call_activities(model)
     problems.extend(_check_prefills(model))
     problems.extend(decision_checks.check(decisions, model, spec_files))

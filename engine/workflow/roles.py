@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CASE_MANAGER = "case_manager"
+# The client's own lane: its tasks are done by the client in their own view. No staff member
+# can hold the role (the user admin refuses it), so no staff worklist offers its tasks.
+CLIENT = "client"
 
 
 @dataclass(frozen=True)
@@ -36,4 +39,5 @@ class RoleCatalog:
 
     @property
     def codes(self) -> list[str]:
-        return list(self.labels)
+        """The roles a staff member can hold: every role but the client's."""
+        return [code for code in self.labels if code != CLIENT]

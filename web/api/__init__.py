@@ -16,3 +16,4 @@ from web.api import waits  # noqa: E402,F401  # isort: skip  (awaited decisions,
 from web.api import entries  # noqa: E402,F401  # isort: skip  (entries, corrections)
 from web.api import path_migrations  # noqa: E402,F401  # isort: skip  (version migration)
 from web.api import forms  # noqa: E402,F401  # isort: skip  (the designer's form editor)
+from web.api import employment  # noqa: E402,F401  # isort: skip  (employment events, pilot targets)

@@ -1,4 +1,5 @@
-"""API: service-level targets, the stall dashboard, the pilots' metrics, the event log."""
+"""API: service-level targets, the stall dashboard, conformance to the national path, the
+pilots' metrics, the event log."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import IO, Any
 from flask import Response, jsonify, request
 from marshmallow import Schema, fields, validate
 
+from engine.analytics import pilot_metrics
 from engine.errors import InvalidInput
-from engine.services import dashboards, event_import, sla
+from engine.services import conformance, dashboards, event_import, sla
 from web.api import blueprint
 from web.api.auth import actor, token_required
 from web.context import polku
@@ -24,6 +26,7 @@ class ScopeSchema(Schema):
     since = fields.AwareDateTime(load_default=None)
     until = fields.AwareDateTime(load_default=None)
     quiet_days = fields.Integer(load_default=dashboards.DEFAULT_QUIET_DAYS)
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xes"]))
 
 
@@ -89,8 +92,27 @@ def dashboard() -> Response:
 def stalled() -> Response:
     scope, args = _scope()
     ctx = polku()
-    rows = dashboards.stalled(ctx.uow(), ctx.clock, actor(), scope, args["quiet_days"])
-    return jsonify(_jsonable(rows))
+    page = dashboards.stalled(
+        ctx.uow(), ctx.clock, actor(), scope, args["quiet_days"], offset=args["offset"]
+    )
+    response = jsonify(_jsonable(page.rows))  # a page; the headers say how many in all
+    response.headers["X-Total-Count"] = str(page.total)
+    response.headers["X-Offset"] = str(page.offset)
+    return response
+
+
+@blueprint.get("/dashboard/conformance")
+@token_required
+def conformance_report() -> Response:
+    """Conformance to the national reference path of the closed paths in scope."""
+    scope, _ = _scope()
+    ctx = polku()
+    result = conformance.report(ctx.uow(), ctx.clock, actor(), scope)
+    body = _jsonable(result)
+    body["fitness"] = result.fitness
+    for group, data in zip(result.groups, body["groups"], strict=True):
+        data["fitness"] = group.fitness
+    return jsonify(body)
 
 
 @blueprint.get("/metrics")
@@ -98,11 +120,20 @@ def stalled() -> Response:
 def metrics() -> Response:
     scope, _ = _scope()
     ctx = polku()
-    result = dashboards.pilot_metrics(ctx.uow(), ctx.clock, actor(), scope)
-    body = _jsonable(result)
+    return jsonify(metrics_body(dashboards.pilot_metrics(ctx.uow(), ctx.clock, actor(), scope)))
+
+
+def metrics_body(result: Any) -> dict[str, Any]:
+    """The pilot metrics as JSON, with the derived figures and each figure's cohort rule."""
+    body: dict[str, Any] = _jsonable(result)
     body["cases_per_session"] = result.cases_per_session
     body["kykyviisari_mean_change"] = result.kykyviisari_mean_change
-    return jsonify(body)
+    for change, row in zip(result.kykyviisari_changes, body["kykyviisari_changes"], strict=True):
+        row["mean_change"] = change.mean_change
+    contacts = result.employer_contacts
+    body["employer_contacts"].update(per_coach=contacts.per_coach, per_client=contacts.per_client)
+    body["cohort_rules"] = dict(pilot_metrics.COHORT_RULES)
+    return body
 
 
 @blueprint.get("/event-log")
@@ -166,5 +197,8 @@ def import_event_log() -> Response:
 def imported_metrics(dataset_id: int) -> Response:
     ctx = polku()
     return jsonify(
-        _jsonable(dashboards.imported_metrics(ctx.uow(), ctx.engine, actor(), dataset_id))
+        metrics_body(dashboards.imported_metrics(ctx.uow(), ctx.engine, actor(), dataset_id))
     )
+
+
+from web.api import event_imports  # noqa: E402,F401  (the import wizard's endpoints)

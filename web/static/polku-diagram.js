@@ -7,6 +7,8 @@
  *                 "application/json"> element holding {"marker-class": [element ids]};
  *   kind "heatmap": the URL answers JSON {xml, cells: [{id, waiting, overdue, share, label}]};
  *                 each step gets a badge with its counts and a marker "heat-none|low|mid|high"
+ *                 (a cell with `waited_for`, a wait for Kela or a timer, adds "heat-wait");
+ *                 the conformance page's cells are the same, `share` the share deviating
  *                 by the share of its clients that are overdue.
  * Buttons with data-diagram-zoom="in|out|fit" and aria-controls=<diagram id> zoom it.
  * The drawn <svg> gets role="img", the container's data-label as its name and data-describedby
@@ -79,11 +81,16 @@
     var registry = viewer.get('elementRegistry');
     var overlays = viewer.get('overlays');
     cells.forEach(function (cell) {
-      if (!registry.get(cell.id)) {
-        return;
+      if (!registry.get(cell.id) || cell.label === '') {
+        return; // not on the diagram, or a cell that has its colour only (no badge)
       }
       var badge = document.createElement('span');
       badge.className = 'heat-badge ' + heatClass(cell.share);
+      if (cell.waited_for) {
+        // a wait for a party outside the team (Kela, a timer...): a badge of its own kind
+        badge.className += ' heat-wait';
+        badge.setAttribute('data-waited-for', cell.waited_for);
+      }
       badge.setAttribute('data-heat-id', cell.id);
       badge.textContent = cell.label;
       overlays.add(cell.id, 'polku-heat', { position: { top: -14, left: -6 }, html: badge });

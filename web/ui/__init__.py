@@ -122,13 +122,16 @@ from web.ui import (  # noqa: E402,F401  (registers routes)
     designer_texts,
     diagrams,
     emergency,
+    employment,
     errors,
     event_log,
     form_editor,
+    ips_fidelity_page,
     metrics_page,
     model_texts,
     notes,
     people_admin,
+    pilot_targets_page,
     plan,
     sla_targets,
     start_path,
@@ -139,3 +142,5 @@ from web.ui import (  # noqa: E402,F401  (registers routes)
 )
 
 from web.ui import notifications_page  # noqa: E402,F401  # isort: skip  (notifications, settings)
+from web.ui import conformance_page  # noqa: E402,F401  # isort: skip  (conformance)
+from web.ui import feedback_page  # noqa: E402,F401  # isort: skip  (client feedback)

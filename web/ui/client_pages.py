@@ -13,6 +13,7 @@ from engine.services import (
     client_search,
     clients,
     instances,
+    kykyviisari,
     organisations,
     queries,
     sessions,
@@ -24,7 +25,16 @@ from engine.services.path_notes import NoteView
 from engine.services.queries import InstanceView
 from engine.services.records import Submission
 from web.context import polku
-from web.ui import blueprint, current_lang, format_day, history, labels, people, records_pages
+from web.ui import (
+    blueprint,
+    current_lang,
+    employment_words,
+    format_day,
+    history,
+    labels,
+    people,
+    records_pages,
+)
 from web.ui import messages as coded
 from web.ui.auth import SESSION_KEY
 from web.ui.charts import line_chart
@@ -234,6 +244,8 @@ def _render_client(
         )
         for v in page.paths
     ]
+    for p in paths:  # the employment events recorded on each path (web/ui/employment.py)
+        p["employment"] = page.employment.get(p["view"].id, [])
     consents, series = page.consents, page.series
     processes = queries.list_processes(ctx.uow()) if actor.coordinates else []
     return render_template(
@@ -250,6 +262,9 @@ def _render_client(
         may_report=page.record_keeping,
         series=series,
         chart=line_chart(series, format_day),
+        results=page.results,  # Kykyviisari: work ability and its five areas (a table)
+        kykyviisari_areas=kykyviisari_measures(),
+        kykyviisari_url=kykyviisari.TOOL_URL,
         processes=processes,
         show_all=show_all,
         users=list(people().items()),
@@ -261,6 +276,9 @@ def _render_client(
         },
         recorded=records_pages.recorded_views(page.recorded),
         correction_flags=page.flags,
+        employment_kinds=employment_words.KINDS,
+        employment_sectors=employment_words.SECTORS,
+        describe_employment=employment_words.describe,
     ), status or (400 if errors else 200)
 
 
@@ -292,3 +310,16 @@ def _path(
         "may_change_case_manager": view.may_reassign,
         "may_record_decision": view.may_record_decision,
     }
+
+
+def kykyviisari_measures() -> list[tuple[str, str]]:
+    """Kykyviisari's measures in the table's order, with their names in the page's language."""
+    names = {
+        kykyviisari.WORK_ABILITY: _("Work ability"),
+        "mental_wellbeing": _("Mental wellbeing"),
+        "social_participation": _("Social participation"),
+        "physical_functioning": _("Physical functioning"),
+        "skills": _("Skills"),
+        "everyday_coping": _("Everyday coping"),
+    }
+    return [(m, names[m]) for m in kykyviisari.MEASURES]

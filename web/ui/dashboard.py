@@ -17,12 +17,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from engine.analytics import stall_list
 from engine.analytics.stalls import MILESTONE_PAIRS
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.services import access, dashboards
 from engine.services.access import Actor
 from web.context import polku
 from web.ui import blueprint, labels
+from web.ui.dashboard_charts import box_plot
 from web.ui.diagrams import json_error
 from web.ui.model_texts import model_text
 from web.ui.reports import Column, Link, ScopeForm, Table, bar_chart, download_or, read_scope
@@ -37,6 +39,18 @@ MILESTONES = {
     "closed": _l("closing"),
 }
 STALL_REASONS = {"overdue": _l("Overdue"), "quiet": _l("No events")}
+WAITED_FOR = {
+    "kela": _l("Kela"),
+    "employment": _l("employment services"),
+    "pension_insurer": _l("a pension insurer"),
+    "calendar": _l("the calendar (a timer)"),
+    "other": _l("another party"),
+}
+
+
+def party(code: str | None) -> str | None:
+    """Who a wait waits for, in the reader's language (None: a step of the team's own)."""
+    return str(WAITED_FOR.get(code, code)) if code else None
 
 
 def may_see_dashboards(actor: Actor | None) -> bool:
@@ -82,8 +96,13 @@ def step_table(steps: list[dashboards.stalls.StepStat]) -> Table:
             Column(_("Median wait (days)"), "days"),
             Column(_("90th percentile (days)"), "days"),
             Column(_("Oldest wait (days)"), "days"),
+            Column(_("Waiting for")),
         ],
-        note=_("Waiting time counts calendar days from the moment the step opened."),
+        note=_(
+            "Waiting time counts calendar days from the moment the step opened; with a period "
+            "chosen, the waits that began in it. Waits for a decision from outside the team or "
+            "for a timer are rows of their own, with the party waited for."
+        ),
     )
     for s in steps:
         table.rows.append(
@@ -98,6 +117,7 @@ def step_table(steps: list[dashboards.stalls.StepStat]) -> Table:
                 s.median_days,
                 s.p90_days,
                 s.oldest_days,
+                party(s.waited_for),
             ]
         )
     return table
@@ -146,6 +166,7 @@ def trend_table(trend: list[dashboards.stalls.WeekRow]) -> Table:
             Column(_("Steps completed"), "int"),
             Column(_("Completed late"), "int"),
         ],
+        note=_("Weeks start on Monday, Finnish time; with a period chosen, its weeks."),
     )
     for row in trend:
         table.rows.append(
@@ -171,7 +192,7 @@ def heat_table(heat: dashboards.Heatmap) -> Table:
                 ", ".join(dict.fromkeys(model_text(None, n) for n in cell.names)),
                 cell.waiting,
                 cell.overdue,
-                round(100 * cell.overdue_share, 1),
+                100 * cell.overdue_share,  # rounded as shown (one decimal)
             ]
         )
     return table
@@ -204,7 +225,7 @@ def dashboard_page() -> Any:
             heat_key = choices[0].key
         if heat_key:
             heat = dashboards.heatmap(
-                ctx.uow(), ctx.engine, ctx.clock, actor, heat_key, form.scope.version
+                ctx.uow(), ctx.engine, ctx.clock, actor, heat_key, form.scope.version, form.scope
             )
             tables.append(heat_table(heat))
         tables += [steps, leads, trend]
@@ -231,42 +252,6 @@ def dashboard_page() -> Any:
     )
 
 
-def box_plot(table: Table) -> dict[str, Any] | None:
-    """Box plots of the lead-time distributions: whiskers from the shortest to the 90th
-    percentile, the box from the 25th to the 75th, a line at the median."""
-    rows = [r for r in table.rows if r[1]]
-    if not rows:
-        return None
-    top = max(r[6] or r[7] or 0 for r in rows) or 1.0
-    width, left, plot = 720, 12, 560  # each row's label is written above its box
-    items = []
-    for i, r in enumerate(rows):
-
-        def x(value: float | None) -> float:
-            return left + plot * min(value or 0, top) / top
-
-        items.append(
-            {
-                "label": r[0],
-                "y": 30 + i * 58,
-                "low": x(r[2]),
-                "q1": x(r[3]),
-                "median": x(r[4]),
-                "q3": x(r[5]),
-                "high": x(r[6]),
-                "shown": table.display(table.columns[4], r[4]),
-            }
-        )
-    return {
-        "width": width,
-        "height": 20 + len(rows) * 58,
-        "left": left,
-        "plot": plot,
-        "top": table.display(table.columns[4], top),
-        "items": items,
-    }
-
-
 @blueprint.get("/dashboard/diagram.json")
 def dashboard_diagram() -> Response | tuple[Response, int]:
     """The BPMN XML of a model version and the stall figures of its steps (the heatmap)."""
@@ -274,7 +259,12 @@ def dashboard_diagram() -> Response | tuple[Response, int]:
     key = request.args.get("model") or BASE_MODEL
     number = request.args.get("version", type=int)
     try:
-        heat = dashboards.heatmap(ctx.uow(), ctx.engine, ctx.clock, dashboard_actor(), key, number)
+        actor = dashboard_actor()
+        period = {k: request.args.get(k, "") for k in ("since", "until")}
+        form = read_scope(period, [])  # the period; the model and version as given above
+        if not form.valid:
+            return json_error(400, "; ".join(m for ms in form.errors.values() for m in ms))
+        heat = dashboards.heatmap(ctx.uow(), ctx.engine, ctx.clock, actor, key, number, form.scope)
     except NotFound as exc:
         return json_error(404, labels.detail(exc.message) or _("Not found"))
     except Forbidden as exc:
@@ -290,7 +280,15 @@ def dashboard_diagram() -> Response | tuple[Response, int]:
                     "waiting": c.waiting,
                     "overdue": c.overdue,
                     "share": c.overdue_share,
+                    "waited_for": c.waited_for,
                     "label": _(
+                        "%(waiting)s waiting for: %(party)s, %(overdue)s overdue",
+                        waiting=c.waiting,
+                        party=party(c.waited_for),
+                        overdue=c.overdue,
+                    )
+                    if c.waited_for
+                    else _(
                         "%(waiting)s waiting, %(overdue)s overdue",
                         waiting=c.waiting,
                         overdue=c.overdue,
@@ -313,15 +311,19 @@ def stalled_page() -> Any:
     tables: list[Table] = []
     named = dashboards.sees_names(actor)
     rows: list[Any] = []
+    page = None
+    start = request.args.get("start", 0, type=int) or 0
     if form.valid:
         try:  # the service checks the number of days
-            rows = dashboards.stalled(
+            page = dashboards.stalled(
                 ctx.uow(),
                 ctx.clock,
                 actor,
                 form.scope,
                 int(quiet_text) if quiet_text.isdigit() else 0,
+                offset=max(0, start),
             )
+            rows = page.rows
         except InvalidInput as exc:
             form.errors.update(labels.messages(exc.errors))
     if form.valid:
@@ -337,6 +339,7 @@ def stalled_page() -> Any:
                 Column(_("Working days over target"), "int"),
                 Column(_("Working days without events"), "int"),
                 Column(_("Why listed")),
+                Column(_("Waiting for")),
             ],
         )
         for r in rows:
@@ -355,6 +358,7 @@ def stalled_page() -> Any:
                 r.days_over_target,
                 r.quiet_working_days,
                 ", ".join(str(STALL_REASONS.get(x, x)) for x in r.reasons),
+                "; ".join(party(w) or "" for w in r.waiting_for),
             ]
             table.rows.append(cells)
         tables.append(table)
@@ -368,6 +372,8 @@ def stalled_page() -> Any:
                 quiet_text=quiet_text,
                 table=tables[0] if tables else None,
                 named=named,
+                page=page,
+                page_size=stall_list.STALL_PAGE,
             ),
             200 if form.valid else 400,
         ),

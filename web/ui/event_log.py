@@ -1,5 +1,7 @@
 """The event log out and in: download the pseudonymised log as CSV or XES for process mining;
-import a CSV log (e.g. a pilot's history from before Polku) as a separate, marked data set.
+import a log (e.g. a pilot's history from before Polku) as a separate, marked data set. A CSV
+of the standard columns goes straight in; any other file (another header, XLSX, XES), or any
+file with "Preview and choose the columns", goes to the import wizard (`import_wizard_page.py`).
 
 A small file is imported while the browser waits. A big one (up to 500 MB, a million events
 and more) is imported in the background: the upload is copied from werkzeug's spooled file to a
@@ -10,7 +12,9 @@ process can answer it. Without JavaScript the page shows it at each reload; with
 
 from __future__ import annotations
 
+import codecs
 import contextvars
+import csv
 import os
 import shutil
 import tempfile
@@ -31,6 +35,7 @@ from flask import (
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
+from engine.analytics import eventlog, log_sources
 from engine.errors import InvalidInput
 from engine.services import dashboards, event_import, import_jobs
 from engine.services.access import Actor
@@ -52,7 +57,7 @@ INLINE_BYTES = 1024 * 1024
 def _room_for_event_logs(endpoint: str | None, _values: dict[str, Any] | None) -> None:
     """An event log may be far bigger than any other request (MAX_CONTENT_LENGTH): its upload
     alone may be up to MAX_UPLOAD_BYTES. Set before anything reads the body."""
-    if endpoint == "ui.event_log_import":
+    if endpoint in ("ui.event_log_import", "ui.event_log_upload"):
         request.max_content_length = MAX_UPLOAD_BYTES + FORM_ROOM
 
 
@@ -93,7 +98,7 @@ def event_log_download() -> Any:
 
 
 @blueprint.post("/dashboard/event-log/imports")
-def event_log_import() -> Any:
+def event_log_import(wizard: bool = False) -> Any:
     actor = dashboard_actor()
     ctx = polku()
     values = {
@@ -103,7 +108,7 @@ def event_log_import() -> Any:
     upload = request.files.get("file")
     errors: dict[str, list[str]] = {}
     if upload is None or not upload.filename:
-        errors["file"] = [_("Choose the CSV file to import.")]
+        errors["file"] = [_("Choose the file to import.")]
     if not values["name"]:
         errors["name"] = [_("Give the data set a name.")]
     if not values["model"]:
@@ -114,6 +119,8 @@ def event_log_import() -> Any:
             errors["file"] = [_("The file is larger than %(size)s MB.", size=MAX_UPLOAD_MB)]
         else:
             try:
+                if wizard or not _standard_csv(upload.filename or "", upload.stream):
+                    return import_wizard_page.start_wizard(values, upload, size)
                 if size <= current_app.config.get("EVENT_LOG_INLINE_BYTES", INLINE_BYTES):
                     imported = event_import.import_events(
                         ctx.uow(), ctx.clock, actor, name=values["name"],
@@ -164,6 +171,20 @@ def event_log_job_progress(job_id: str) -> Response:
             "page": url_for("ui.event_log_job", job_id=job.id),
         }
     )
+
+
+def _standard_csv(filename: str, stream: IO[bytes]) -> bool:
+    """Whether the file is a CSV whose header the standard import takes as it is."""
+    if log_sources.format_of(filename) != "csv":
+        return False
+    first = stream.readline(eventlog.MAX_LINE_BYTES).removeprefix(codecs.BOM_UTF8)
+    stream.seek(0)
+    try:
+        header = next(csv.reader([first.decode("utf-8")]), [])
+    except (UnicodeDecodeError, csv.Error):
+        return True  # the standard import names the problem
+    names = {h.strip() for h in header}
+    return set(eventlog.COLUMNS) <= names <= set(eventlog.COLUMNS + eventlog.OPTIONAL_COLUMNS)
 
 
 def _size(stream: IO[bytes]) -> int:
@@ -223,3 +244,6 @@ def _status_text(job: import_jobs.JobStatus) -> str:
         return _("%(lines)s lines read and checked.", lines=lines)
     return _("%(lines)s lines read and checked, %(percent)s %% of the file.", lines=lines,
              percent=job.percent)  # fmt: skip
+
+
+from web.ui import import_wizard_page  # noqa: E402  (registers the wizard's routes)

@@ -214,11 +214,22 @@ def _consent_withdrawn(e: Event, d: Any, c: Context) -> str:
     return _with_reason(text, d.get("reason"))
 
 
+def _correction_requested(e: Event, d: Any, c: Context) -> str:
+    """The client asked for a correction on their own pages (/oma), in their words."""
+    return _("The client asked for a correction: “%(text)s”", text=d["text"])
+
+
 def _instance_completed(e: Event, d: Any, c: Context) -> str:
     if d.get("outcome"):
         outcome = labels.outcome(d["outcome"])
         return _("The path was completed. Outcome: %(outcome)s.", outcome=outcome)
     return _("The path was completed.")
+
+
+def _employment(e: Event, d: Any, c: Context) -> str:
+    from web.ui.employment_words import sentence as employment_sentence
+
+    return employment_sentence(_who(e), d)
 
 
 def _migrated(e: Event, d: Any, c: Context) -> str:
@@ -330,12 +341,14 @@ SENTENCES: dict[str, Words] = {
     "task_handed_over": _handed_over,
     "consent_given": _consent_given,
     "consent_withdrawn": _consent_withdrawn,
+    "correction_requested": _correction_requested,
     "instance_completed": _instance_completed,
     "instance_migrated": _migrated,
     "submission_corrected": _corrected,
     "note_added": _note,
     "review_rescheduled": _rescheduled,
     "member_named": _member,
+    "employment_recorded": _employment,
 }
 
 

@@ -204,6 +204,10 @@ TEMPLATES: dict[str, LazyString] = {
     "username_characters": _l("Use 1-80 letters, digits, dots or underscores."),
     "password_length": _l("At least %(num)s characters."),
     "roles_unknown": _l("Unknown role: %(codes)s"),
+    "feedback_period_unknown": _l("Choose the period: a quarter, a month or a year."),
+    "role_client_not_for_staff": _l(
+        "The client role belongs to clients only: it cannot be given to staff."
+    ),
     "organisations_unknown": _l("Unknown organisation: %(codes)s"),
     "organisation_no_such": _l("No such organisation."),
     "organisation_choose": _l("Choose the organisation that owns the path."),
@@ -234,6 +238,16 @@ TEMPLATES: dict[str, LazyString] = {
     "sla_step_or_phase": _l("Choose a step or a phase."),
     "phase_one_of": _l("One of %(phases)s."),
     "sla_days_range": _l("Give a whole number of working days from 0 to %(max)s."),
+    # a save's lane organisations (engine.services.lane_organisations)
+    "lane_organisations_invalid": _l("The lanes' organisations are not valid."),
+    "lane_organisations_too_many": _l("Too many lanes."),
+    "lane_organisations_strings": _l("Give each lane role an organisation code."),
+    "lane_organisations_role": _l(
+        "'%(role)s' is not a known role of client work (processes/roles.json)."
+    ),
+    "lane_organisations_code": _l(
+        "'%(code)s' is not a known organisation (processes/organisations.json)."
+    ),
     "cursor_start_again": _l("The list has changed: start again from the first page."),
     "limit_range": _l("Give a whole number from 1 to %(max)s."),
     "sort_one_of": _l("Choose an order from the list."),
@@ -264,6 +278,22 @@ TEMPLATES: dict[str, LazyString] = {
     "import_field_nul": _l("%(name)s contains a NUL character"),
     "import_not_csv": _l("the line is not CSV (%(why)s)"),
     "import_too_many_rows": _l("more than %(max)s rows"),
+    # the import wizard's line problems and choices (issue 16 §3)
+    "import_not_xlsx": _l("the file is not an XLSX workbook"),
+    "import_xml_doctype": _l("the XML declares a document type"),
+    "import_not_xml": _l("the file is not well-formed XML (%(why)s)"),
+    "import_time": _l(
+        "%(column)s: '%(value)s' is not a time (d.m.yyyy, d.m.yyyy HH:MM or ISO 8601)"
+    ),
+    "import_column_choose": _l("Choose the column."),
+    "import_column_unknown": _l("The file has no column '%(column)s'."),
+    "import_attributes_many": _l("At most %(max)s attributes."),
+    "import_column_twice": _l("A column can be chosen for one use only."),
+    "import_target_unknown": _l(
+        "'%(target)s' is not a step of the model nor an event kind of Polku."
+    ),
+    "import_mapping_invalid": _l("The import's choices are not valid."),
+    "import_upload_not_found": _l("The uploaded file does not exist (it is kept for a day)."),
     # why a running path cannot move to another version (engine.workflow.migration)
     "migration_current_missing": _l(
         "The current step “%(step)s” (%(element)s) does not exist in the new version."
@@ -385,6 +415,14 @@ TEMPLATES: dict[str, LazyString] = {
     "lane_unknown_role": _l(
         "The lane '%(lane)s' does not name a known role (see processes/roles.json)."
     ),
+    "client_lane_not_user_task": _l(
+        "The client's lane '%(lane)s' holds only user tasks (the client does them in their own "
+        "view): move this element to a team role's lane."
+    ),
+    "client_field_not_shared": _l(
+        "The field '%(field)s' of the form '%(form)s' is of the class '%(visibility)s', but the "
+        "client sees every field of their own task: make it 'shared' or move it to a team task."
+    ),
     "task_no_phase": _l("The task has no phase tag (property 'phase')."),
     "phase_unknown": _l("The phase '%(phase)s' is not one of %(phases)s."),
     "condition_not_allowed": _l("The condition '%(condition)s' is not allowed: %(problem)s"),
@@ -395,6 +433,8 @@ TEMPLATES: dict[str, LazyString] = {
     "form_missing": _l("The form '%(form)s' does not exist in the model."),
     "form_invalid_schema": _l("The form '%(form)s' is not a valid JSON Schema: %(problem)s"),
     "form_not_object": _l("a form must be a JSON object"),
+    "form_body_not_object": _l("No form was sent."),
+    "form_body_invalid": _l("The form has errors."),
     "form_not_object_type": _l('a form\'s top-level "type" must be "object"'),
     "form_prefill_shape": _l(
         "the field '%(field)s' has %(keyword)s %(value)s: write \"<step id>.<field>\" (an "
@@ -532,6 +572,25 @@ TEMPLATES: dict[str, LazyString] = {
     "search_invalid": _l("The search has errors."),
     "note_invalid": _l("The note has errors."),
     "note_class_not_yours": _l("Your work does not see data of this class: choose another."),
+    # the client's own pages (issue 17)
+    "client_not_known": _l("We did not find your information in Polku."),
+    "correction_request_empty": _l("Write what should be corrected."),
+    "correction_request_too_long": _l("The text is too long."),
+    # employment events on a path, the pilots' client targets (issue 16)
+    "employment_invalid": _l("The employment event has errors."),
+    "employment_subsidy_only": _l("Wage subsidy is recorded with an employment relationship."),
+    "employment_date_invalid": _l("Give a date (YYYY-MM-DD)."),
+    "employment_start_future": _l("The start date is in the future."),
+    "employment_end_before_start": _l("The end date is before the start date."),
+    "pilot_target_refused": _l("Only administrators set the pilots' targets."),
+    "pilot_target_invalid": _l("The pilot target has errors."),
+    "pilot_target_range": _l("Between 0 and 100000 clients."),
+    "pilot_target_max_below_min": _l("At least the lower target and at most 100000 clients."),
+    "pilot_target_step_unknown": _l("The model has no such step."),
+    "pilot_target_not_found": _l("There is no such pilot target (%(target_id)s)."),
+    "ips_fidelity_refused": _l("A fidelity round is entered for one of your own organisations."),
+    "ips_fidelity_scores": _l("Give each of the 25 items 1–5 points."),
+    "ips_fidelity_invalid": _l("The fidelity round has errors."),
     # a model's Swedish and English texts (engine.workflow.model_texts, services.model_texts)
     "texts_fi_unused": _l("The models are written in Finnish: fi.json is not used."),
     "texts_key_unknown": _l("“%(text)s” is no text of the model: was it changed?"),

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from engine.errors import InvalidInput
 from engine.services import notifications, personal_settings
 from engine.services.access import Actor
+from engine.services.client_self import CORRECTION_REQUESTED
 from engine.services.notifications import Notice
 from web.context import polku
 from web.ui import blueprint, labels, person
@@ -59,6 +60,9 @@ def notice_text(notice: Notice) -> str:
     if kind == notifications.CASELOAD_QUIET:
         return _("No events for %(days)s working days on the path of client %(client)s",
                  days=notice.params.get("days", ""), client=client)  # fmt: skip
+    if kind == CORRECTION_REQUESTED:  # the client asked themself (their own pages, /oma)
+        return _("The client %(client)s asked for a correction: see the path's history",
+                 client=client)  # fmt: skip
     if kind == notifications.MESSAGE_ARRIVED:
         return _("A decision was recorded on the path of client %(client)s: %(message)s",
                  client=client, message=notice.params.get("message", ""))  # fmt: skip
