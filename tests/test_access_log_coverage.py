@@ -68,6 +68,10 @@ NO_CLIENT_DATA = {
     # the team's IPS fidelity self-assessment rounds: a team's own scores, no client data
     "ui.ips_fidelity_page", "ui.ips_fidelity_record", "api.list_fidelity_rounds",
     "api.record_fidelity_round",
+    # cost and benefit (issue 16 §6): aggregates of the reader's scope, and their parameters
+    "ui.cost_benefit_page", "ui.cost_benefit_parameters_page", "ui.cost_benefit_parameters_set",
+    "api.cost_benefit_report", "api.list_cost_benefit_parameters",
+    "api.set_cost_benefit_parameters",
 }  # fmt: skip
 # Routes whose rows are asserted by the tests named (they need a second model version).
 MIGRATION_TEST = "tests/test_versions.py::test_migration_moves_what_it_can_and_says_why_not"

@@ -275,7 +275,8 @@ def test_the_caseload_lists_the_case_managers_clients(app: Flask, svc: Services)
     assert page.status_code == 200
     text = text_of(page.text)
     assert "Testi Asiakas" in text
-    assert "Palveluiden järjestäminen" in text  # the step the client is on
+    # the step the path is on: the client's own acceptance of the plan
+    assert "Suunnitelman hyväksyminen" in text
     assert "odottaa" in text
 
     empty = text_of(login(app, "kalle").get("/caseload").text)
@@ -285,7 +286,7 @@ def test_the_caseload_lists_the_case_managers_clients(app: Flask, svc: Services)
     assert chosen.status_code == 200 and "Testi Asiakas" in chosen.text
 
     # The case manager changes: the reason is required and recorded; the new one sees the client.
-    client_id = svc.open_task(iid, "Task_arrange_services").instance.client_id
+    client_id = svc.open_task(iid, "Task_client_plan_acceptance").instance.client_id
     url = f"/clients/{client_id}/paths/{iid}/case-manager"
     missing = timo.post(url, data={"username": "ari"})
     assert missing.status_code == 400 and "Kerro syy." in missing.text

@@ -17,3 +17,4 @@ from web.api import entries  # noqa: E402,F401  # isort: skip  (entries, correct
 from web.api import path_migrations  # noqa: E402,F401  # isort: skip  (version migration)
 from web.api import forms  # noqa: E402,F401  # isort: skip  (the designer's form editor)
 from web.api import employment  # noqa: E402,F401  # isort: skip  (employment events, pilot targets)
+from web.api import cost_benefit  # noqa: E402,F401  # isort: skip  (cost and benefit)
