@@ -20,7 +20,7 @@ from engine.services.access import Actor
 from tests.conftest import PASSWORD
 from web import create_app
 
-EXAMPLES = 30  # per operation
+EXAMPLES = 20  # per operation (bounded: the suite keeps under 15 minutes)
 
 
 @pytest.fixture(scope="module")

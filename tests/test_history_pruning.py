@@ -209,7 +209,7 @@ def test_the_saved_state_does_not_grow_with_follow_up_rounds(
 ) -> None:
     model = parsed(engine, key)
     if key == "national":
-        walk = {n: national_walk(n)[:-3] for n in (5, 50)}  # up to the last review's timer
+        walk = {n: national_walk(n)[:-3] for n in (5, 25)}  # up to the last review's timer
     else:
         doc = json.loads((WALKS / f"{key}.json").read_text(encoding="utf-8"))
         steps = next(
@@ -217,9 +217,10 @@ def test_the_saved_state_does_not_grow_with_follow_up_rounds(
             for w in doc["walks"]
             if any(s.get("task") == "Task_closing" for s in w["steps"])
         )
-        walk = {n: with_rounds(steps, n)[:-3] for n in (5, 50)}  # the review, feedback, closing
-    after_5, after_50 = (_state_after(engine, model, walk[n], prune=True) for n in (5, 50))
-    assert after_50.task_count() == after_5.task_count()
-    assert len(after_50.state) <= 1.05 * len(after_5.state)
-    unpruned = _state_after(engine, model, walk[50], prune=False)
-    assert unpruned.task_count() > 5 * after_50.task_count()  # what pruning saves
+        walk = {n: with_rounds(steps, n)[:-3] for n in (5, 25)}  # the review, feedback, closing
+    # 5 rounds against 25 (the benchmark measures 50: docs/benchmarks.md)
+    after_5, after_25 = (_state_after(engine, model, walk[n], prune=True) for n in (5, 25))
+    assert after_25.task_count() == after_5.task_count()
+    assert len(after_25.state) <= 1.05 * len(after_5.state)
+    unpruned = _state_after(engine, model, walk[25], prune=False)
+    assert unpruned.task_count() > 3 * after_25.task_count()  # what pruning saves
