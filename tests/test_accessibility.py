@@ -312,9 +312,10 @@ def test_the_dashboard_pages(page: Any, site: Site) -> None:
                                              "buffer": b"case_id,activity\nx,y\n"}])  # fmt: skip
     page.fill("#f-name", "Vanha pilotti")
     page.get_by_role("button", name="Tuo").click()
-    assert page.locator(".error-summary").is_visible()
-    assert "Rivi 1" in page.locator("#f-file-error").inner_text()
-    check(page, "event-log-import-error")
+    # a file in another shape than Polku's own export opens the import wizard
+    page.wait_for_url(re.compile(r"/dashboard/event-log/uploads/"))
+    assert page.locator("table").first.is_visible()
+    check(page, "event-log-wizard")
     log_in(page, site.base, "admin")
     page.goto(f"{site.base}/dashboard/targets")
     check(page, "service-level-targets")
