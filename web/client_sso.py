@@ -14,11 +14,11 @@ from typing import Any
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError
-from authlib.integrations.flask_client import OAuth
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, request
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
+from web import sso
 from web.config import ConfigError
 from web.sso import (
     _ERROR_CODE,
@@ -26,12 +26,11 @@ from web.sso import (
     ISSUER_MAX,
     PROVIDER_ERROR,
     STATE,
-    TIMEOUT_SECONDS,
     TOKEN,
     UNREACHABLE,
     SignInFailed,
     _failed,
-    discovery_url,
+    register_provider,
 )
 
 CLIENT_NAME = "client_identification"
@@ -48,19 +47,7 @@ def init_app(app: Flask) -> None:
         raise ConfigError("POLKU_CLIENT_OIDC_SCOPE must include openid")
     if len(str(settings["issuer"]).rstrip("/")) > ISSUER_MAX:
         raise ConfigError(f"POLKU_CLIENT_OIDC_ISSUER is longer than {ISSUER_MAX} characters")
-    oauth = OAuth(app)
-    app.extensions[EXTENSION] = oauth.register(
-        CLIENT_NAME,
-        client_id=settings["client_id"],
-        client_secret=settings["client_secret"],
-        server_metadata_url=discovery_url(settings),
-        client_kwargs={
-            "scope": settings["scope"],
-            "code_challenge_method": "S256",
-            "default_timeout": TIMEOUT_SECONDS,
-        },
-    )
-
+    register_provider(app, EXTENSION, CLIENT_NAME, settings)
 
 def settings() -> dict[str, Any] | None:
     if EXTENSION not in current_app.extensions:
@@ -71,12 +58,7 @@ def settings() -> dict[str, Any] | None:
 
 def redirect_uri() -> str:
     """Where the provider sends the client back: register it at the provider."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        path = url_for("oma.sign_in_callback").removeprefix(request.script_root)
-        return f"{str(base).rstrip('/')}{path}"
-    return url_for("oma.sign_in_callback", _external=True)
-
+    return sso.redirect_uri("oma.sign_in_callback")
 
 def start() -> Response:
     try:

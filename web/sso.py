@@ -76,9 +76,15 @@ def init_app(app: Flask) -> None:
             f"POLKU_OIDC_ROLE_MAP names roles Polku does not have: {', '.join(unknown)} "
             f"(the roles are {', '.join(catalog.codes)}, and admin)"
         )
+    register_provider(app, EXTENSION, CLIENT_NAME, settings)
+
+
+def register_provider(app: Flask, extension: str, name: str, settings: dict[str, Any]) -> None:
+    """Register an OpenID provider with Authlib (authorization code with PKCE) under
+    `app.extensions[extension]`: the staff's provider and the clients' alike."""
     oauth = OAuth(app)  # one registry per app: tests run several apps in one process
-    app.extensions[EXTENSION] = oauth.register(
-        CLIENT_NAME,
+    app.extensions[extension] = oauth.register(
+        name,
         client_id=settings["client_id"],
         client_secret=settings["client_secret"],
         server_metadata_url=discovery_url(settings),
@@ -109,13 +115,14 @@ def _client() -> Any:
     return current_app.extensions[EXTENSION]
 
 
-def redirect_uri() -> str:
-    """Where the provider sends the person back: register it at the provider."""
+def redirect_uri(endpoint: str = "ui.sso_callback") -> str:
+    """Where the provider sends the person back (the callback `endpoint`): register it at the
+    provider. Behind a proxy, the configured public address."""
     base = current_app.config.get("PUBLIC_BASE_URL")
     if base:
-        path = url_for("ui.sso_callback").removeprefix(request.script_root)
+        path = url_for(endpoint).removeprefix(request.script_root)
         return f"{str(base).rstrip('/')}{path}"
-    return url_for("ui.sso_callback", _external=True)
+    return url_for(endpoint, _external=True)
 
 
 def start() -> Response:
